@@ -1,0 +1,56 @@
+# Everything a newcomer needs: `make run` (the local stack) and `make test` (every test).
+# Both install what they need on first use (scripts/bootstrap.sh).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM := .tools/sam/bin/sam
+PORT ?= 3000
+DB ?= moto
+# SAM builds the layer with the runtime's Python (3.13) next to the machine's default one.
+SAM_PYENV := PYENV_VERSION="$$(pyenv version-name 2>/dev/null || echo system):3.13.0"
+
+.PHONY: setup run test test-unit test-integration test-e2e lint format openapi validate build bench deploy clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+run: setup
+	PORT=$(PORT) DB=$(DB) $(PY) -m local.stack
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadfile tests
+
+test-unit: setup
+	$(PY) -m pytest tests/unit
+
+test-integration: setup
+	$(PY) -m pytest tests/integration
+
+test-e2e: setup
+	$(PY) -m pytest tests/e2e
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+openapi: setup
+	POWERTOOLS_TRACE_DISABLED=1 $(PY) -m local.openapi
+
+validate: setup
+	$(SAM) validate --lint
+
+build: validate
+	$(SAM_PYENV) $(SAM) build
+
+bench: setup
+	$(PY) -m bench
+
+deploy: build
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

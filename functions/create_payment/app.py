@@ -1,0 +1,41 @@
+"""POST /payments: validate, then create the payment at its provider (idempotent with Idempotency-Key)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from paygate import api
+from paygate.models import CreatePaymentRequest, Payment
+from paygate.observability import logger, metrics, tracer
+
+app = api.create_app()
+
+
+@app.post(
+    "/payments",
+    summary="Create a payment",
+    security=[{"apiKey": []}],
+    responses={201: {"description": "The payment, created (or replayed for a repeated Idempotency-Key)"}},
+)
+@tracer.capture_method
+def create_payment(
+    request: Annotated[CreatePaymentRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+) -> Response[Payment]:
+    response = api.create_payment(
+        request,
+        raw_body=app.current_event.json_body,
+        idempotency_key=idempotency_key,
+        event=app.current_event,
+        context=app.lambda_context,
+    )
+    metrics.add_metric(name="PaymentsCreated", unit="Count", value=1)
+    return response
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return api.serve(app, event, context)

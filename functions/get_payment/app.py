@@ -1,0 +1,27 @@
+"""GET /payments/{payment_id}: the payment as stored, or as the provider now reports it (force_sync)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from paygate import api, service
+from paygate.models import Payment
+from paygate.observability import logger, metrics, tracer
+
+app = api.create_app()
+
+
+@app.get("/payments/<payment_id>", summary="Read a payment", security=[{"apiKey": []}])
+@tracer.capture_method
+def get_payment(
+    payment_id: Annotated[str, Path(max_length=64)],
+    force_sync: Annotated[bool, Query(description="Ask the provider for the status first")] = False,
+) -> Payment:
+    return service.gateway().get_payment(payment_id, sync=force_sync)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return api.serve(app, event, context)

@@ -1,0 +1,31 @@
+"""POST /ipn/{provider}: a provider's callback, authenticated the provider's way, then applied."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from paygate import api, service
+from paygate.observability import logger, metrics, tracer
+from pydantic import BaseModel
+
+app = api.create_app()
+
+
+class Received(BaseModel):
+    received: bool = True
+
+
+@app.post("/ipn/<provider>", summary="Receive a provider's callback (its own format, byte for byte)")
+@tracer.capture_method
+def ipn_callback(provider: Annotated[str, Path(max_length=32)]) -> Received:
+    payment = service.gateway().handle_callback(provider, api.callback_request(app.current_event))
+    logger.info("callback handled", provider=provider, payment_id=payment.id, status=payment.status)
+    metrics.add_metric(name="CallbacksAccepted", unit="Count", value=1)
+    return Received()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return api.serve(app, event, context)

@@ -1,0 +1,227 @@
+"""The HTTP edge shared by the API functions: the resolver, the one error shape, body limits,
+and idempotent creates (Powertools idempotency)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from paygate import service
+from paygate.config import settings
+from paygate.errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    PaygateError,
+    ValidationFailed,
+)
+from paygate.models import CreatePaymentRequest, Payment
+from paygate.observability import logger
+from paygate.providers.base import CallbackRequest
+
+MAX_BODY_BYTES = 256 * 1024
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+# pydantic error types that are codes of our own (raised by the request model's validators).
+_OWN_CODES = {"unsupported_currency", "amount_out_of_range"}
+
+
+def error_response(error: PaygateError) -> Response:
+    return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.body())
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A resolver whose every failure, ours or the framework's, answers in the one error shape."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(PaygateError)
+    def _ours(error: PaygateError) -> Response:
+        if error.http_status >= 500:
+            logger.warning("request failed", code=error.code, detail=error.message)
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        return error_response(_from_validation_errors(error.errors()))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _content_type(_: RequestUnsupportedContentType) -> Response:
+        return error_response(
+            InvalidRequest("Bodies must be JSON (Content-Type: application/json)", code="unsupported_content_type")
+        )
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _encoding(_: UnicodeDecodeError) -> Response:
+        return error_response(InvalidRequest("The body is not valid UTF-8", code="invalid_json"))
+
+    @app.not_found
+    def _no_route(_: NotFoundError) -> Response:
+        return error_response(NotFound("No such route", code="route_not_found"))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # Logged with its stack for us; the caller sees a request id and nothing of the internals.
+        logger.exception("unexpected error")
+        request_id = app.lambda_context.aws_request_id if app.lambda_context else "unknown"
+        return error_response(PaygateError(f"Internal error (request {request_id})"))
+
+    return app
+
+
+def serve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
+    """Every API function's entry: body limits first, then the resolver."""
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        error = InvalidRequest(f"The body is larger than {MAX_BODY_BYTES // 1024} KB", code="body_too_large")
+        return {
+            "statusCode": error.http_status,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": _json(error.body()),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _from_validation_errors(errors: list[dict]) -> PaygateError:
+    first = errors[0] if errors else {"type": "validation_error", "loc": ("body",), "msg": "invalid"}
+    kind, location = first.get("type", ""), tuple(first.get("loc", ()))
+    if kind == "json_invalid":
+        return InvalidRequest("The body is not valid JSON", code="invalid_json")
+    param = ".".join(str(part) for part in location[1:]) or None
+    if kind == "missing" and not param:
+        message = "A JSON object body is required"
+    elif kind == "model_attributes_type" and not param:
+        message = "The body must be a JSON object"
+    elif kind == "extra_forbidden":
+        message = f"Unknown field {param!r}"
+    else:
+        detail = first.get("msg", "is invalid")
+        message = f"{param}: {detail}" if param else detail
+    code = kind if kind in _OWN_CODES else "validation_error"
+    if param is None and code == "validation_error" and location[:1] == ("body",) and ":" in message:
+        param = message.split(":", 1)[0]  # a rule over several fields names the field it is about
+    return ValidationFailed(message, code=code, param=param)
+
+
+# --- request context ----------------------------------------------------------------------------
+
+
+def callback_base_url(event: APIGatewayProxyEvent) -> str:
+    """Where providers reach this API: configured, or this request's own host and stage."""
+    if settings().public_base_url:
+        return settings().public_base_url
+    host = event.request_context.domain_name or event.headers.get("host") or "localhost"
+    stage = event.request_context.stage
+    scheme = "http" if host.startswith(("127.0.0.1", "localhost")) else "https"
+    prefix = f"/{stage}" if stage and stage != "$default" and ".execute-api." in host else ""
+    return f"{scheme}://{host}{prefix}"
+
+
+def api_key_scope(event: APIGatewayProxyEvent) -> str:
+    identity = event.request_context.identity
+    return identity.api_key_id or identity.api_key or "anonymous"
+
+
+def callback_request(event: APIGatewayProxyEvent) -> CallbackRequest:
+    body = event.decoded_body or ""
+    raw = event.body or ""
+    if event.is_base64_encoded:
+        import base64
+
+        payload = base64.b64decode(raw)
+    else:
+        payload = body.encode("utf-8", "surrogatepass")
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    return CallbackRequest(headers=headers, body=payload, source_ip=event.request_context.identity.source_ip)
+
+
+# --- idempotent create --------------------------------------------------------------------------
+
+
+def _mark_replayed(response: Any, _record: Any) -> Any:
+    return {**response, "replayed": True}
+
+
+@cache
+def _idempotent_create() -> tuple[IdempotencyConfig, Callable[..., dict]]:
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table, boto3_client=service.dynamodb_client()
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="[scope, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+        response_hook=_mark_replayed,
+    )
+
+    @idempotent_function(data_keyword_argument="call", config=config, persistence_store=persistence)
+    def create(call: dict) -> dict:
+        request = CreatePaymentRequest.model_validate(call["body"])
+        payment = service.gateway().create_payment(request, callback_base_url=call["base_url"])
+        return {"payment": payment.public()}
+
+    return config, create
+
+
+def create_payment(
+    request: CreatePaymentRequest,
+    *,
+    raw_body: dict,
+    idempotency_key: str | None,
+    event: APIGatewayProxyEvent,
+    context: Any,
+) -> Response[Payment]:
+    """Create a payment; with an Idempotency-Key, at most once per key and API key within 24 h."""
+    base_url = callback_base_url(event)
+    if not idempotency_key:
+        payment = service.gateway().create_payment(request, callback_base_url=base_url)
+        return _created(payment.public(), replayed=False)
+    config, create = _idempotent_create()
+    if context is not None:
+        config.register_lambda_context(context)
+    call = {"scope": api_key_scope(event), "key": idempotency_key, "body": raw_body, "base_url": base_url}
+    try:
+        answer = create(call=call)
+    except IdempotencyValidationError as error:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different body", param="Idempotency-Key"
+        ) from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise IdempotencyInProgress("A request with this Idempotency-Key is still running") from error
+    return _created(answer["payment"], replayed=answer.get("replayed", False))
+
+
+def _created(payment: dict, *, replayed: bool) -> Response[Payment]:
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=payment,
+        headers=headers,
+    )

@@ -1,0 +1,246 @@
+"""The status machine and the use cases: create, read (and sync), apply a callback.
+
+Every change to a payment goes through `Gateway.change`: read, decide, one conditional write on
+`version`; when another writer got there first, read again and decide again. So two writers never both
+win and no status ever moves backwards, whatever order the callbacks arrive in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from paygate.errors import NotFound, PaygateError, ProviderError
+from paygate.models import (
+    HISTORY_LIMIT,
+    CreatePaymentRequest,
+    HistoryEntry,
+    Payment,
+    Status,
+    new_payment_id,
+)
+from paygate.providers import Registry
+from paygate.providers.base import Callback, CallbackRequest, Clock, CreateContext, CreatedPayment, ProviderState
+from paygate.store import PaymentStore, VersionConflict
+
+logger = Logger(service="paygate", child=True)
+
+# Non-terminal statuses only move forward, in this order.
+_FORWARD = {Status.PENDING: 0, Status.PROCESSING: 1, Status.PARTIALLY_PAID: 2}
+_UNPAID_ENDINGS = frozenset({Status.EXPIRED, Status.FAILED, Status.CANCELLED})
+
+# When the sweeper looks at a payment next, so a lost callback is caught. A write-ahead record is
+# looked at soon: if the provider call never finished, the sweeper reconciles it.
+FIRST_CHECK_AFTER = timedelta(minutes=1)
+MAX_WRITE_ATTEMPTS = 25
+
+
+def accepts(current: Status, new: Status) -> bool:
+    """The rules of the status machine: may a payment in `current` move to `new`?"""
+    if new == current:
+        return False  # a duplicate: no change, no event
+    if new is Status.SUCCEEDED:
+        return True  # money received is never dropped, even after a terminal status
+    if current.is_terminal:
+        return False
+    if new.is_terminal:
+        return True
+    return _FORWARD[new] > _FORWARD[current]
+
+
+def with_status(
+    payment: Payment,
+    new: Status,
+    *,
+    at: datetime,
+    source: str,
+    provider_status: str | None = None,
+    event_id: str | None = None,
+    failure_reason: str | None = None,
+) -> Payment | None:
+    """The payment moved to `new`, or None when the status machine refuses the move."""
+    if not accepts(payment.status, new):
+        return None
+    entry = HistoryEntry(status=new, at=at, source=source, provider_status=provider_status, event_id=event_id)
+    return payment.model_copy(
+        update={
+            "status": new,
+            "updated_at": at,
+            "version": payment.version + 1,
+            "history": [*payment.history, entry][-HISTORY_LIMIT:],
+            "paid_late": payment.paid_late or (new is Status.SUCCEEDED and payment.status in _UNPAID_ENDINGS),
+            "failure_reason": failure_reason if new is Status.FAILED else payment.failure_reason,
+            "due_at": None if new.is_terminal else payment.due_at,
+        }
+    )
+
+
+@dataclass
+class Gateway:
+    store: PaymentStore
+    providers: Registry
+    clock: Clock
+
+    # --- the write path ----------------------------------------------------------------------------
+
+    def change(self, payment: Payment, decide: Callable[[Payment], Payment | None]) -> Payment:
+        """Apply `decide` to the payment with optimistic concurrency; None from `decide` means no change."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            updated = decide(payment)
+            if updated is None:
+                return payment
+            try:
+                self.store.replace(updated)
+                return updated
+            except VersionConflict:
+                payment = self._get(payment.id)
+        raise PaygateError(f"payment {payment.id} is changing too fast to update; try again")
+
+    def apply(self, payment: Payment, state: ProviderState, *, source: str, event_id: str | None = None) -> Payment:
+        if state.status is None:
+            logger.warning(
+                "unknown provider status left unchanged", payment_id=payment.id, provider_status=state.provider_status
+            )
+            return payment
+        status = state.status
+
+        def decide(current: Payment) -> Payment | None:
+            updated = with_status(
+                current,
+                status,
+                at=self.clock(),
+                source=source,
+                provider_status=state.provider_status,
+                event_id=event_id,
+            )
+            return updated.model_copy(update=dict(state.fields)) if updated else None
+
+        return self.change(payment, decide)
+
+    # --- use cases ---------------------------------------------------------------------------------
+
+    def create_payment(self, request: CreatePaymentRequest, *, callback_base_url: str) -> Payment:
+        provider = self.providers.route(request)
+        now = self.clock()
+        payment = Payment(
+            id=new_payment_id(),
+            status=Status.PENDING,
+            amount=request.amount,
+            currency=request.currency,
+            provider=provider.name,
+            pay_currency=request.pay_currency.lower() if request.pay_currency else None,
+            reference=request.reference,
+            description=request.description,
+            metadata=request.metadata or {},
+            created_at=now,
+            updated_at=now,
+            expires_at=now + provider.lifetime(request),
+            history=[HistoryEntry(status=Status.PENDING, at=now, source="api")],
+            due_at=now + FIRST_CHECK_AFTER,
+        )
+        # Write-ahead: the record exists before the provider hears of the payment, so a crash in
+        # between leaves a record for the sweeper to reconcile, never an unknown provider payment.
+        self.store.insert(payment)
+        context = CreateContext(
+            callback_url=f"{callback_base_url.rstrip('/')}/ipn/{provider.name}",
+            success_url=request.success_url,
+            failure_url=request.failure_url,
+        )
+        try:
+            created = provider.create(payment, request, context)
+        except ProviderError as error:
+            self._fail(payment, f"{error.code}: {error.message}")
+            raise
+        except Exception:
+            self._fail(payment, "internal_error: the provider call could not be completed")
+            raise
+
+        def decide(current: Payment) -> Payment:
+            attached = _attach(current, created)
+            state = created.state
+            moved = state.status and with_status(
+                attached, state.status, at=self.clock(), source="api", provider_status=state.provider_status
+            )
+            return moved or attached.model_copy(update={"version": current.version + 1})
+
+        return self.change(payment, decide)
+
+    def get_payment(self, payment_id: str, *, sync: bool = False) -> Payment:
+        payment = self._get(payment_id)
+        if sync and payment.provider_payment_id:
+            provider = self.providers.get(payment.provider)
+            payment = self.apply(payment, provider.fetch(payment), source="sync")
+        return payment
+
+    def handle_callback(self, provider_name: str, request: CallbackRequest) -> Payment:
+        provider = self.providers.get(provider_name)
+        callback = provider.verify_callback(request)  # nothing is read or changed before this passes
+        payment = self._match(provider_name, callback)
+        if callback.event_id and any(entry.event_id == callback.event_id for entry in payment.history):
+            return payment  # the same delivery again
+        if callback.parent_payment_id:
+            return self._record_child(payment, callback)
+        # Unsigned callbacks are hints: believe only what the provider's status API says.
+        state = callback.state or provider.fetch(payment)
+        return self.apply(payment, state, source="callback", event_id=callback.event_id)
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _get(self, payment_id: str) -> Payment:
+        payment = self.store.get(payment_id)
+        if payment is None:
+            raise NotFound(f"No payment with id {payment_id!r}", param="payment_id")
+        return payment
+
+    def _match(self, provider_name: str, callback: Callback) -> Payment:
+        payment = None
+        if callback.payment_id:
+            payment = self.store.get(callback.payment_id)
+        if payment is None and callback.provider_payment_id and not callback.parent_payment_id:
+            payment = self.store.find_by_provider_id(provider_name, callback.provider_payment_id)
+        if payment is None or payment.provider != provider_name:
+            raise NotFound("The callback matches no payment of this provider")
+        return payment
+
+    def _record_child(self, parent: Payment, callback: Callback) -> Payment:
+        """A re-deposit arrives as its own provider payment: note it on the parent, never fulfil with it."""
+        child_id = callback.provider_payment_id or callback.event_id or "unknown"
+        status = callback.state.provider_status if callback.state else "unconfirmed"
+        key = f"child:{child_id}"
+
+        def decide(current: Payment) -> Payment | None:
+            if current.provider_data.get(key) == status:
+                return None
+            return current.model_copy(
+                update={
+                    "provider_data": {**current.provider_data, key: status},
+                    "version": current.version + 1,
+                    "updated_at": self.clock(),
+                }
+            )
+
+        logger.info("child payment recorded on its parent", payment_id=parent.id, child=child_id)
+        return self.change(parent, decide)
+
+    def _fail(self, payment: Payment, reason: str) -> None:
+        self.change(
+            payment,
+            lambda current: with_status(current, Status.FAILED, at=self.clock(), source="api", failure_reason=reason),
+        )
+
+
+def _attach(payment: Payment, created: CreatedPayment) -> Payment:
+    """The write-ahead record, completed with what the provider answered to create."""
+    update = {
+        "provider_payment_id": created.provider_payment_id,
+        "payment_url": created.payment_url,
+        "pay_address": created.pay_address,
+        "pay_amount": created.pay_amount,
+        "pay_currency": created.pay_currency or payment.pay_currency,
+        "pay_extra_id": created.pay_extra_id,
+        "expires_at": created.expires_at or payment.expires_at,
+        "provider_data": {**payment.provider_data, **created.data},
+    }
+    return payment.model_copy(update=update)

@@ -1,0 +1,144 @@
+"""The one interface every provider implements, and the values that cross it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+import requests
+
+from paygate.models import CreatePaymentRequest, Payment, Status
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """What the provider says a payment's status is. `status` is None when the native status is unknown:
+    the payment is then left as it is."""
+
+    status: Status | None
+    provider_status: str
+    # Extra facts to keep on the payment (pay_address, pay_amount...), only the ones the provider sent.
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreatedPayment:
+    """The provider's answer to create."""
+
+    provider_payment_id: str
+    state: ProviderState
+    payment_url: str | None = None
+    pay_address: str | None = None
+    pay_amount: str | None = None
+    pay_currency: str | None = None
+    pay_extra_id: str | None = None
+    expires_at: datetime | None = None
+    # Provider-only facts the adapter needs later (a transaction id, a token); never shown in the API.
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """A callback exactly as it arrived: headers (names lower-cased), raw body, the caller's address."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    source_ip: str
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A callback whose authenticity has been established.
+
+    `state` is None for callbacks that are only a hint (unsigned ones): the gateway then asks the provider's
+    status API and applies that answer instead."""
+
+    payment_id: str | None = None
+    provider_payment_id: str | None = None
+    state: ProviderState | None = None
+    event_id: str | None = None
+    # A payment that belongs to another one (a re-deposit); it is recorded on its parent, never fulfils it.
+    parent_payment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateContext:
+    callback_url: str
+    success_url: str | None = None
+    failure_url: str | None = None
+
+
+class Provider(ABC):
+    """A payment provider. Adapters take their HTTP session and clock in the constructor."""
+
+    name: ClassVar[str]
+    default_lifetime: ClassVar[timedelta]
+    max_lifetime: ClassVar[timedelta]
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Mapping[str, str],
+        session: requests.Session,
+        clock: Clock,
+        timeout: float = 10.0,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.session = session
+        self.clock = clock
+        self.timeout = timeout
+
+    def check(self, request: CreatePaymentRequest) -> None:  # noqa: B027 - most providers take anything
+        """Raise ValidationFailed for a request this provider cannot take (currency, amount range...)."""
+
+    def lifetime(self, request: CreatePaymentRequest) -> timedelta:
+        asked = request.lifetime
+        return self.default_lifetime if asked is None else min(asked, self.max_lifetime)
+
+    @abstractmethod
+    def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
+        """Create the payment at the provider. Raise a ProviderError subclass on failure."""
+
+    @abstractmethod
+    def fetch(self, payment: Payment) -> ProviderState:
+        """Ask the provider for the payment's current status."""
+
+    @abstractmethod
+    def verify_callback(self, request: CallbackRequest) -> Callback:
+        """Authenticate a callback (raise AuthenticationFailed), then read it (raise InvalidRequest)."""
+
+    # --- HTTP, shared by the adapters so that every provider fails the same clean way ---------------
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Call the provider. Timeouts, unreachable hosts and 5xx answers become ProviderErrors;
+        other answers are returned for the adapter to read in its own terms."""
+        from paygate.errors import ProviderError, ProviderTimeout
+
+        try:
+            response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+        except requests.Timeout as error:
+            raise ProviderTimeout(f"{self.name} did not answer within {self.timeout:g} s") from error
+        except requests.RequestException as error:
+            raise ProviderError(f"{self.name} could not be reached") from error
+        if response.status_code >= 500:
+            raise ProviderError(f"{self.name} answered HTTP {response.status_code}")
+        return response
+
+    def json(self, response: requests.Response) -> dict:
+        """The response's JSON object, or ProviderInvalidResponse."""
+        from paygate.errors import ProviderInvalidResponse
+
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise ProviderInvalidResponse(f"{self.name} answered HTTP {response.status_code} with no JSON") from error
+        if not isinstance(body, dict):
+            raise ProviderInvalidResponse(f"{self.name} answered HTTP {response.status_code} with unexpected JSON")
+        return body

@@ -1,0 +1,97 @@
+"""The development provider: the same lifecycle as a real one, against the sandbox simulator.
+
+Callbacks are signed with HMAC-SHA256 over `timestamp + "." + raw body`, sent in
+`Paygate-Signature: t=<unix seconds>,v1=<hex>`, and refused when more than 300 s from now."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+from paygate.errors import AuthenticationFailed, InvalidRequest, ProviderInvalidResponse, ProviderRejected
+from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+
+SIGNATURE_HEADER = "paygate-signature"
+TOLERANCE_SECONDS = 300
+STATUS_MAP = {status.value: status for status in Status}
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class SandboxProvider(Provider):
+    name = "sandbox"
+    default_lifetime = timedelta(hours=1)
+    max_lifetime = timedelta(days=7)
+
+    def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
+        response = self.request(
+            "POST",
+            "/v1/payments",
+            headers={"Authorization": f"Bearer {self.credentials.get('api_key', '')}"},
+            json={
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "reference": payment.id,
+                "callback_url": context.callback_url,
+                "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
+            },
+        )
+        body = self.json(response)
+        if response.status_code != 201:
+            raise ProviderRejected(f"sandbox: {body.get('message', 'create refused')}")
+        try:
+            return CreatedPayment(
+                provider_payment_id=str(body["id"]),
+                state=self._state(str(body["status"])),
+                payment_url=str(body["checkout_url"]),
+            )
+        except KeyError as error:
+            raise ProviderInvalidResponse(f"sandbox: create answer lacks {error}") from error
+
+    def fetch(self, payment: Payment) -> ProviderState:
+        response = self.request(
+            "GET",
+            f"/v1/payments/{payment.provider_payment_id}",
+            headers={"Authorization": f"Bearer {self.credentials.get('api_key', '')}"},
+        )
+        body = self.json(response)
+        if response.status_code != 200 or "status" not in body:
+            raise ProviderInvalidResponse(f"sandbox: status call answered HTTP {response.status_code}")
+        return self._state(str(body["status"]))
+
+    def verify_callback(self, request: CallbackRequest) -> Callback:
+        self._verify_signature(request.headers.get(SIGNATURE_HEADER, ""), request.body)
+        try:
+            event = json.loads(request.body)
+            return Callback(
+                payment_id=event.get("reference"),
+                provider_payment_id=str(event["id"]),
+                state=self._state(str(event["status"])),
+                event_id=event.get("event_id"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InvalidRequest("sandbox: the callback body cannot be read", code="invalid_json") from error
+
+    def _verify_signature(self, header: str, body: bytes) -> None:
+        parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+        timestamp, signature = parts.get("t", ""), parts.get("v1", "")
+        if not timestamp.isdigit() or not signature:
+            raise AuthenticationFailed("Missing or malformed Paygate-Signature header")
+        if abs(self.clock().timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
+            raise AuthenticationFailed("The callback's timestamp is too old or in the future")
+        secret = self.credentials.get("webhook_secret")
+        if not secret:
+            raise AuthenticationFailed("No webhook secret is configured for sandbox")
+        expected = sign(secret, int(timestamp), body)
+        if not hmac.compare_digest(expected, f"t={timestamp},v1={signature}"):
+            raise AuthenticationFailed("The callback's signature does not match")
+
+    @staticmethod
+    def _state(native: str) -> ProviderState:
+        return ProviderState(status=STATUS_MAP.get(native), provider_status=native)

@@ -1,0 +1,132 @@
+"""API Gateway (REST API, Lambda proxy integration) emulated in-process from template.yaml.
+
+Each request becomes the proxy event API Gateway would send, the function's real handler is called,
+and its answer becomes the HTTP response. Routes that need an API key check the X-API-Key header the
+way the deployed Gateway Responses answer: 401 in the one error shape."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from local import template
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str
+    deadline: float
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def lambda_context(function: str, timeout_seconds: float = 15) -> LambdaContext:
+    return LambdaContext(
+        function_name=function,
+        aws_request_id=str(uuid.uuid4()),
+        deadline=time.monotonic() + timeout_seconds,
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{function}",
+    )
+
+
+def _error(status: int, kind: str, code: str, message: str) -> Response:
+    body = {"error": {"type": kind, "code": code, "message": message, "param": None}}
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+class ApiEmulator:
+    def __init__(self, api_key: str, *, stage: str = "v1", api_key_id: str = "local-key"):
+        self.api_key = api_key
+        self.api_key_id = api_key_id
+        self.stage = stage
+        self.routes = [(route, _pattern(route.path)) for route in template.routes()]
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        return self.handle(Request(environ))(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        path_matched = False
+        for route, pattern in self.routes:
+            match = pattern.fullmatch(request.path)
+            if not match:
+                continue
+            path_matched = True
+            if route.method == request.method:
+                return self._invoke(route, match.groupdict(), request)
+        if path_matched:
+            return _error(405, "invalid_request", "method_not_allowed", "Method not allowed")
+        # API Gateway answers unknown routes with MISSING_AUTHENTICATION_TOKEN (403); ours say 404.
+        return _error(404, "invalid_request", "route_not_found", "No such route")
+
+    def _invoke(self, route: template.Route, path_parameters: dict, request: Request) -> Response:
+        key = request.headers.get("X-API-Key")
+        if route.api_key_required and key != self.api_key:
+            code = "missing_api_key" if not key else "invalid_api_key"
+            return _error(401, "authentication_error", code, "Missing or invalid X-API-Key")
+        event = self.event(route, path_parameters, request)
+        answer = template.handler(route.function)(event, lambda_context(route.function))
+        body = answer.get("body") or ""
+        data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+        response = Response(data, status=answer["statusCode"])
+        for name, value in (answer.get("headers") or {}).items():
+            response.headers[name] = value
+        for name, values in (answer.get("multiValueHeaders") or {}).items():
+            for value in values:
+                response.headers.add(name, value)
+        return response
+
+    def event(self, route: template.Route, path_parameters: dict, request: Request) -> dict:
+        raw = request.get_data()
+        try:
+            body, encoded = raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            # API Gateway hands bodies it cannot pass as text to Lambda base64-encoded.
+            body, encoded = base64.b64encode(raw).decode(), True
+        headers = {name: value for name, value in request.headers.items()}
+        query = {name: values[-1] for name, values in request.args.lists()}
+        identity_key = request.headers.get("X-API-Key") if route.api_key_required else None
+        return {
+            "resource": route.path,
+            "path": request.path,
+            "httpMethod": request.method,
+            "headers": headers,
+            "multiValueHeaders": {name: request.headers.getlist(name) for name in headers},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {k: v for k, v in request.args.lists()} or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": request.method,
+                "path": f"/{self.stage}{request.path}",
+                "stage": self.stage,
+                "requestId": str(uuid.uuid4()),
+                "domainName": request.host,
+                "identity": {
+                    "sourceIp": request.remote_addr,
+                    "apiKey": identity_key,
+                    "apiKeyId": self.api_key_id if identity_key else None,
+                    "userAgent": request.headers.get("User-Agent"),
+                },
+            },
+            "body": body if raw else None,
+            "isBase64Encoded": encoded,
+        }
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))

@@ -1,0 +1,124 @@
+"""The sandbox provider's simulator: create, read, a checkout page with Pay and Fail buttons, and
+signed callbacks (HMAC-SHA256, `Paygate-Signature: t=<unix>,v1=<hex>`)."""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+import time
+
+from paygate.providers.sandbox import STATUS_MAP, sign
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from local.simulators.base import Simulator, json_response
+
+CREDENTIALS = {"api_key": "sbx_local_api_key", "webhook_secret": "sbx_local_webhook_secret"}
+
+CHECKOUT_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Sandbox checkout</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto}}
+button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head>
+<body><h1>Sandbox checkout</h1>
+<p>Payment <code>{id}</code> for <strong>{amount} {currency}</strong> (reference <code>{reference}</code>).</p>
+<p>Status: <strong id="status">{status}</strong></p>
+<form method="post" action="{base}/checkout/{id}">
+<button name="status" value="succeeded">Pay</button>
+<button name="status" value="failed">Fail</button></form>
+<p id="result">{result}</p></body></html>"""
+
+
+class SandboxSimulator(Simulator):
+    name = "sandbox"
+
+    def rules(self) -> list[Rule]:
+        return [
+            Rule("/v1/payments", methods=["POST"], endpoint="create"),
+            Rule("/v1/payments/<payment_id>", methods=["GET"], endpoint="read"),
+            Rule("/checkout/<payment_id>", methods=["GET"], endpoint="checkout"),
+            Rule("/checkout/<payment_id>", methods=["POST"], endpoint="checkout_submit"),
+        ]
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.credentials['api_key']}"
+
+    def on_create(self, request: Request) -> Response:
+        fault = self.misbehave("create")
+        if fault is not None:
+            return fault
+        if not self._authorized(request):
+            return json_response({"message": "invalid api key"}, 401)
+        body = request.get_json(silent=True) or {}
+        payment_id = "sbx_" + secrets.token_hex(8)
+        payment = {
+            "id": payment_id,
+            "status": "pending",
+            "amount": body.get("amount"),
+            "currency": body.get("currency"),
+            "reference": body.get("reference"),
+            "callback_url": body.get("callback_url"),
+            "checkout_url": f"{self.public_url}/checkout/{payment_id}",
+        }
+        with self.lock:
+            self.payments[payment_id] = payment
+        return json_response(payment, 201)
+
+    def on_read(self, request: Request, payment_id: str) -> Response:
+        self.calls["read"] += 1
+        if not self._authorized(request):
+            return json_response({"message": "invalid api key"}, 401)
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            raise NotFound(f"no payment {payment_id}")
+        return json_response(payment)
+
+    def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
+        if status not in STATUS_MAP:
+            raise NotFound(f"unknown status {status!r}")
+        payment["status"] = status
+        body = json.dumps(
+            {
+                "event_id": "evt_" + secrets.token_hex(8),
+                "id": payment["id"],
+                "reference": payment["reference"],
+                "status": status,
+                "created": int(time.time()),
+            }
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Paygate-Signature": sign(self.credentials["webhook_secret"], int(time.time()), body),
+        }
+        return payment["callback_url"] or f"{self.gateway_url}/ipn/sandbox", body, headers
+
+    def on_checkout(self, request: Request, payment_id: str, result: str = "") -> Response:
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            raise NotFound(f"no payment {payment_id}")
+        page = CHECKOUT_PAGE.format(
+            id=html.escape(payment_id),
+            amount=html.escape(str(payment["amount"])),
+            currency=html.escape(str(payment["currency"])),
+            reference=html.escape(str(payment["reference"])),
+            status=html.escape(payment["status"]),
+            base=self.public_url,
+            result=html.escape(result),
+        )
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    def on_checkout_submit(self, request: Request, payment_id: str) -> Response:
+        status = request.form.get("status")
+        if status not in ("succeeded", "failed"):
+            raise NotFound("unknown choice")
+        with self.lock:
+            payment = self.payments.get(payment_id)
+            if payment is None:
+                raise NotFound(f"no payment {payment_id}")
+            url, body, headers = self.callback(payment, status)
+        answer = self.deliver(url, body, headers)
+        return self.on_checkout(request, payment_id, result=f"The gateway answered HTTP {answer}.")
+
+
+SIMULATOR = SandboxSimulator

@@ -1,0 +1,149 @@
+"""`make run`: the whole stack on this machine, no AWS account and no Docker.
+
+The API on 127.0.0.1:3000 (API Gateway emulated from template.yaml, the real handlers in-process),
+DynamoDB embedded (moto server, the default) or DynamoDB Local (`--db dynamodb-local`), Secrets Manager
+embedded, and the provider simulators under /_sim/<provider>/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from local import template
+from local.dynamodb_local import DynamoDBLocal, free_port
+from local.emulator import ApiEmulator
+
+DEFAULT_API_KEY = "pg_local_test_key"
+TABLES = {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
+SECRET_NAME = "paygate/providers"
+# Each module local.simulators.<provider> defines SIMULATOR (its class) and CREDENTIALS (development
+# values only, stored in the local Secrets Manager for the adapter and handed to the simulator, so that
+# what one side signs the other verifies). Sandbox first: it is the routing default.
+SIMULATOR_MODULES = {
+    name: f"local.simulators.{name}"
+    for name in ("sandbox", "nowpayments", "payop", "paygentic", "ivpay")
+    if importlib.util.find_spec(f"local.simulators.{name}")
+}
+LOCAL_CREDENTIALS: dict[str, dict[str, str]] = {
+    name: importlib.import_module(module).CREDENTIALS for name, module in SIMULATOR_MODULES.items()
+}
+
+
+@dataclass
+class LocalStack:
+    port: int = 3000
+    db: str = "moto"  # or "dynamodb-local", or an endpoint URL of a running DynamoDB
+    api_key: str = DEFAULT_API_KEY
+    provider_timeout: float = 5.0
+    host: str = "127.0.0.1"
+    simulators: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=free_port(), verbose=False)
+        self._moto.start()
+        moto_url = f"http://{self.host}:{self._moto._port}"
+        self._dynamodb_local = None
+        if self.db == "moto":
+            dynamodb_url = moto_url
+        elif self.db == "dynamodb-local":
+            self._dynamodb_local = DynamoDBLocal()
+            dynamodb_url = self._dynamodb_local.endpoint
+        else:
+            dynamodb_url = self.db
+        base = f"http://{self.host}:{self.port}"
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+                "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_url,
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_url,
+                "PAYMENTS_TABLE": TABLES["PaymentsTable"],
+                "IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
+                "SECRET_NAME": SECRET_NAME,
+                "ENABLED_PROVIDERS": ",".join(SIMULATOR_MODULES),
+                "PROVIDER_TIMEOUT_SECONDS": str(self.provider_timeout),
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                **{f"{name.upper()}_BASE_URL": f"{base}/_sim/{name}" for name in SIMULATOR_MODULES},
+            }
+        )
+        template.create_tables(boto3.client("dynamodb"), TABLES)
+        secrets = boto3.client("secretsmanager")
+        secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(LOCAL_CREDENTIALS))
+
+        from paygate import service
+
+        service.reset()
+        for name, module in SIMULATOR_MODULES.items():
+            self.simulators[name] = importlib.import_module(module).SIMULATOR(
+                gateway_url=base, credentials=LOCAL_CREDENTIALS[name], public_url=f"{base}/_sim/{name}"
+            )
+            self.simulators[name].fault_delay = self.provider_timeout + 1
+        mounts = {f"/_sim/{name}": simulator for name, simulator in self.simulators.items()}
+        mounts["/_local"] = self._local_routes
+        app = DispatcherMiddleware(ApiEmulator(self.api_key), mounts)
+        self._server = make_server(self.host, self.port, app, threaded=True)
+
+    def _local_routes(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path == "/health":
+            response = Response(json.dumps({"ok": True}), content_type="application/json")
+        else:
+            response = Response(json.dumps({"error": "not found"}), status=404, content_type="application/json")
+        return response(environ, start_response)
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._moto.stop()
+        if self._dynamodb_local:
+            self._dynamodb_local.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
+    parser.add_argument("--db", default=os.environ.get("DB", "moto"), help="moto | dynamodb-local | <endpoint URL>")
+    parser.add_argument("--api-key", default=os.environ.get("PAYGATE_API_KEY", DEFAULT_API_KEY))
+    parser.add_argument("--provider-timeout", type=float, default=float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", 5)))
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    stack = LocalStack(port=args.port, db=args.db, api_key=args.api_key, provider_timeout=args.provider_timeout)
+    stack.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(
+        f"Paygate is running on http://{stack.host}:{stack.port}  (database: {args.db})\n"
+        f"  API key:     {stack.api_key}   (send it as the X-API-Key header)\n"
+        f"  Simulators:  " + ", ".join(f"http://{stack.host}:{stack.port}/_sim/{n}" for n in stack.simulators),
+        flush=True,
+    )
+    try:
+        stack.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Reads template.yaml: the API routes and handlers, and the tables, so the local stack and the tests
+cannot drift from what `sam deploy` ships."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt...) read as plain values."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node, deep=True)}
+    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@cache
+def load() -> dict:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str  # logical id
+    method: str
+    path: str  # API Gateway form: /payments/{payment_id}
+    api_key_required: bool
+
+
+def resources(kind: str) -> dict[str, dict]:
+    return {name: res for name, res in load()["Resources"].items() if res.get("Type") == kind}
+
+
+def routes() -> list[Route]:
+    found = []
+    for name, function in resources("AWS::Serverless::Function").items():
+        for event in function.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") != "Api":
+                continue
+            props = event["Properties"]
+            found.append(
+                Route(
+                    function=name,
+                    method=props["Method"].upper(),
+                    path=props["Path"],
+                    api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                )
+            )
+    return found
+
+
+def handler(function: str):
+    """Load a function's handler from its CodeUri, as Lambda does: each function is its own code root."""
+    props = load()["Resources"][function]["Properties"]
+    module_name, _, attribute = props["Handler"].rpartition(".")
+    path = ROOT / props["CodeUri"] / f"{module_name}.py"
+    unique = f"paygate_function_{function}"
+    if unique not in sys.modules:
+        spec = importlib.util.spec_from_file_location(unique, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = module
+        spec.loader.exec_module(module)
+    return getattr(sys.modules[unique], attribute)
+
+
+def table_definition(logical_id: str, table_name: str) -> dict:
+    """create_table arguments for a table of the template (key schema, indexes, stream, on demand)."""
+    props = load()["Resources"][logical_id]["Properties"]
+    definition: dict[str, Any] = {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        definition["GlobalSecondaryIndexes"] = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in props["GlobalSecondaryIndexes"]
+        ]
+    if props.get("StreamSpecification"):
+        definition["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": props["StreamSpecification"]["StreamViewType"],
+        }
+    return definition
+
+
+def create_tables(client: Any, names: dict[str, str]) -> None:
+    """Create the template's tables under the given names (logical id -> table name)."""
+    existing = set(client.list_tables()["TableNames"])
+    for logical_id, table_name in names.items():
+        if table_name in existing:
+            continue
+        client.create_table(**table_definition(logical_id, table_name))
+        client.get_waiter("table_exists").wait(TableName=table_name)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, once: the Python 3.13 virtualenv,
+# the SAM CLI in its own virtualenv (it pins its own boto3) and DynamoDB Local (Amazon's engine,
+# shipped inside the npm package amplify-dynamodb-simulator). Each step is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON_VERSION=3.13.0
+TOOLS=.tools
+mkdir -p "$TOOLS"
+
+find_python() {
+  if command -v pyenv >/dev/null 2>&1 && pyenv prefix "$PYTHON_VERSION" >/dev/null 2>&1; then
+    echo "$(pyenv prefix "$PYTHON_VERSION")/bin/python3"
+  elif command -v python3.13 >/dev/null 2>&1; then
+    command -v python3.13
+  else
+    echo "Python 3.13 is needed (pyenv install $PYTHON_VERSION)" >&2
+    exit 1
+  fi
+}
+
+what="${1:-all}"
+
+if [[ "$what" == all || "$what" == venv ]] && [[ ! -f .venv/.installed || requirements-dev.txt -nt .venv/.installed || layers/paygate/requirements.txt -nt .venv/.installed ]]; then
+  echo "==> .venv (Python $PYTHON_VERSION)"
+  [[ -x .venv/bin/python ]] || "$(find_python)" -m venv .venv
+  .venv/bin/pip install -q -r requirements-dev.txt
+  .venv/bin/pip install -q -e .
+  touch .venv/.installed
+fi
+
+if [[ "$what" == all || "$what" == sam ]] && [[ ! -x "$TOOLS/sam/bin/sam" ]]; then
+  echo "==> SAM CLI"
+  python3 -m venv "$TOOLS/sam"
+  "$TOOLS/sam/bin/pip" install -q aws-sam-cli==1.170.0
+fi
+
+if [[ "$what" == all || "$what" == dynamodb ]] && [[ ! -f "$TOOLS/dynamodb-local/DynamoDBLocal.jar" ]]; then
+  echo "==> DynamoDB Local"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack -q amplify-dynamodb-simulator@2.9.30 >/dev/null && tar xzf amplify-dynamodb-simulator-2.9.30.tgz)
+  rm -rf "$TOOLS/dynamodb-local"
+  mv "$tmp/package/emulator" "$TOOLS/dynamodb-local"
+  rm -rf "$tmp"
+fi

@@ -1,0 +1,92 @@
+"""Shared fixtures. Unit tests run on moto with no network; integration and e2e tests run against
+DynamoDB Local (Amazon's engine) and the local stack over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from local import template
+from local.dynamodb_local import DynamoDBLocal
+from local.stack import LOCAL_CREDENTIALS, TABLES, LocalStack
+
+
+class FixedClock:
+    """A clock the test moves by hand: no test waits on the real one."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+@pytest.fixture
+def dynamodb(aws_env: None) -> Iterator:
+    """moto's DynamoDB with the template's tables."""
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        template.create_tables(client, TABLES)
+        yield client
+
+
+def local_credentials(name: str, _settings: object) -> dict[str, str]:
+    return LOCAL_CREDENTIALS[name]
+
+
+# --- DynamoDB Local and the local stack ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    server = DynamoDBLocal()
+    yield server
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
+    """The local stack, in this process, over real HTTP, on DynamoDB Local."""
+    saved = dict(os.environ)
+    local = LocalStack(port=_free_port(), db=dynamodb_local.endpoint, provider_timeout=1.0)
+    local.start()
+    thread = threading.Thread(target=local.serve_forever, daemon=True)
+    thread.start()
+    yield local
+    local.stop()
+    os.environ.clear()
+    os.environ.update(saved)
