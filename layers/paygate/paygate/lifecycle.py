@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from paygate.errors import NotFound, PaygateError, ProviderError
+from paygate.errors import NotFound, PaygateError
 from paygate.models import (
     HISTORY_LIMIT,
     CreatePaymentRequest,
@@ -150,7 +150,7 @@ class Gateway:
         )
         try:
             created = provider.create(payment, request, context)
-        except ProviderError as error:
+        except PaygateError as error:  # refused or failed at the provider: the outcome is known
             self._fail(payment, f"{error.code}: {error.message}")
             raise
         except Exception:
@@ -198,8 +198,9 @@ class Gateway:
         payment = None
         if callback.payment_id:
             payment = self.store.get(callback.payment_id)
-        if payment is None and callback.provider_payment_id and not callback.parent_payment_id:
-            payment = self.store.find_by_provider_id(provider_name, callback.provider_payment_id)
+        provider_payment_id = callback.parent_payment_id or callback.provider_payment_id
+        if payment is None and provider_payment_id:
+            payment = self.store.find_by_provider_id(provider_name, provider_payment_id)
         if payment is None or payment.provider != provider_name:
             raise NotFound("The callback matches no payment of this provider")
         return payment
