@@ -24,12 +24,14 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local import template
+from local.background import EventLog, Repeat, StreamPump
 from local.dynamodb_local import DynamoDBLocal, free_port
-from local.emulator import ApiEmulator
+from local.emulator import ApiEmulator, lambda_context
 
 DEFAULT_API_KEY = "pg_local_test_key"
 TABLES = {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
 SECRET_NAME = "paygate/providers"
+EVENT_BUS_NAME = "paygate-local-payments"
 # Each module local.simulators.<provider> defines SIMULATOR (its class) and CREDENTIALS (development
 # values only, stored in the local Secrets Manager for the adapter and handed to the simulator, so that
 # what one side signs the other verifies). Sandbox first: it is the routing default.
@@ -49,6 +51,9 @@ class LocalStack:
     db: str = "moto"  # or "dynamodb-local", or an endpoint URL of a running DynamoDB
     api_key: str = DEFAULT_API_KEY
     provider_timeout: float = 5.0
+    # How often the schedule and the stream pump run; 0: never by themselves (tests call them).
+    sweep_seconds: float = 5.0
+    pump_seconds: float = 1.0
     host: str = "127.0.0.1"
     simulators: dict[str, Any] = field(default_factory=dict)
 
@@ -72,11 +77,11 @@ class LocalStack:
                 "AWS_DEFAULT_REGION": "us-east-1",
                 "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
                 "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_url,
-                "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
-                "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_url,
+                "AWS_ENDPOINT_URL": moto_url,  # Secrets Manager, EventBridge, SQS: all embedded
                 "PAYMENTS_TABLE": TABLES["PaymentsTable"],
                 "IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
                 "SECRET_NAME": SECRET_NAME,
+                "EVENT_BUS_NAME": EVENT_BUS_NAME,
                 "ENABLED_PROVIDERS": ",".join(SIMULATOR_MODULES),
                 "PROVIDER_TIMEOUT_SECONDS": str(self.provider_timeout),
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -97,23 +102,45 @@ class LocalStack:
                 gateway_url=base, credentials=LOCAL_CREDENTIALS[name], public_url=f"{base}/_sim/{name}"
             )
             self.simulators[name].fault_delay = self.provider_timeout + 1
+        self.events = EventLog(EVENT_BUS_NAME)
+        self.stream = StreamPump(TABLES["PaymentsTable"])
+        self._timers = [
+            Repeat(seconds, action, name)
+            for seconds, action, name in (
+                (self.sweep_seconds, self.sweep, "schedule"),
+                (self.pump_seconds, self.stream.pump, "stream"),
+            )
+            if seconds > 0
+        ]
         mounts = {f"/_sim/{name}": simulator for name, simulator in self.simulators.items()}
         mounts["/_local"] = self._local_routes
         app = DispatcherMiddleware(ApiEmulator(self.api_key), mounts)
         self._server = make_server(self.host, self.port, app, threaded=True)
 
+    def sweep(self) -> dict:
+        """What the EventBridge schedule does every minute: invoke expire_payments."""
+        function = "ExpirePaymentsFunction"
+        return template.handler(function)({"source": "paygate.local"}, lambda_context(function, 60))
+
     def _local_routes(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
         if request.path == "/health":
             response = Response(json.dumps({"ok": True}), content_type="application/json")
+        elif request.path == "/events":
+            self.stream.pump()
+            response = Response(json.dumps({"events": self.events.drain()}), content_type="application/json")
         else:
             response = Response(json.dumps({"error": "not found"}), status=404, content_type="application/json")
         return response(environ, start_response)
 
     def serve_forever(self) -> None:
+        for timer in self._timers:
+            timer.start()
         self._server.serve_forever()
 
     def stop(self) -> None:
+        for timer in self._timers:
+            timer.stop()
         self._server.shutdown()
         self._moto.stop()
         if self._dynamodb_local:
@@ -125,15 +152,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
     parser.add_argument("--db", default=os.environ.get("DB", "moto"), help="moto | dynamodb-local | <endpoint URL>")
     parser.add_argument("--api-key", default=os.environ.get("PAYGATE_API_KEY", DEFAULT_API_KEY))
+    parser.add_argument(
+        "--sweep-seconds",
+        type=float,
+        default=float(os.environ.get("SWEEP_SECONDS", 5)),
+        help="how often expire_payments runs (0: never)",
+    )
     parser.add_argument("--provider-timeout", type=float, default=float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", 5)))
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    stack = LocalStack(port=args.port, db=args.db, api_key=args.api_key, provider_timeout=args.provider_timeout)
+    stack = LocalStack(
+        port=args.port,
+        db=args.db,
+        api_key=args.api_key,
+        provider_timeout=args.provider_timeout,
+        sweep_seconds=args.sweep_seconds,
+    )
     stack.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(
         f"Paygate is running on http://{stack.host}:{stack.port}  (database: {args.db})\n"
         f"  API key:     {stack.api_key}   (send it as the X-API-Key header)\n"
+        f"  Events:      http://{stack.host}:{stack.port}/_local/events  (sweep every {args.sweep_seconds:g} s)\n"
         f"  Simulators:  " + ", ".join(f"http://{stack.host}:{stack.port}/_sim/{n}" for n in stack.simulators),
         flush=True,
     )

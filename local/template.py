@@ -66,19 +66,24 @@ def routes() -> list[Route]:
     return found
 
 
-def handler(function: str):
-    """Load a function's handler from its CodeUri, as Lambda does: each function is its own code root."""
+def module(function: str):
+    """Load a function's module from its CodeUri, as Lambda does: each function is its own code root."""
     props = load()["Resources"][function]["Properties"]
-    module_name, _, attribute = props["Handler"].rpartition(".")
-    path = ROOT / props["CodeUri"] / f"{module_name}.py"
+    module_name = props["Handler"].rpartition(".")[0]
     unique = f"paygate_function_{function}"
     if unique not in sys.modules:
-        spec = importlib.util.spec_from_file_location(unique, path)
+        spec = importlib.util.spec_from_file_location(unique, ROOT / props["CodeUri"] / f"{module_name}.py")
         assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[unique] = module
-        spec.loader.exec_module(module)
-    return getattr(sys.modules[unique], attribute)
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = loaded
+        spec.loader.exec_module(loaded)
+    return sys.modules[unique]
+
+
+def handler(function: str):
+    """A function's handler, loaded as Lambda loads it."""
+    props = load()["Resources"][function]["Properties"]
+    return getattr(module(function), props["Handler"].rpartition(".")[2])
 
 
 def table_definition(logical_id: str, table_name: str) -> dict:

@@ -82,7 +82,9 @@ def _free_port() -> int:
 def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
     """The local stack, in this process, over real HTTP, on DynamoDB Local."""
     saved = dict(os.environ)
-    local = LocalStack(port=_free_port(), db=dynamodb_local.endpoint, provider_timeout=1.0)
+    local = LocalStack(
+        port=_free_port(), db=dynamodb_local.endpoint, provider_timeout=1.0, sweep_seconds=0, pump_seconds=0
+    )
     local.start()
     thread = threading.Thread(target=local.serve_forever, daemon=True)
     thread.start()

@@ -5,6 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from paygate import api
 from paygate.models import CreatePaymentRequest, Payment
 from paygate.observability import logger, metrics, tracer

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from paygate import api, service
 from paygate.models import Payment
 from paygate.observability import logger, metrics, tracer

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from paygate import api, service
 from paygate.observability import logger, metrics, tracer
-from pydantic import BaseModel
 
 app = api.create_app()
 

@@ -8,12 +8,12 @@ import json
 import secrets
 import time
 
-from paygate.providers.sandbox import STATUS_MAP, sign
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
+from paygate.providers.sandbox import STATUS_MAP, sign
 
 CREDENTIALS = {"api_key": "sbx_local_api_key", "webhook_secret": "sbx_local_webhook_secret"}
 

@@ -6,9 +6,8 @@ import json
 import time
 import uuid
 
-from paygate.providers.sandbox import sign
-
 from local.stack import LOCAL_CREDENTIALS
+from paygate.providers.sandbox import sign
 
 SANDBOX_SECRET = LOCAL_CREDENTIALS["sandbox"]["webhook_secret"]
 

@@ -11,6 +11,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from local import template
+from local.dynamodb_local import client as dynamodb_client
+from local.stack import LOCAL_CREDENTIALS
 from paygate.config import Settings
 from paygate.lifecycle import Gateway
 from paygate.models import HistoryEntry, Payment, Status, utcnow
@@ -18,10 +22,6 @@ from paygate.providers import Registry
 from paygate.providers.base import CallbackRequest
 from paygate.providers.sandbox import sign
 from paygate.store import PaymentStore
-
-from local import template
-from local.dynamodb_local import client as dynamodb_client
-from local.stack import LOCAL_CREDENTIALS
 from tests.conftest import local_credentials
 from tests.unit.test_status_machine import ALLOWED
 

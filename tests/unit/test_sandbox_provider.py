@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+
 from paygate.errors import AuthenticationFailed, InvalidRequest
 from paygate.models import Status
 from paygate.providers.base import CallbackRequest

@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from paygate.config import Settings
 from paygate.lifecycle import Gateway
 from paygate.models import HistoryEntry, Payment, Status
 from paygate.providers import Registry
 from paygate.providers.base import ProviderState
 from paygate.store import PaymentStore
-
 from tests.conftest import local_credentials
 
 S = Status

@@ -31,10 +31,21 @@ logger = Logger(service="paygate", child=True)
 _FORWARD = {Status.PENDING: 0, Status.PROCESSING: 1, Status.PARTIALLY_PAID: 2}
 _UNPAID_ENDINGS = frozenset({Status.EXPIRED, Status.FAILED, Status.CANCELLED})
 
-# When the sweeper looks at a payment next, so a lost callback is caught. A write-ahead record is
-# looked at soon: if the provider call never finished, the sweeper reconciles it.
-FIRST_CHECK_AFTER = timedelta(minutes=1)
+# When the sweeper looks at a payment next, so a lost callback is caught: data, per provider.
+# (first check after creation, then every `every`). A write-ahead record is looked at after `first`
+# too: if its provider call never finished by then, the sweeper fails it.
+POLLING_PLANS: dict[str, dict[str, timedelta]] = {
+    "default": {"first": timedelta(minutes=1), "every": timedelta(minutes=5)},
+    # On-chain payments confirm slowly: no use asking every minute.
+    "nowpayments": {"first": timedelta(minutes=2), "every": timedelta(minutes=10)},
+}
+# Expired payments stay watched this long, so money that arrives late is still recorded (paid_late).
+LATE_PAYMENT_WINDOW = timedelta(hours=24)
 MAX_WRITE_ATTEMPTS = 25
+
+
+def polling_plan(provider: str) -> dict[str, timedelta]:
+    return POLLING_PLANS.get(provider, POLLING_PLANS["default"])
 
 
 def accepts(current: Status, new: Status) -> bool:
@@ -124,6 +135,7 @@ class Gateway:
     def create_payment(self, request: CreatePaymentRequest, *, callback_base_url: str) -> Payment:
         provider = self.providers.route(request)
         now = self.clock()
+        expires_at = now + provider.lifetime(request)
         payment = Payment(
             id=new_payment_id(),
             status=Status.PENDING,
@@ -136,9 +148,9 @@ class Gateway:
             metadata=request.metadata or {},
             created_at=now,
             updated_at=now,
-            expires_at=now + provider.lifetime(request),
+            expires_at=expires_at,
             history=[HistoryEntry(status=Status.PENDING, at=now, source="api")],
-            due_at=now + FIRST_CHECK_AFTER,
+            due_at=min(now + polling_plan(provider.name)["first"], expires_at),
         )
         # Write-ahead: the record exists before the provider hears of the payment, so a crash in
         # between leaves a record for the sweeper to reconcile, never an unknown provider payment.
@@ -185,6 +197,87 @@ class Gateway:
         # Unsigned callbacks are hints: believe only what the provider's status API says.
         state = callback.state or provider.fetch(payment)
         return self.apply(payment, state, source="callback", event_id=callback.event_id)
+
+    # --- the sweeper ---------------------------------------------------------------------------------
+
+    def sweep(self, *, shards: int, time_left: Callable[[], float], page_size: int = 100) -> dict[str, int]:
+        """Check every payment whose `due_at` has come, shard by shard, a page at a time, stopping
+        cleanly when less than a few seconds of the invocation remain (the next run goes on)."""
+        counts = {"checked": 0, "failed_checks": 0}
+        for shard in range(shards):
+            start_key = None
+            while True:
+                if time_left() < 5:
+                    counts["stopped_early"] = 1
+                    return counts
+                ids, start_key = self.store.due_ids(shard, self.clock(), limit=page_size, start_key=start_key)
+                for payment_id in ids:
+                    try:
+                        self.check_due(payment_id)
+                        counts["checked"] += 1
+                    except PaygateError as error:  # one provider's trouble must not stop the sweep
+                        counts["failed_checks"] += 1
+                        logger.warning("due check failed", payment_id=payment_id, code=error.code)
+                if not start_key:
+                    break
+        return counts
+
+    def check_due(self, payment_id: str) -> Payment:
+        """One due check: ask the provider, apply its answer, expire what is unpaid past `expires_at`,
+        and set the next check (or none, once nothing can change any more)."""
+        payment = self._get(payment_id)
+        now = self.clock()
+        if payment.due_at is None or payment.due_at > now:
+            return payment  # already handled by someone else
+        if not payment.provider_payment_id:
+            return self._reconcile_unfinished(payment, now)
+        provider = self.providers.get(payment.provider)
+        try:
+            state: ProviderState | None = provider.fetch(payment)
+        except PaygateError as error:
+            logger.warning("status call failed", payment_id=payment.id, code=error.code)
+            state = None
+
+        def decide(current: Payment) -> Payment | None:
+            updated = current
+            if state is not None and state.status is not None:
+                moved = with_status(updated, state.status, at=now, source="sync", provider_status=state.provider_status)
+                updated = moved.model_copy(update=dict(state.fields)) if moved else updated
+            if not updated.status.is_terminal and updated.expires_at and updated.expires_at <= now:
+                updated = with_status(updated, Status.EXPIRED, at=now, source="expiry") or updated
+            due_at = self._next_due(updated, now)
+            if updated is current and due_at == current.due_at:
+                return None
+            version = current.version + 1
+            return updated.model_copy(update={"due_at": due_at, "version": version})
+
+        return self.change(payment, decide)
+
+    def _reconcile_unfinished(self, payment: Payment, now: datetime) -> Payment:
+        """A write-ahead record whose provider call never finished (the function died in between).
+        Nobody was ever shown its payment URL, so nothing can be paid on it: it fails."""
+
+        def decide(current: Payment) -> Payment | None:
+            if current.provider_payment_id:
+                return None  # the create finished after all
+            reason = "reconciliation: the provider call never completed"
+            failed = with_status(current, Status.FAILED, at=now, source="expiry", failure_reason=reason)
+            return failed or current.model_copy(update={"due_at": None, "version": current.version + 1})
+
+        return self.change(payment, decide)
+
+    def _next_due(self, payment: Payment, now: datetime) -> datetime | None:
+        every = polling_plan(payment.provider)["every"]
+        if not payment.status.is_terminal:
+            next_check = now + every
+            # Look again right when it expires, not up to `every` later.
+            return (
+                min(next_check, payment.expires_at) if payment.expires_at and payment.expires_at > now else next_check
+            )
+        if payment.status is Status.EXPIRED and payment.expires_at:
+            watch_until = payment.expires_at + LATE_PAYMENT_WINDOW
+            return now + every if now + every <= watch_until else None
+        return None
 
     # --- helpers -----------------------------------------------------------------------------------
 

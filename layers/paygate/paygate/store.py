@@ -37,7 +37,7 @@ class PaymentStore:
 
     def get(self, payment_id: str) -> Payment | None:
         answer = self._call("get_item", TableName=self.table_name, Key={"id": {"S": payment_id}}, ConsistentRead=True)
-        return _from_item(answer["Item"]) if "Item" in answer else None
+        return payment_from_item(answer["Item"]) if "Item" in answer else None
 
     def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         answer = self._call(
@@ -111,7 +111,8 @@ class PaymentStore:
         return answer
 
 
-def _from_item(item: dict[str, Any]) -> Payment:
+def payment_from_item(item: dict[str, Any]) -> Payment:
+    """A payment from its DynamoDB item (also the form of the table stream's images)."""
     data = {key: _deserialize(value) for key, value in item.items()}
     data["version"] = int(data["version"])
     if "due_at" in data:

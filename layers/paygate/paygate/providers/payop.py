@@ -1,0 +1,215 @@
+"""Payop: hosted-checkout invoices.
+
+Create signs `sha256_hex("{amount}:{currency}:{order id}:{secretKey}")` over the exact amount string it
+sends (we send the merchant's amount unchanged, so "2" and "2.00" sign differently and each is sent as
+signed). The invoice id is the `identifier` response header (the body's `data` is deprecated).
+
+Status: `GET /v1/invoices/{id}`, and with a JWT (credential `jwt`) also `GET /v2/transactions/{txid}`
+when the invoice names its transaction. The transaction is the finer signal: state 9 (pre-approved) may
+still fail, so it is `processing`, never success.
+
+IPNs: the current format carries no signature, so it is authenticated by the sender's address (the
+`ipn_allowlist` credential, comma-separated addresses or networks; default: Payop's published list)
+and then treated as a hint: the gateway asks `fetch` and applies only what Payop's API answers. A claim
+Payop does not confirm changes nothing. The legacy v1 format (flat `orderId`, `status`, `signature`) must
+also come from an allowed address and is verified by its signature. Payop may report `failed` and then
+`accepted` for one invoice; the status machine lets `succeeded` follow `failed`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import requests
+
+from paygate.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    ProviderError,
+    ProviderInvalidResponse,
+    ProviderRejected,
+    ValidationFailed,
+)
+from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+
+# PROVIDERS.md §4.4: the current IPN senders, then the addresses of the older docs.
+DEFAULT_IPN_ALLOWLIST = "18.199.249.46,35.158.36.143,3.125.109.58,3.127.103.117,52.49.204.201,54.229.170.212"
+DEFAULT_CHECKOUT_URL = "https://checkout.payop.com/en/payment/invoice-preprocessing/{invoice_id}"
+
+INVOICE_STATUS = {
+    0: Status.PENDING,  # new
+    4: Status.PENDING,  # a transaction was started
+    1: Status.SUCCEEDED,
+    2: Status.EXPIRED,  # overdue (24 h)
+    5: Status.FAILED,
+}
+TRANSACTION_STATUS = {
+    1: Status.PENDING,
+    4: Status.PENDING,
+    9: Status.PROCESSING,  # pre-approved: can still be accepted or fail, so never fulfil on it
+    2: Status.SUCCEEDED,
+    3: Status.FAILED,
+    5: Status.FAILED,
+    15: Status.EXPIRED,
+}
+LEGACY_STATUS = {"wait": Status.PENDING, "success": Status.SUCCEEDED, "error": Status.FAILED}
+
+
+def sign(*parts: str) -> str:
+    """Payop's signature: SHA-256 hex of the parts joined by ':' (the secret key last)."""
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()
+
+
+class PayopProvider(Provider):
+    name = "payop"
+    default_lifetime = timedelta(hours=24)
+    max_lifetime = timedelta(hours=24)  # Payop's invoices are overdue after 24 h; no longer life can be asked
+
+    def check(self, request: CreatePaymentRequest) -> None:
+        if not request.customer_email:
+            raise ValidationFailed("payop needs the payer's email: customer_email is required", param="customer_email")
+
+    # --- create ------------------------------------------------------------------------------------
+
+    def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
+        secret = self.credentials.get("secret_key", "")
+        if not secret or not self.credentials.get("public_key"):
+            raise ProviderError("payop: no public or secret key is configured")
+        amount = payment.amount  # the exact string signed is the string sent
+        order = {
+            "id": payment.id,
+            "amount": amount,
+            "currency": payment.currency,
+            "items": [
+                # Payop's example items carry the line total in `price` (they add up to the order amount).
+                {"id": str(n), "name": item.name, "price": str(Decimal(item.amount) * item.quantity)}
+                for n, item in enumerate(request.items or [], start=1)
+            ],
+        }
+        if payment.description:
+            order["description"] = payment.description
+        body = {
+            "publicKey": self.credentials["public_key"],
+            "order": order,
+            "payer": {"email": request.customer_email},
+            "language": "en",
+            "signature": sign(amount, payment.currency, payment.id, secret),
+        }
+        if context.success_url:
+            body["resultUrl"] = context.success_url
+        if context.failure_url:
+            body["failPath"] = context.failure_url
+        response = self.request("POST", "/v1/invoices/create", json=body)
+        answer = self.json(response)
+        if response.status_code not in (200, 201):
+            raise ProviderRejected(f"payop: {_message(answer, response.status_code)}")
+        invoice_id = response.headers.get("identifier") or answer.get("data")
+        if not invoice_id or not isinstance(invoice_id, str):
+            raise ProviderInvalidResponse("payop: create answer names no invoice")
+        return CreatedPayment(
+            provider_payment_id=invoice_id,
+            state=ProviderState(status=Status.PENDING, provider_status="invoice 0"),
+            payment_url=self._checkout_url(invoice_id),
+        )
+
+    def _checkout_url(self, invoice_id: str) -> str:
+        template = self.credentials.get("checkout_url") or DEFAULT_CHECKOUT_URL
+        # A path (the local simulator's page) is taken relative to the API base.
+        url = template.format(invoice_id=invoice_id)
+        return self.base_url + url if url.startswith("/") else url
+
+    # --- status ------------------------------------------------------------------------------------
+
+    def fetch(self, payment: Payment) -> ProviderState:
+        jwt = self.credentials.get("jwt")
+        headers = {"Authorization": f"Bearer {jwt}"} if jwt else {}
+        response = self.request("GET", f"/v1/invoices/{payment.provider_payment_id}", headers=headers)
+        invoice = self._data(response, "invoice")
+        if str(invoice.get("orderIdentifier", payment.id)) != payment.id:
+            raise ProviderInvalidResponse("payop: the invoice belongs to another order")
+        invoice_status = invoice.get("status")
+        status = INVOICE_STATUS.get(invoice_status) if isinstance(invoice_status, int) else None
+        native = f"invoice {invoice_status}"
+        txid = invoice.get("txid") or invoice.get("transactionIdentifier")
+        if status is not Status.SUCCEEDED and txid and jwt:
+            # The transaction tells more than the invoice (pre-approved, timeout); a paid invoice is final.
+            transaction = self._data(self.request("GET", f"/v2/transactions/{txid}", headers=headers), "transaction")
+            state = transaction.get("state")
+            native += f", transaction {state}"
+            if isinstance(state, int) and state in TRANSACTION_STATUS:
+                status = TRANSACTION_STATUS[state]
+        return ProviderState(status=status, provider_status=native)
+
+    def _data(self, response: requests.Response, what: str) -> dict:
+        body = self.json(response)
+        if response.status_code != 200:
+            raise ProviderRejected(f"payop: {what} read refused: {_message(body, response.status_code)}")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ProviderInvalidResponse(f"payop: the {what} answer has no data")
+        return data
+
+    # --- IPN ---------------------------------------------------------------------------------------
+
+    def verify_callback(self, request: CallbackRequest) -> Callback:
+        self._verify_source(request.source_ip)
+        try:
+            event = json.loads(request.body, parse_float=Decimal)  # a legacy amount is signed as written
+            if not isinstance(event, dict):
+                raise TypeError("not an object")
+            if "invoice" not in event and "signature" in event:
+                return self._legacy(event)
+            invoice, transaction = event["invoice"], event["transaction"]
+            invoice_id, order_id = str(invoice["id"]), str(transaction["order"]["id"])
+            txid = invoice.get("txid")
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidRequest("payop: the IPN body cannot be read", code="invalid_json") from error
+        if not invoice_id or not order_id or (txid and transaction.get("id") and txid != transaction["id"]):
+            raise InvalidRequest("payop: the IPN's invoice and transaction do not match", code="invalid_json")
+        # Unsigned: a hint only. The gateway confirms it with fetch (Payop's own answer).
+        return Callback(payment_id=order_id, provider_payment_id=invoice_id, state=None)
+
+    def _verify_source(self, source_ip: str) -> None:
+        allowlist = self.credentials.get("ipn_allowlist", DEFAULT_IPN_ALLOWLIST)
+        try:
+            address = ipaddress.ip_address(source_ip)
+            networks = [ipaddress.ip_network(entry.strip()) for entry in allowlist.split(",") if entry.strip()]
+        except ValueError as error:
+            raise AuthenticationFailed("The IPN's source address cannot be checked") from error
+        # An empty allowlist admits nobody: no configuration switches the check off.
+        if not any(address in network for network in networks):
+            raise AuthenticationFailed("The IPN does not come from an address Payop sends from")
+
+    def _legacy(self, event: dict) -> Callback:
+        """v1 IPN: `signature = sha256("{amount}:{currency}:{orderId}:{status}:{secretKey}")`."""
+        secret = self.credentials.get("secret_key")
+        if not secret:
+            raise AuthenticationFailed("No secret key is configured for payop")
+        amount, currency, order_id, status = (
+            str(event.get(key, "")) for key in ("amount", "currency", "orderId", "status")
+        )
+        expected = sign(amount, currency, order_id, status, secret)
+        if not hmac.compare_digest(expected, str(event.get("signature", ""))):
+            raise AuthenticationFailed("The IPN's signature does not match")
+        invoice_id = event.get("invoiceId")
+        return Callback(
+            payment_id=order_id or None,
+            provider_payment_id=str(invoice_id) if invoice_id else None,
+            state=ProviderState(status=LEGACY_STATUS.get(status), provider_status=f"v1 {status}"),
+        )
+
+
+def _message(body: dict, status_code: int) -> str:
+    """Payop's error message; on validation errors it is an object of field -> [messages]."""
+    message = body.get("message")
+    if isinstance(message, dict):
+        return "; ".join(
+            f"{field}: {' '.join(map(str, texts)) if isinstance(texts, list) else texts}"
+            for field, texts in message.items()
+        )
+    return str(message) if message else f"HTTP {status_code}"
