@@ -78,7 +78,8 @@ class Simulator:
     # --- test hooks ------------------------------------------------------------------------------
 
     def on_set_faults(self, request: Request) -> Response:
-        """{"create": ["timeout", "error"]}: the next create calls misbehave, in that order."""
+        """{"create": ["timeout", "error"]}: the next create calls misbehave, in that order
+        (slow, timeout, error, garbage)."""
         for operation, faults in (request.get_json(silent=True) or {}).items():
             self.faults[operation] = list(faults)
         return json_response({"faults": self.faults})
@@ -93,6 +94,9 @@ class Simulator:
         if not queue:
             return None
         fault = queue.pop(0)
+        if fault == "slow":  # answers normally, but well within the gateway's timeout
+            time.sleep(self.fault_delay / 4)
+            return None
         if fault == "timeout":
             time.sleep(self.fault_delay)  # longer than the gateway waits in the local stack
             return json_response({"message": "late"}, 504)

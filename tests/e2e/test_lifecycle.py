@@ -151,3 +151,25 @@ def test_unknown_payment_is_404_in_the_error_shape(api):
             "param": "payment_id",
         }
     }
+
+
+def test_concurrent_creates_with_one_key_reach_the_provider_once(api, stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Given a provider slow enough that the requests overlap
+    simulator = stack.simulators["sandbox"]
+    simulator.faults["create"] = ["slow"]
+    creates_before = simulator.calls["create"]
+    key = f"key-{uuid.uuid4()}"
+    body = {"amount": "7.00", "currency": "USD", "provider": "sandbox"}
+    # When five identical requests arrive at once
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(lambda _: api.post("/payments", body, headers={"Idempotency-Key": key}), range(5)))
+    # Then one reached the provider; the others were told it is in progress, or replayed its answer
+    assert simulator.calls["create"] == creates_before + 1
+    assert {answer.status_code for answer in answers} <= {201, 409}
+    created = [answer.json() for answer in answers if answer.status_code == 201]
+    assert created and all(payment == created[0] for payment in created)
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["error"]["code"] == "idempotency_in_progress"
