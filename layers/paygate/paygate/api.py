@@ -3,6 +3,8 @@ and idempotent creates (Powertools idempotency)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from functools import cache
 from http import HTTPStatus
@@ -103,8 +105,6 @@ def serve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -149,14 +149,9 @@ def api_key_scope(event: APIGatewayProxyEvent) -> str:
 
 
 def callback_request(event: APIGatewayProxyEvent) -> CallbackRequest:
-    body = event.decoded_body or ""
+    # Signatures are over the exact bytes received: undo only API Gateway's own base64 transport encoding.
     raw = event.body or ""
-    if event.is_base64_encoded:
-        import base64
-
-        payload = base64.b64decode(raw)
-    else:
-        payload = body.encode("utf-8", "surrogatepass")
+    payload = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     return CallbackRequest(headers=headers, body=payload, source_ip=event.request_context.identity.source_ip)
 
