@@ -163,11 +163,9 @@ def _mark_replayed(response: Any, _record: Any) -> Any:
     return {**response, "replayed": True}
 
 
-@cache
-def _idempotent_create() -> tuple[IdempotencyConfig, Callable[..., dict]]:
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings().idempotency_table, boto3_client=service.dynamodb_client()
-    )
+@cache  # one per table and client: built once per container
+def _idempotent_create(table_name: str, client: Any) -> tuple[IdempotencyConfig, Callable[..., dict]]:
+    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
     config = IdempotencyConfig(
         event_key_jmespath="[scope, key]",
         payload_validation_jmespath="body",
@@ -197,7 +195,7 @@ def create_payment(
     if not idempotency_key:
         payment = service.gateway().create_payment(request, callback_base_url=base_url)
         return _created(payment.public(), replayed=False)
-    config, create = _idempotent_create()
+    config, create = _idempotent_create(settings().idempotency_table, service.dynamodb_client())
     if context is not None:
         config.register_lambda_context(context)
     call = {"scope": api_key_scope(event), "key": idempotency_key, "body": raw_body, "base_url": base_url}
