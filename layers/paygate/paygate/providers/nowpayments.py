@@ -1,0 +1,272 @@
+"""NOWPayments: crypto payments to a deposit address (PROVIDERS.md §3).
+
+Create is `POST /v1/payment` with `x-api-key`; `pay_currency` is required there, so a request without it is
+refused in `check`, before anything is written. The price is sent as a JSON number written from the
+merchant's decimal digits (never through a float). Our payment id travels as `order_id`, the per-payment
+IPN URL as `ipn_callback_url`. `payment_id` is a string on create and an integer on status and IPN: it is
+always kept as a string.
+
+IPNs carry `x-nowpayments-sig`: HMAC-SHA512 hex, keyed with the IPN secret, over the body with its keys
+sorted at every level and written the way JavaScript's `JSON.stringify` writes it (numbers by
+`Number#toString`: `0.0000985`, `6`, `1e-7`; non-ASCII left raw). Which exact form production signs is
+not documented, so a signature is accepted if it matches one of: the recursive sort (the current docs and
+the Python sample), the same with arrays turned into objects (what the official Node snippet does to
+them), and the older replacer-array form `JSON.stringify(params, Object.keys(params).sort())`, whose key
+list also filters nested objects. Every form is an HMAC with the same secret over the same parsed data,
+so trying several does not let an unsigned body in.
+
+A re-deposit arrives as its own payment with `parent_payment_id`: it is recorded on the parent, never
+fulfils it. NOWPayments has no event id; `payment_id:status:updated_at` names a delivery so exact
+repeats are recognised."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from paygate.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    PaygateError,
+    ProviderInvalidResponse,
+    ProviderRejected,
+    ValidationFailed,
+)
+from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+
+SIGNATURE_HEADER = "x-nowpayments-sig"
+STATUS_MAP = {
+    "waiting": Status.PENDING,
+    "confirming": Status.PROCESSING,
+    "confirmed": Status.PROCESSING,
+    "sending": Status.PROCESSING,
+    "partially_paid": Status.PARTIALLY_PAID,  # underpaid and settled: final for NOWPayments, never success
+    "finished": Status.SUCCEEDED,
+    "failed": Status.FAILED,
+    "refunded": Status.FAILED,
+    "expired": Status.EXPIRED,
+}
+AUTH_ERRORS = {"INVALID_API_KEY", "AUTH_REQUIRED"}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ARRAY_INDEX = re.compile(r"^(0|[1-9][0-9]{0,9})$")
+
+
+# --- JSON the way JavaScript writes it -------------------------------------------------------------
+
+
+def js_number(value: Decimal | int | float) -> str:
+    """`Number#toString`: the shortest digits that round-trip the double, an exponent only when the
+    decimal exponent is >= 21 or < -6, and never a trailing `.0` (JSON.parse made every number a double)."""
+    number = float(value)
+    if number == 0:
+        return "0"  # -0 too
+    _, digits, exponent = Decimal(repr(abs(number))).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    k, n = len(text), len(text) + exponent  # value = 0.<text> x 10^n
+    if k <= n <= 21:
+        body = text + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = text[:n] + "." + text[n:]
+    elif -6 < n <= 0:
+        body = "0." + "0" * -n + text
+    else:
+        e = n - 1
+        body = (text[0] + ("." + text[1:] if k > 1 else "")) + ("e+" if e >= 0 else "e-") + str(abs(e))
+    return ("-" if number < 0 else "") + body
+
+
+def _js_key_order(key: str) -> tuple:
+    # JS orders integer-like keys first, ascending; the rest by UTF-16 code units (what sort() compares).
+    if _ARRAY_INDEX.match(key) and int(key) < 2**32 - 1:
+        return (0, int(key), b"")
+    return (1, 0, key.encode("utf-16-be"))
+
+
+def js_json(value: Any, *, sort: bool = True, arrays_as_objects: bool = False, keep: list[str] | None = None) -> str:
+    """`JSON.stringify` of parsed JSON, compact. `sort`: keys sorted at every level; `arrays_as_objects`:
+    arrays written as `{"0":...}` (a recursive sort over `Object.keys` does that); `keep`: a replacer array,
+    which is the key list, in its order, of every object at every level."""
+    again = {"sort": sort, "arrays_as_objects": arrays_as_objects, "keep": keep}
+    if value is None or value is True or value is False:
+        return json.dumps(value)
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    if isinstance(value, Decimal | int | float):
+        return js_number(value)
+    if isinstance(value, list) and not arrays_as_objects:
+        return "[" + ",".join(js_json(item, **again) for item in value) + "]"
+    if isinstance(value, list):
+        value = {str(index): item for index, item in enumerate(value)}
+    if keep is not None:
+        keys = [key for key in keep if key in value]
+    else:
+        keys = sorted(value, key=_js_key_order) if sort else list(value)
+    return "{" + ",".join(js_json(key) + ":" + js_json(value[key], **again) for key in keys) + "}"
+
+
+def parse(body: bytes) -> Any:
+    """The body with every number kept as its exact decimal text."""
+    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+
+
+def signed_forms(event: dict) -> list[str]:
+    """The texts NOWPayments may have signed for this body (see the module docstring)."""
+    forms = [js_json(event), js_json(event, arrays_as_objects=True), js_json(event, keep=sorted(event))]
+    return list(dict.fromkeys(forms))
+
+
+def sign(secret: str, text: str) -> str:
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha512).hexdigest()
+
+
+def _text(value: Any) -> str | None:
+    """A provider value kept on the payment: numbers with their exact digits, never in exponent form."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+# --- the adapter --------------------------------------------------------------------------------
+
+
+class NowPaymentsProvider(Provider):
+    name = "nowpayments"
+    # 7 days to pay (fixed-rate payments last 20 min, but we never ask for a fixed rate).
+    default_lifetime = timedelta(days=7)
+    max_lifetime = timedelta(days=7)
+
+    def check(self, request: CreatePaymentRequest) -> None:
+        if not request.pay_currency:
+            raise ValidationFailed(
+                "nowpayments needs the crypto to pay in: pay_currency is required (e.g. 'btc')", param="pay_currency"
+            )
+
+    def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
+        fields = {
+            # A JSON number with the merchant's digits: "10.50" goes as 10.50, never via a float.
+            "price_amount": format(Decimal(payment.amount), "f"),
+            "price_currency": json.dumps(payment.currency.lower()),
+            "pay_currency": json.dumps((request.pay_currency or "").lower()),
+            "order_id": json.dumps(payment.id),
+            "ipn_callback_url": json.dumps(context.callback_url),
+        }
+        if request.description:
+            fields["order_description"] = json.dumps(request.description)
+        body = "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in fields.items()) + "}"
+        response = self.request("POST", "/v1/payment", headers=self._headers(), data=body.encode())
+        answer = self._read(response)
+        if response.status_code not in (200, 201):
+            raise self._refusal(response.status_code, answer)
+        state = self._state(answer)
+        if "payment_id" not in answer or answer["payment_id"] in (None, ""):
+            raise ProviderInvalidResponse("nowpayments: the create answer has no payment_id")
+        return CreatedPayment(
+            provider_payment_id=_text(answer["payment_id"]) or "",
+            state=state,
+            pay_address=_text(answer.get("pay_address")),
+            pay_amount=_text(answer.get("pay_amount")),
+            pay_currency=_text(answer.get("pay_currency")),
+            pay_extra_id=_text(answer.get("payin_extra_id")),
+        )
+
+    def fetch(self, payment: Payment) -> ProviderState:
+        response = self.request("GET", f"/v1/payment/{payment.provider_payment_id}", headers=self._headers())
+        answer = self._read(response)
+        if response.status_code != 200:
+            raise self._refusal(response.status_code, answer)
+        return self._state(answer)
+
+    def verify_callback(self, request: CallbackRequest) -> Callback:
+        event = self._verified(request)
+        try:
+            parent = _text(event.get("parent_payment_id"))
+            provider_payment_id = _text(event["payment_id"])
+            state = self._state(event)
+            return Callback(
+                payment_id=_text(event.get("order_id")),
+                provider_payment_id=provider_payment_id,
+                state=state,
+                event_id=f"{provider_payment_id}:{state.provider_status}:{_text(event.get('updated_at')) or ''}",
+                parent_payment_id=parent,
+            )
+        except (KeyError, TypeError, AttributeError, ProviderInvalidResponse) as error:
+            raise InvalidRequest("nowpayments: the IPN body cannot be read") from error
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-api-key": self.credentials.get("api_key", ""), "Content-Type": "application/json"}
+
+    def _verified(self, request: CallbackRequest) -> dict:
+        secret = self.credentials.get("ipn_secret", "")
+        if not secret:
+            raise AuthenticationFailed("No IPN secret is configured for nowpayments")
+        signature = request.headers.get(SIGNATURE_HEADER, "").strip().lower()
+        if not signature:
+            raise AuthenticationFailed("Missing x-nowpayments-sig header")
+        try:
+            event = parse(request.body)
+        except (ValueError, RecursionError) as error:
+            # The signature is over the parsed body: what cannot be parsed cannot be authenticated.
+            raise AuthenticationFailed("The IPN cannot be authenticated: its body is not JSON") from error
+        if not isinstance(event, dict):
+            raise AuthenticationFailed("The IPN cannot be authenticated: its body is not a JSON object")
+        matches = [hmac.compare_digest(sign(secret, form), signature) for form in signed_forms(event)]
+        if not any(matches):
+            raise AuthenticationFailed("The IPN's signature does not match")
+        return event
+
+    def _read(self, response: requests.Response) -> dict:
+        """The answer's JSON object, numbers kept exact (pay_amount 0.17070286 stays those digits)."""
+        try:
+            answer = parse(response.content)
+        except (ValueError, RecursionError) as error:
+            raise ProviderInvalidResponse(f"nowpayments answered HTTP {response.status_code} with no JSON") from error
+        if not isinstance(answer, dict):
+            raise ProviderInvalidResponse(f"nowpayments answered HTTP {response.status_code} with unexpected JSON")
+        return answer
+
+    def _refusal(self, http_status: int, answer: dict) -> PaygateError:
+        code = str(answer.get("code") or "")
+        if http_status in (401, 403) or code in AUTH_ERRORS:
+            # Their message may quote what we sent; say only what happened, never the key.
+            return ProviderRejected(f"nowpayments refused the API key (HTTP {http_status} {code or 'no code'})")
+        message = str(answer.get("message") or "no message")
+        key = self.credentials.get("api_key")
+        if key:
+            message = message.replace(key, "***")
+        if code == "AMOUNT_MINIMAL_ERROR":
+            return ValidationFailed(  # the merchant's amount is the problem: a 422, not a 502
+                f"nowpayments: the amount is below the minimum for this currency pair ({message})",
+                code="amount_out_of_range",
+                param="amount",
+            )
+        return ProviderRejected(f"nowpayments: HTTP {http_status} {code or 'error'}: {message}")
+
+    @staticmethod
+    def _state(answer: dict) -> ProviderState:
+        native = answer.get("payment_status")
+        if not isinstance(native, str):
+            raise ProviderInvalidResponse("nowpayments: the answer has no payment_status")
+        fields = {
+            "pay_address": _text(answer.get("pay_address")),
+            "pay_amount": _text(answer.get("pay_amount")),
+            "pay_currency": _text(answer.get("pay_currency")),
+            "pay_extra_id": _text(answer.get("payin_extra_id")),
+        }
+        return ProviderState(
+            status=STATUS_MAP.get(native),
+            provider_status=native,
+            fields={name: value for name, value in fields.items() if value is not None},
+        )

@@ -1,0 +1,173 @@
+"""NOWPayments' simulator: `POST /v1/payment` and `GET /v1/payment/{id}` as the real API answers them
+(`payment_id` a string on create, an integer on status), its error bodies, and IPNs as NOWPayments sends
+them: the status body plus `fee`, `actually_paid_at_fiat` and `parent_payment_id`, keys in no particular
+order, numbers as JavaScript writes them, signed with HMAC-SHA512 over the recursively sorted body in
+`x-nowpayments-sig`.
+
+Errors on create, as the real API gives them:
+    a wrong `x-api-key`                      -> 403 INVALID_API_KEY
+    `price_amount` below MINIMUM_PRICE (1)   -> 400 AMOUNT_MINIMAL_ERROR
+    a missing or mistyped required field     -> 400 INVALID_REQUEST_PARAMS
+
+Control endpoint: `{"status": <one of the nine native statuses>}`."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from local.simulators.base import Simulator, json_response
+from paygate.providers.nowpayments import SIGNATURE_HEADER, STATUS_MAP, js_json, sign
+
+CREDENTIALS = {"api_key": "np_local_api_key", "ipn_secret": "np_local_ipn_secret"}
+MINIMUM_PRICE = Decimal("1")
+RATE = Decimal("0.0000105")  # crypto per fiat unit: any fixed rate will do here
+MEMO_CURRENCIES = {"xrp", "xlm", "eos", "bnbmainnet", "ava"}  # these need payin_extra_id
+
+
+def js_response(body: dict, status: int = 200) -> Response:
+    """JSON as NOWPayments' Node servers write it (numbers included)."""
+    return Response(js_json(body, sort=False), status=status, content_type="application/json")
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return json_response({"status": False, "statusCode": status, "code": code, "message": message}, status)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class NowPaymentsSimulator(Simulator):
+    name = "nowpayments"
+
+    def rules(self) -> list[Rule]:
+        return [
+            Rule("/v1/payment", methods=["POST"], endpoint="create"),
+            Rule("/v1/payment/<payment_id>", methods=["GET"], endpoint="read"),
+        ]
+
+    def _authorized(self, request: Request) -> bool:
+        return hmac.compare_digest(request.headers.get("x-api-key", ""), self.credentials["api_key"])
+
+    def on_create(self, request: Request) -> Response:
+        fault = self.misbehave("create")
+        if fault is not None:
+            return fault
+        if not self._authorized(request):
+            return error(403, "INVALID_API_KEY", "Invalid api key")
+        try:
+            body = json.loads(request.get_data(), parse_float=Decimal, parse_int=Decimal)
+        except ValueError:
+            return error(400, "INVALID_REQUEST_PARAMS", "Invalid JSON")
+        price = body.get("price_amount") if isinstance(body, dict) else None
+        if not isinstance(price, Decimal):  # a number on the wire, never a string
+            return error(400, "INVALID_REQUEST_PARAMS", '"price_amount" must be a number')
+        for field in ("price_currency", "pay_currency"):
+            if not isinstance(body.get(field), str) or not body[field]:
+                return error(400, "INVALID_REQUEST_PARAMS", f'"{field}" is required')
+        if price < MINIMUM_PRICE:
+            return error(400, "AMOUNT_MINIMAL_ERROR", "amountTo is too small")
+        payment_id = str(secrets.randbelow(9 * 10**9) + 10**9)
+        pay_currency = body["pay_currency"].lower()
+        created = now_iso()
+        payment = {
+            "payment_id": payment_id,
+            "payment_status": "waiting",
+            "pay_address": "3" + secrets.token_hex(16),
+            "price_amount": price,
+            "price_currency": body["price_currency"],
+            "pay_amount": (price * RATE).quantize(Decimal("0.00000001")),
+            "pay_currency": pay_currency,
+            "order_id": body.get("order_id"),
+            "order_description": body.get("order_description"),
+            "ipn_callback_url": body.get("ipn_callback_url"),
+            "created_at": created,
+            "updated_at": created,
+            "purchase_id": str(secrets.randbelow(9 * 10**9) + 10**9),
+            "amount_received": None,
+            "payin_extra_id": str(secrets.randbelow(10**9)) if pay_currency in MEMO_CURRENCIES else None,
+            "smart_contract": "",
+            "network": pay_currency,
+            "network_precision": 8,
+            "time_limit": None,
+            "burning_percent": None,
+            "expiration_estimate_date": created,
+            "type": "crypto2crypto",
+            "price_amount_text": str(price),  # what arrived on the wire, for tests; not part of the API
+        }
+        with self.lock:
+            self.payments[payment_id] = payment
+        return js_response({k: v for k, v in payment.items() if k != "price_amount_text"}, 201)
+
+    def on_read(self, request: Request, payment_id: str) -> Response:
+        self.calls["read"] += 1
+        if not self._authorized(request):
+            return error(403, "INVALID_API_KEY", "Invalid api key")
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            return error(404, "NOT_FOUND", "Payment not found")
+        return js_response(self._status_body(payment))
+
+    def _status_body(self, payment: dict) -> dict:
+        """The get-status answer: `payment_id` an integer here, unlike on create."""
+        paid = {"finished": payment["pay_amount"], "partially_paid": payment["pay_amount"] / 2}
+        return {
+            "payment_id": int(payment["payment_id"]),
+            "invoice_id": None,
+            "payment_status": payment["payment_status"],
+            "pay_address": payment["pay_address"],
+            "payin_extra_id": payment["payin_extra_id"],
+            "price_amount": payment["price_amount"],
+            "price_currency": payment["price_currency"],
+            "pay_amount": payment["pay_amount"],
+            "actually_paid": paid.get(payment["payment_status"], Decimal(0)),
+            "pay_currency": payment["pay_currency"],
+            "order_id": payment["order_id"],
+            "order_description": payment["order_description"],
+            "purchase_id": int(payment["purchase_id"]),
+            "outcome_amount": payment["pay_amount"] * Decimal("0.995"),
+            "outcome_currency": payment["pay_currency"],
+            "payin_hash": None,
+            "payout_hash": None,
+            "created_at": payment["created_at"],
+            "updated_at": payment["updated_at"],
+            "type": payment["type"],
+        }
+
+    def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
+        if status not in STATUS_MAP:
+            raise NotFound(f"unknown status {status!r}")
+        payment["payment_status"] = status
+        payment["updated_at"] = now_iso()
+        body = {
+            **self._status_body(payment),
+            "updated_at": int(time.time() * 1000),  # IPNs carry it as epoch milliseconds
+            "parent_payment_id": None,
+            "actually_paid_at_fiat": 0,
+            # Tiny fees in exponent range exercise the JavaScript number format of the signature.
+            "fee": {
+                "currency": payment["pay_currency"],
+                "depositFee": Decimal("0.0000985"),
+                "withdrawalFee": 0,
+                "serviceFee": Decimal("1E-7"),
+            },
+        }
+        body = dict(sorted(body.items(), reverse=True))  # keys arrive unsorted: the verifier must sort
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self.credentials["ipn_secret"], js_json(body)),
+        }
+        url = payment["ipn_callback_url"] or f"{self.gateway_url}/ipn/nowpayments"
+        return url, js_json(body, sort=False).encode(), headers
+
+
+SIMULATOR = NowPaymentsSimulator
