@@ -1,0 +1,220 @@
+"""Paygentic (PROVIDERS.md §2): hosted payments at `/v0/payments`, webhooks signed the Svix way.
+
+Create sends our payment id as `reference` (how callbacks find the payment) and as `idempotencyKey`
+(a body field), so a create retried after a timeout or a 5xx gets the same Paygentic payment back
+(HTTP 200) instead of a second one.
+
+Webhooks: HMAC-SHA256 with key b64decode(secret minus "whsec_") over `svix-id.svix-timestamp.raw body`,
+base64, in `svix-signature` as space-separated `v1,<b64>` entries; refused more than 300 s from now.
+Paygentic's payment event names are unconfirmed, so they are a credential option (`event_types`):
+- a configured event whose `data.status` is present is applied as it stands;
+- any other verified event that names a payment (a configured one without a status, an event type we
+  do not know) is only a hint: Callback.state is None and the gateway confirms with GET /v0/payments/{id}.
+  Nothing unconfirmed is ever applied, and a renamed event still moves the payment;
+- a verified event that names no payment cannot be matched: 400 (Svix retries it, then gives up).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from paygate.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    ProviderError,
+    ProviderInvalidResponse,
+    ProviderRejected,
+    ValidationFailed,
+)
+from paygate.models import CreatePaymentRequest, Payment, Status, decimals
+from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+
+CURRENCIES = frozenset({"USD", "EUR", "GBP", "AUD"})
+MIN_AMOUNT, MAX_AMOUNT = Decimal("1.00"), Decimal("5000.00")
+TOLERANCE_SECONDS = 300
+# One retry: with a 10 s provider timeout two attempts still fit in API Gateway's 29 s.
+CREATE_ATTEMPTS = 2
+DEFAULT_EVENT_TYPES = (
+    "payment.completed.v0,payment.failed.v0,payment.expired.v0,payment.cancelled.v0,payment.processing.v0"
+)
+STATUS_MAP = {
+    "pending": Status.PENDING,
+    "processing": Status.PROCESSING,
+    "completed": Status.SUCCEEDED,
+    "expired": Status.EXPIRED,
+    "cancelled": Status.CANCELLED,
+    "failed": Status.FAILED,  # listed for /v0/paymentSessions; harmless if payments never use it
+}
+
+
+def sign(secret: str, msg_id: str, timestamp: int | str, body: bytes) -> str:
+    """The `v1,<base64>` entry Svix puts in `svix-signature` for this message."""
+    key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    signed = f"{msg_id}.{timestamp}.".encode() + body  # the raw bytes, never re-serialised
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def verify_signature(secret: str, msg_id: str, timestamp: str, header: str, body: bytes, now: float) -> None:
+    """Raise AuthenticationFailed unless one `v1` entry of the header signs this message, recently."""
+    if not secret:
+        raise AuthenticationFailed("No webhook secret is configured for paygentic")
+    if not msg_id or not timestamp.isdigit() or not header:
+        raise AuthenticationFailed("Missing or malformed svix-id, svix-timestamp or svix-signature header")
+    if abs(now - int(timestamp)) > TOLERANCE_SECONDS:
+        raise AuthenticationFailed("The webhook's timestamp is too old or in the future")
+    try:
+        expected = sign(secret, msg_id, timestamp, body).encode()
+    except (binascii.Error, ValueError) as error:  # a misconfigured secret refuses everything
+        raise AuthenticationFailed("The configured paygentic webhook secret is not valid base64") from error
+    # Check every entry (no early exit) so the time taken says nothing about which one matched.
+    matched = False
+    for entry in header.split():
+        matched |= hmac.compare_digest(expected, entry.encode())
+    if not matched:
+        raise AuthenticationFailed("The webhook's signature does not match")
+
+
+def iso_duration(lifetime: timedelta) -> str:
+    """A timedelta as an ISO 8601 duration (`P30D`, `PT30M`, `P1DT2H`), whole seconds."""
+    days, rest = divmod(int(lifetime.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    if not days and not time:
+        return "PT0S"
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+
+
+class PaygenticProvider(Provider):
+    name = "paygentic"
+    default_lifetime = timedelta(days=30)
+    max_lifetime = timedelta(days=31)
+
+    def check(self, request: CreatePaymentRequest) -> None:
+        if request.currency not in CURRENCIES:
+            raise ValidationFailed(
+                f"paygentic takes {', '.join(sorted(CURRENCIES))} only", code="unsupported_currency", param="currency"
+            )
+        if decimals(request.amount) > 2 or not MIN_AMOUNT <= Decimal(request.amount) <= MAX_AMOUNT:
+            raise ValidationFailed(
+                "paygentic takes amounts from 1.00 to 5000.00 with at most two decimals",
+                code="amount_out_of_range",
+                param="amount",
+            )
+
+    def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
+        body: dict = {
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "reference": payment.id,
+            "idempotencyKey": payment.id,
+            "expiresIn": iso_duration(self.lifetime(request)),
+        }
+        if merchant_id := self.credentials.get("merchant_id"):
+            body["merchantId"] = merchant_id
+        if request.items:
+            body["lineItems"] = [
+                {"description": item.name, "amount": item.amount, "quantity": item.quantity} for item in request.items
+            ]
+        if context.success_url:
+            body["successRedirectUrl"] = context.success_url
+        if context.failure_url:
+            body["failureRedirectUrl"] = context.failure_url
+        if payment.metadata:
+            body["metadata"] = dict(payment.metadata)
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                response = self.request("POST", "/v0/payments", headers=self._headers(), json=body)
+                break
+            except ProviderError:  # ProviderTimeout included; request() raises nothing else
+                # Timeouts, unreachable host, 5xx: the outcome is unknown, and the idempotencyKey makes
+                # a retry safe (Paygentic answers 200 with the payment it may already have made).
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+        answer = self._answer(response, "create", ok=(200, 201))  # 201 created, 200 idempotent replay
+        try:
+            return CreatedPayment(
+                provider_payment_id=str(answer["id"]),
+                state=self._state(str(answer["status"])),
+                payment_url=answer["paymentUrl"] if isinstance(answer.get("paymentUrl"), str) else None,
+                expires_at=_datetime(answer.get("expiresAt")),
+            )
+        except KeyError as error:
+            raise ProviderInvalidResponse(f"paygentic: create answer lacks {error}") from error
+
+    def fetch(self, payment: Payment) -> ProviderState:
+        response = self.request("GET", f"/v0/payments/{payment.provider_payment_id}", headers=self._headers())
+        answer = self._answer(response, "status call", ok=(200,))
+        if not isinstance(answer.get("status"), str):
+            raise ProviderInvalidResponse("paygentic: status answer lacks status")
+        return self._state(answer["status"])
+
+    def verify_callback(self, request: CallbackRequest) -> Callback:
+        headers = request.headers
+        verify_signature(
+            self.credentials.get("webhook_secret", ""),
+            headers.get("svix-id", ""),
+            headers.get("svix-timestamp", ""),
+            headers.get("svix-signature", ""),
+            request.body,
+            self.clock().timestamp(),
+        )
+        try:
+            event = json.loads(request.body)
+            event_type, data = event["eventType"], event["data"]
+            reference, paygentic_id, status = data.get("reference"), data.get("paymentId"), data.get("status")
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InvalidRequest("paygentic: the webhook body cannot be read", code="invalid_json") from error
+        if not isinstance(reference, str) and not isinstance(paygentic_id, str):
+            raise InvalidRequest("paygentic: the webhook names no payment", code="invalid_json")
+        applied = event_type in self._event_types() and isinstance(status, str)
+        return Callback(
+            payment_id=reference if isinstance(reference, str) else None,
+            provider_payment_id=paygentic_id if isinstance(paygentic_id, str) else None,
+            state=self._state(status) if applied else None,
+            event_id=headers["svix-id"],  # stable across Svix's resends: the dedupe key
+        )
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials.get('api_key', '')}"}
+
+    def _event_types(self) -> frozenset[str]:
+        configured = self.credentials.get("event_types") or DEFAULT_EVENT_TYPES
+        return frozenset(name.strip() for name in configured.split(",") if name.strip())
+
+    def _answer(self, response, operation: str, *, ok: tuple[int, ...]) -> dict:
+        """The answer's JSON on success; otherwise Paygentic's Error / ValidationError as ours."""
+        status = response.status_code
+        if status in (401, 403):  # never echo anything about the key
+            raise ProviderRejected(f"paygentic refused the API key (HTTP {status})")
+        body = self.json(response)
+        if status in ok:
+            return body
+        message = str(body.get("message") or f"{operation} refused")
+        fields = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        if fields:  # ValidationError: name what Paygentic objected to
+            message += " (" + "; ".join(f"{e.get('field')}: {e.get('message')}" for e in fields) + ")"
+        if body.get("code"):
+            message += f" [{body['code']}]"
+        raise ProviderRejected(f"paygentic: {message}")
+
+    @staticmethod
+    def _state(native: str) -> ProviderState:
+        return ProviderState(status=STATUS_MAP.get(native), provider_status=native)
+
+
+def _datetime(value: object) -> datetime | None:
+    """Paygentic's `expiresAt`; anything unreadable leaves our own expiry in place."""
+    try:
+        parsed = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return parsed if parsed and parsed.tzinfo else None
