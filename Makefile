@@ -17,8 +17,11 @@ setup:
 run: setup
 	PORT=$(PORT) DB=$(DB) $(PY) -m local.stack
 
+# Unit tests run in a session of their own: moto's in-process mocks reset its shared state on exit,
+# which the local stack (whose embedded AWS is moto too) must not see.
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile tests
+	$(PY) -m pytest -n 2 tests/unit
+	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
