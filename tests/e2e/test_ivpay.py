@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from local.simulators.ivpay import CREDENTIALS
-from local.stack import TABLES
+from tests.e2e.records import new_record, payment_ids
 
 
 @pytest.fixture
@@ -142,32 +141,20 @@ def create_with_saved_key(api, simulator) -> dict:
 # --- create failures: a clean error and a failed record with its reason ----------------------------
 
 
-def _ids() -> set[str]:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["PaymentsTable"], ProjectionExpression="id")["Items"]
-    return {item["id"]["S"] for item in items}
-
-
-def _new_record(before: set[str]) -> dict:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["PaymentsTable"])["Items"]
-    new = [item for item in items if item["id"]["S"] not in before]
-    assert len(new) == 1
-    return new[0]
-
-
 def test_the_error_envelope_of_create_is_a_clean_error_and_a_failed_record(api, simulator):
-    before = _ids()
+    before = payment_ids()
     simulator.faults["create"] = ["refuse"]  # the simulator answers 400 {"success": false, "error": ...}
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "ivpay"})
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "provider_rejected"
     assert answer.json()["error"]["message"] == "ivpay: Payment creation refused"
-    record = _new_record(before)
+    record = new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: ivpay: Payment creation refused"
 
 
 def test_a_401_on_create_is_a_clean_error_without_the_key_and_a_failed_record(api, key_mismatch):
-    before = _ids()
+    before = payment_ids()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "ivpay"})
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"] == {
@@ -177,6 +164,6 @@ def test_a_401_on_create_is_a_clean_error_without_the_key_and_a_failed_record(ap
         "param": None,
     }
     assert CREDENTIALS["api_key"] not in answer.text
-    record = _new_record(before)
+    record = new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: ivpay: Wrong auth parameters"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
-from local.stack import LOCAL_CREDENTIALS, TABLES
+from local.stack import LOCAL_CREDENTIALS
 from paygate.providers.nowpayments import sign
+from tests.e2e.records import new_record, payment_ids
 
 IPN_SECRET = LOCAL_CREDENTIALS["nowpayments"]["ipn_secret"]
 API_KEY = LOCAL_CREDENTIALS["nowpayments"]["api_key"]
@@ -17,18 +17,6 @@ API_KEY = LOCAL_CREDENTIALS["nowpayments"]["api_key"]
 
 def create(api, **fields) -> dict:
     return api.create(provider="nowpayments", pay_currency="btc", **fields)
-
-
-def _ids() -> set[str]:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["PaymentsTable"], ProjectionExpression="id")["Items"]
-    return {item["id"]["S"] for item in items}
-
-
-def _only_new_payment(before: set[str]) -> dict:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["PaymentsTable"])["Items"]
-    new = [item for item in items if item["id"]["S"] not in before]
-    assert len(new) == 1
-    return new[0]
 
 
 def test_create_with_pay_currency_gives_a_deposit_address(api, stack):
@@ -112,13 +100,13 @@ def test_missing_pay_currency_is_refused_before_anything_is_written(api, payment
 
 
 def test_an_amount_below_the_minimum_is_a_422_and_a_failed_record(api):
-    before = _ids()
+    before = payment_ids()
     answer = api.post(
         "/payments", {"amount": "0.50", "currency": "USD", "provider": "nowpayments", "pay_currency": "btc"}
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["code"] == "amount_out_of_range"
-    record = _only_new_payment(before)
+    record = new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith("amount_out_of_range:")
 
@@ -138,13 +126,13 @@ def test_provider_failures_at_create_give_their_code_and_a_failed_record(api, st
         monkeypatch.setitem(simulator.credentials, "api_key", "np_some_other_key")
     else:
         simulator.faults["create"] = [fault]
-    before = _ids()
+    before = payment_ids()
     answer = api.post(
         "/payments", {"amount": "10.00", "currency": "USD", "provider": "nowpayments", "pay_currency": "btc"}
     )
     assert answer.status_code == status, answer.text
     assert answer.json()["error"]["code"] == code
     assert API_KEY not in answer.text
-    record = _only_new_payment(before)
+    record = new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith(f"{code}:")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from local.stack import TABLES
+from tests.e2e.records import new_record, payment_ids
 
 PAYER = "payer@example.com"
 
@@ -113,18 +112,6 @@ def test_a_missing_customer_email_is_a_422_and_no_record(api, payments_count):
     assert payments_count() == before
 
 
-def _new_record(before: set[str]) -> dict:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["PaymentsTable"])["Items"]
-    new = [item for item in items if item["id"]["S"] not in before]
-    assert len(new) == 1
-    return new[0]
-
-
-def _ids() -> set[str]:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["PaymentsTable"], ProjectionExpression="id")["Items"]
-    return {item["id"]["S"] for item in items}
-
-
 @pytest.fixture
 def secret_mismatch(stack):
     """The simulator holds another secret key than the gateway: every signature is wrong to it."""
@@ -136,22 +123,22 @@ def secret_mismatch(stack):
 
 
 def test_a_create_payop_refuses_is_a_clean_error_and_a_failed_record(api, secret_mismatch):
-    before = _ids()
+    before = payment_ids()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "payop", "customer_email": PAYER})
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "provider_rejected"
     assert "Wrong signature" in answer.json()["error"]["message"]
-    record = _new_record(before)
+    record = new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: payop: Wrong signature"
 
 
 def test_a_create_timeout_is_a_clean_error_and_a_failed_record(api, stack):
-    before = _ids()
+    before = payment_ids()
     stack.simulators["payop"].faults["create"] = ["timeout"]
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "payop", "customer_email": PAYER})
     assert answer.status_code == 504, answer.text
     assert answer.json()["error"]["code"] == "provider_timeout"
-    record = _new_record(before)
+    record = new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith("provider_timeout")

@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import pytest
-import requests
 
 from paygate.errors import (
     AuthenticationFailed,
@@ -19,6 +18,7 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.ivpay import IvpayProvider
+from tests.fakes import FakeSession
 
 KEY = "k_demo_123"  # PROVIDERS.md §1.4's worked example
 PID = "6b577835afbefe60335b6e5cd04410a9"
@@ -48,23 +48,6 @@ WEBHOOK = json.dumps(
         "tx_url": "https://tronscan.org/#/transaction/abc",
     }
 ).encode()
-
-
-class FakeSession(requests.Session):
-    """Answers each call with the next canned (status, body) and keeps what was sent."""
-
-    def __init__(self, *answers: tuple[int, object]):
-        super().__init__()
-        self.answers = list(answers)
-        self.sent: list[tuple[str, str, dict]] = []
-
-    def request(self, method, url, **kwargs):
-        self.sent.append((method, url, kwargs))
-        status, body = self.answers.pop(0)
-        response = requests.Response()
-        response.status_code = status
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return response
 
 
 def ivpay(clock, *answers, **credentials) -> IvpayProvider:

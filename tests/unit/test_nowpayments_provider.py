@@ -20,6 +20,7 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.nowpayments import NowPaymentsProvider, js_json, js_number, parse, sign
+from tests.fakes import FakeSession
 
 SECRET = "np_unit_secret"
 API_KEY = "np_unit_api_key"
@@ -61,26 +62,6 @@ TRICKY_LEGACY_DIGEST = (
     "63a373f4c527114a0f66b554e2eadfe2db670c1903c1e08a6f31b83047cb77ec"
     "fe4b64e9c06f5fed2f87330abacf7806e4f3039206c6a31198c0993890531c7b"
 )
-
-
-class FakeSession(requests.Session):
-    """Answers each call with the next canned (status, body) or raises it; keeps what was sent."""
-
-    def __init__(self, *answers):
-        super().__init__()
-        self.answers = list(answers)
-        self.sent: list[tuple[str, str, dict]] = []
-
-    def request(self, method, url, **kwargs):
-        self.sent.append((method, url, kwargs))
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        status, body = answer
-        response = requests.Response()
-        response.status_code = status
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return response
 
 
 def adapter(clock, *answers, **credentials) -> NowPaymentsProvider:

@@ -20,6 +20,7 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.paygentic import PaygenticProvider, iso_duration, sign, verify_signature
+from tests.fakes import FakeSession
 
 # The public Svix test vector (PROVIDERS.md §2.4).
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -46,26 +47,6 @@ PAYMENT_ANSWER = {
     "paymentUrl": "https://pay.paygentic.io/p/pay_pg1",
     "expiresAt": "2026-01-31T12:00:00Z",
 }
-
-
-class FakeSession(requests.Session):
-    """Answers each call with the next canned answer (status, body) or exception; keeps what was sent."""
-
-    def __init__(self, *answers):
-        super().__init__()
-        self.answers = list(answers)
-        self.sent: list[tuple[str, str, dict]] = []
-
-    def request(self, method, url, **kwargs):
-        self.sent.append((method, url, kwargs))
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        status, body = answer
-        response = requests.Response()
-        response.status_code = status
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return response
 
 
 def paygentic(clock, *answers, **credentials) -> PaygenticProvider:

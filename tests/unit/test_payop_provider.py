@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from paygate.errors import (
     AuthenticationFailed,
@@ -17,28 +16,11 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.payop import PayopProvider, sign
+from tests.fakes import FakeSession
 
 SECRET = "unit_secret"
 CREDENTIALS = {"public_key": "app-1", "secret_key": SECRET, "jwt": "jwt-1", "ipn_allowlist": "10.0.0.1,192.0.2.0/24"}
 CONTEXT = CreateContext(callback_url="https://gw.example/ipn/payop", success_url="https://shop.example/ok")
-
-
-class FakeSession(requests.Session):
-    """Answers each call with the next canned (status, body, headers) and keeps what was sent."""
-
-    def __init__(self, *answers: tuple[int, object, dict]):
-        super().__init__()
-        self.answers = list(answers)
-        self.sent: list[tuple[str, str, dict]] = []
-
-    def request(self, method, url, **kwargs):
-        self.sent.append((method, url, kwargs))
-        status, body, headers = self.answers.pop(0)
-        response = requests.Response()
-        response.status_code = status
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        response.headers.update(headers)
-        return response
 
 
 def payop(clock, *answers, **credentials) -> PayopProvider:
