@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api
 from paygate.models import CreatePaymentRequest, Payment
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 
 app = api.create_app()
 
@@ -19,7 +19,6 @@ app = api.create_app()
     security=[{"apiKey": []}],
     responses={201: {"description": "The payment, created (or replayed for a repeated Idempotency-Key)"}},
 )
-@tracer.capture_method
 def create_payment(
     request: Annotated[CreatePaymentRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
@@ -36,7 +35,6 @@ def create_payment(
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return api.serve(app, event, context)

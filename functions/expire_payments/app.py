@@ -4,11 +4,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import service
 from paygate.config import settings
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     counts = service.gateway().sweep(

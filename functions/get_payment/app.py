@@ -7,13 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
 from paygate.models import Payment
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 
 app = api.create_app()
 
 
 @app.get("/payments/<payment_id>", summary="Read a payment", security=[{"apiKey": []}])
-@tracer.capture_method
 def get_payment(
     payment_id: Annotated[str, Path(max_length=64)],
     force_sync: Annotated[bool, Query(description="Ask the provider for the status first")] = False,
@@ -22,7 +21,6 @@ def get_payment(
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return api.serve(app, event, context)

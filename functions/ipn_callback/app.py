@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate import api, service
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 
 app = api.create_app()
 
@@ -17,7 +17,6 @@ class Received(BaseModel):
 
 
 @app.post("/ipn/<provider>", summary="Receive a provider's callback (its own format, byte for byte)")
-@tracer.capture_method
 def ipn_callback(provider: Annotated[str, Path(max_length=32)]) -> Received:
     payment = service.gateway().handle_callback(provider, api.callback_request(app.current_event))
     logger.info("callback handled", provider=provider, payment_id=payment.id, status=payment.status)
@@ -26,7 +25,6 @@ def ipn_callback(provider: Annotated[str, Path(max_length=32)]) -> Received:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return api.serve(app, event, context)

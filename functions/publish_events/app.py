@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate.events import EventPublisher, status_change
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -21,7 +21,6 @@ def publisher() -> EventPublisher:
     return EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
-@tracer.capture_method
 def publish_record(record: DynamoDBRecord) -> None:
     images = record.raw_event["dynamodb"]
     event = status_change(images.get("OldImage"), images.get("NewImage"))
@@ -31,7 +30,6 @@ def publish_record(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=publish_record, processor=processor, context=context)

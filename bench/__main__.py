@@ -1,0 +1,160 @@
+"""`make bench`: numbers, not pass/fail. Ratios within one run, since the machine is shared and noisy.
+
+1. Cold start: importing each function's module (with its layer) in a fresh interpreter, against a bare
+   `import boto3` in the same run (median of several runs each).
+2. DynamoDB work of one payment lifecycle (create, two callbacks, one read) on DynamoDB Local, counted
+   with ReturnConsumedCapacity.
+3. A sweep of 100 due payments among N not due, against the same 100 alone (consumed capacity)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from local import template
+from local.dynamodb_local import DynamoDBLocal
+from local.dynamodb_local import client as dynamodb_client
+
+RUNS = 7
+FUNCTIONS = [
+    "CreatePaymentFunction",
+    "GetPaymentFunction",
+    "IpnCallbackFunction",
+    "ExpirePaymentsFunction",
+    "PublishEventsFunction",
+]
+
+
+def _seconds(code: str) -> float:
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return time.perf_counter() - started
+
+
+def cold_starts() -> None:
+    print("## Cold start (import and init, fresh interpreter, median of", RUNS, "runs)")
+    floor = statistics.median(_seconds("import boto3") for _ in range(RUNS))
+    print(f"| what | seconds | x bare `import boto3` |\n|---|---|---|\n| `import boto3` | {floor:.3f} | 1.00 |")
+    for function in FUNCTIONS:
+        props = template.load()["Resources"][function]["Properties"]
+        path = template.ROOT / props["CodeUri"] / "app.py"
+        # Loaded by path, as Lambda does; nothing of the local stack is imported.
+        code = (
+            "import importlib.util as u\n"
+            f"spec = u.spec_from_file_location('app', {str(path)!r})\n"
+            "spec.loader.exec_module(u.module_from_spec(spec))"
+        )
+        median = statistics.median(_seconds(code) for _ in range(RUNS))
+        print(f"| {function} | {median:.3f} | {median / floor:.2f} |")
+
+
+def lifecycle_capacity(endpoint: str) -> None:
+    from paygate.config import Settings
+    from paygate.lifecycle import Gateway
+    from paygate.models import CreatePaymentRequest, Status, utcnow
+    from paygate.providers import Registry
+    from paygate.providers.base import CreatedPayment, Provider, ProviderState
+    from paygate.store import PaymentStore
+
+    class InstantProvider(Provider):
+        """Answers at once, so only DynamoDB is counted."""
+
+        name = "sandbox"
+        default_lifetime = max_lifetime = timedelta(hours=1)
+
+        def create(self, payment, request, context):
+            return CreatedPayment(provider_payment_id=f"p_{payment.id}", state=ProviderState(Status.PENDING, "pending"))
+
+        def fetch(self, payment):
+            return ProviderState(payment.status, payment.status.value)
+
+        def verify_callback(self, request):
+            raise NotImplementedError
+
+    client = dynamodb_client(endpoint)
+    table = f"bench-{uuid.uuid4().hex[:8]}"
+    template.create_tables(client, {"PaymentsTable": table})
+    store = PaymentStore(table, client)
+    registry = Registry(Settings(payments_table=table), credentials=lambda *_: {})
+    registry._providers["sandbox"] = InstantProvider(base_url="", credentials={}, session=None, clock=utcnow)
+    gateway = Gateway(store=store, providers=registry, clock=utcnow)
+    request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox")
+    payment = gateway.create_payment(request, callback_base_url="http://localhost")
+    after_create = store.consumed_capacity
+    for status in (Status.PROCESSING, Status.SUCCEEDED):  # what a verified callback does to the store
+        payment = gateway.apply(store.get(payment.id), ProviderState(status, status.value), source="callback")
+    after_callbacks = store.consumed_capacity
+    gateway.get_payment(payment.id)
+    total = store.consumed_capacity
+    print("\n## DynamoDB work per payment lifecycle (capacity units, DynamoDB Local)")
+    print("| step | units |\n|---|---|")
+    print(f"| create (write-ahead, provider ids) | {after_create:g} |")
+    print(f"| two callbacks (read, conditional write each) | {after_callbacks - after_create:g} |")
+    print(f"| one read | {total - after_callbacks:g} |\n| **total** | **{total:g}** |")
+
+
+def sweep_capacity(endpoint: str, not_due: int) -> None:
+    from paygate.config import Settings
+    from paygate.lifecycle import Gateway
+    from paygate.models import Payment, Status, utcnow
+    from paygate.providers import Registry
+    from paygate.store import PaymentStore
+
+    client = dynamodb_client(endpoint)
+    now = utcnow()
+    costs = []
+    for extra in (0, not_due):
+        table = f"bench-{uuid.uuid4().hex[:8]}"
+        template.create_tables(client, {"PaymentsTable": table})
+        store = PaymentStore(table, client)
+
+        def put(index: int, due: bool, store: PaymentStore = store) -> None:
+            store.insert(
+                Payment(
+                    id=f"pay_{'due' if due else 'later'}_{index}",
+                    status=Status.PENDING,
+                    amount="1.00",
+                    currency="USD",
+                    provider="sandbox",
+                    created_at=now,
+                    updated_at=now,
+                    due_at=now - timedelta(seconds=1) if due else now + timedelta(days=1),
+                )
+            )
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(lambda i: put(i, False), range(extra)))
+        for index in range(100):
+            put(index, True)
+        gateway = Gateway(store=store, providers=Registry(Settings(payments_table=table)), clock=utcnow)
+        store.consumed_capacity = 0.0
+        gateway.sweep(shards=Settings().due_shards, time_left=lambda: 60.0)  # reconciles the 100 (no provider id)
+        costs.append(store.consumed_capacity)
+    print(
+        f"\n## Sweep of 100 due payments (capacity units)\n| table | units |\n|---|---|\n| 100 due alone | "
+        f"{costs[0]:g} |\n| 100 due among {not_due:,} not due | {costs[1]:g} ({costs[1] / costs[0]:.2f} x) |"
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    cold_starts()
+    server = DynamoDBLocal()
+    try:
+        lifecycle_capacity(server.endpoint)
+        sweep_capacity(server.endpoint, int(os.environ.get("BENCH_NOT_DUE", 100_000)))
+    finally:
+        server.stop()
+    print(json.dumps({"python": sys.version.split()[0]}))
+
+
+if __name__ == "__main__":
+    main()
