@@ -19,7 +19,8 @@ class Received(BaseModel):
 @app.post("/ipn/<provider>", summary="Receive a provider's callback (its own format, byte for byte)")
 def ipn_callback(provider: Annotated[str, Path(max_length=32)]) -> Received:
     payment = service.gateway().handle_callback(provider, api.callback_request(app.current_event))
-    logger.info("callback handled", provider=provider, payment_id=payment.id, status=payment.status)
+    if payment is not None:
+        logger.info("callback handled", provider=provider, payment_id=payment.id, status=payment.status)
     metrics.add_metric(name="CallbacksAccepted", unit="Count", value=1)
     return Received()
 

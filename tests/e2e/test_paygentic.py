@@ -115,3 +115,17 @@ def test_a_create_that_timed_out_is_retried_into_the_same_paygentic_payment(api,
     assert len(made) == 1
     assert made[0]["id"] == created["provider_payment_id"]
     assert created["status"] == "pending" and created["payment_url"] == made[0]["paymentUrl"]
+
+
+def test_an_authentic_event_about_no_payment_is_acknowledged(api, payments_count):
+    body = b'{"eventType": "customer.created.v0", "eventId": "evt_c1", "data": {"customerId": "cus_1"}}'
+    stamp = int(time.time())
+    headers = {
+        "svix-id": "msg_customer_1",
+        "svix-timestamp": str(stamp),
+        "svix-signature": sign(LOCAL_CREDENTIALS["paygentic"]["webhook_secret"], "msg_customer_1", stamp, body),
+    }
+    before = payments_count()
+    answer = api.post("/ipn/paygentic", data=body, headers=headers, key=False)
+    assert answer.status_code == 200 and answer.json() == {"received": True}
+    assert payments_count() == before

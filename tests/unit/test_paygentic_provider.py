@@ -161,8 +161,7 @@ def test_event_names_are_configurable(clock):
     assert adapter.verify_callback(webhook(clock, "payment.completed.v0", data)).state is None
 
 
-@pytest.mark.parametrize("body", [{"eventType": "payment.completed.v0"}, {"eventType": "x", "data": {}}, [], "x"])
-def test_a_signed_but_unreadable_or_unmatched_body_is_invalid(clock, body):
+def signed(clock, body: object) -> CallbackRequest:
     raw = json.dumps(body).encode()
     timestamp = int(clock().timestamp())
     headers = {
@@ -170,8 +169,21 @@ def test_a_signed_but_unreadable_or_unmatched_body_is_invalid(clock, body):
         "svix-timestamp": str(timestamp),
         "svix-signature": sign(SECRET, "msg_1", timestamp, raw),
     }
+    return CallbackRequest(headers=headers, body=raw, source_ip="192.0.2.1")
+
+
+@pytest.mark.parametrize("body", [{"eventType": "payment.completed.v0"}, [], "x"])
+def test_a_signed_but_unreadable_body_is_invalid(clock, body):
     with pytest.raises(InvalidRequest):
-        paygentic(clock).verify_callback(CallbackRequest(headers=headers, body=raw, source_ip="192.0.2.1"))
+        paygentic(clock).verify_callback(signed(clock, body))
+
+
+def test_a_signed_event_about_no_payment_is_acknowledged_and_ignored(clock):
+    # Given an authentic event of another kind (Svix would retry anything but a 2xx for a day)
+    event = {"eventType": "customer.created.v0", "data": {"customerId": "cus_1"}}
+    # Then it is read as ignored: the gateway answers 200 and changes nothing
+    callback = paygentic(clock).verify_callback(signed(clock, event))
+    assert callback.ignored and callback.state is None and callback.payment_id is None
 
 
 # --- create -------------------------------------------------------------------------------------------

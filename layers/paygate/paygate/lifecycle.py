@@ -186,9 +186,12 @@ class Gateway:
             payment = self.apply(payment, provider.fetch(payment), source="sync")
         return payment
 
-    def handle_callback(self, provider_name: str, request: CallbackRequest) -> Payment:
+    def handle_callback(self, provider_name: str, request: CallbackRequest) -> Payment | None:
+        """Apply a callback; None for an authentic one that concerns no payment (acknowledged all the same)."""
         provider = self.providers.get(provider_name)
         callback = provider.verify_callback(request)  # nothing is read or changed before this passes
+        if callback.ignored:
+            return None
         payment = self._match(provider_name, callback)
         if callback.event_id and any(entry.event_id == callback.event_id for entry in payment.history):
             return payment  # the same delivery again

@@ -64,6 +64,8 @@ class Callback:
     event_id: str | None = None
     # A payment that belongs to another one (a re-deposit); it is recorded on its parent, never fulfils it.
     parent_payment_id: str | None = None
+    # Authentic, but about nothing Paygate tracks (say, a customer event): acknowledged, changes nothing.
+    ignored: bool = False
 
 
 @dataclass(frozen=True)

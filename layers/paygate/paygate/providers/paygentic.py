@@ -172,7 +172,9 @@ class PaygenticProvider(Provider):
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise InvalidRequest("paygentic: the webhook body cannot be read", code="invalid_json") from error
         if not isinstance(reference, str) and not isinstance(paygentic_id, str):
-            raise InvalidRequest("paygentic: the webhook names no payment", code="invalid_json")
+            # A verified event about something else (a customer, a subscription): acknowledge it, or
+            # Svix would retry it for a day.
+            return Callback(event_id=headers["svix-id"], ignored=True)
         applied = event_type in self._event_types() and isinstance(status, str)
         return Callback(
             payment_id=reference if isinstance(reference, str) else None,
