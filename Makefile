@@ -9,7 +9,7 @@ DB ?= moto
 # SAM builds the layer with the runtime's Python (3.13) next to the machine's default one.
 SAM_PYENV := PYENV_VERSION="$$(pyenv version-name 2>/dev/null || echo system):3.13.0"
 
-.PHONY: setup run test test-unit test-integration test-e2e lint format openapi validate build bench deploy clean
+.PHONY: setup run test test-unit test-integration test-e2e fuzz lint format openapi validate build bench deploy clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -22,6 +22,7 @@ run: setup
 test: setup
 	$(PY) -m pytest -n 2 tests/unit
 	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e
+	bash scripts/fuzz.sh
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
@@ -31,6 +32,9 @@ test-integration: setup
 
 test-e2e: setup
 	$(PY) -m pytest tests/e2e
+
+fuzz: setup
+	bash scripts/fuzz.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

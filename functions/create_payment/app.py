@@ -37,4 +37,4 @@ def create_payment(
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return api.serve(app, event, context)
+    return api.serve(app, event, context, json_only=True)

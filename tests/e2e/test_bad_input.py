@@ -64,6 +64,17 @@ def test_bad_input_is_a_clean_4xx_and_writes_nothing(api, payments_count, name, 
     assert payments_count() == before
 
 
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain", "application/xml"]
+)
+def test_bodies_that_are_not_json_are_refused(api, payments_count, content_type):
+    before = payments_count()
+    answer = api.post("/payments", data=body(), headers={"Content-Type": content_type})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "unsupported_content_type"
+    assert payments_count() == before
+
+
 @pytest.mark.parametrize("raw", [b"\xff\xfe", b"{}", b"null", b'"text"', b"{" * 10_000])
 def test_junk_callbacks_are_4xx_never_5xx(api, raw):
     answer = api.post("/ipn/sandbox", data=raw, key=False)

@@ -89,19 +89,27 @@ def create_app() -> APIGatewayRestResolver:
     return app
 
 
-def serve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
-    """Every API function's entry: body limits first, then the resolver."""
+def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: bool = False) -> dict:
+    """Every API function's entry: body limits first (and, for JSON APIs, the content type), then the
+    resolver. Checked here because the resolver would otherwise try to parse forms and multipart bodies."""
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
+    content_type = next(
+        (value for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), ""
+    )
+    media_type = content_type.split(";")[0].strip().lower()
     if size > MAX_BODY_BYTES:
         error = InvalidRequest(f"The body is larger than {MAX_BODY_BYTES // 1024} KB", code="body_too_large")
-        return {
-            "statusCode": error.http_status,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": _json(error.body()),
-            "isBase64Encoded": False,
-        }
-    return app.resolve(event, context)
+    elif json_only and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        error = InvalidRequest("Bodies must be JSON (Content-Type: application/json)", code="unsupported_content_type")
+    else:
+        return app.resolve(event, context)
+    return {
+        "statusCode": error.http_status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": _json(error.body()),
+        "isBase64Encoded": False,
+    }
 
 
 def _json(value: Any) -> str:
