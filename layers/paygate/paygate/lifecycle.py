@@ -6,7 +6,7 @@ win and no status ever moves backwards, whatever order the callbacks arrive in."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,8 +70,9 @@ def with_status(
     provider_status: str | None = None,
     event_id: str | None = None,
     failure_reason: str | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> Payment | None:
-    """The payment moved to `new`, or None when the status machine refuses the move."""
+    """The payment moved to `new` (with the provider's `fields`), or None when the status machine refuses."""
     if not accepts(payment.status, new):
         return None
     entry = HistoryEntry(status=new, at=at, source=source, provider_status=provider_status, event_id=event_id)
@@ -84,6 +85,7 @@ def with_status(
             "paid_late": payment.paid_late or (new is Status.SUCCEEDED and payment.status in _UNPAID_ENDINGS),
             "failure_reason": failure_reason if new is Status.FAILED else payment.failure_reason,
             "due_at": None if new.is_terminal else payment.due_at,
+            **(fields or {}),
         }
     )
 
@@ -117,18 +119,18 @@ class Gateway:
             return payment
         status = state.status
 
-        def decide(current: Payment) -> Payment | None:
-            updated = with_status(
+        return self.change(
+            payment,
+            lambda current: with_status(
                 current,
                 status,
                 at=self.clock(),
                 source=source,
                 provider_status=state.provider_status,
                 event_id=event_id,
-            )
-            return updated.model_copy(update=dict(state.fields)) if updated else None
-
-        return self.change(payment, decide)
+                fields=state.fields,
+            ),
+        )
 
     # --- use cases ---------------------------------------------------------------------------------
 
@@ -244,8 +246,15 @@ class Gateway:
         def decide(current: Payment) -> Payment | None:
             updated = current
             if state is not None and state.status is not None:
-                moved = with_status(updated, state.status, at=now, source="sync", provider_status=state.provider_status)
-                updated = moved.model_copy(update=dict(state.fields)) if moved else updated
+                moved = with_status(
+                    updated,
+                    state.status,
+                    at=now,
+                    source="sync",
+                    provider_status=state.provider_status,
+                    fields=state.fields,
+                )
+                updated = moved or updated
             if not updated.status.is_terminal and updated.expires_at and updated.expires_at <= now:
                 updated = with_status(updated, Status.EXPIRED, at=now, source="expiry") or updated
             due_at = self._next_due(updated, now)
