@@ -1,6 +1,7 @@
 # Everything a newcomer needs: `make run` (the local stack) and `make test` (every test).
 # Both install what they need on first use (scripts/bootstrap.sh).
 SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM := .tools/sam/bin/sam
@@ -17,12 +18,13 @@ setup:
 run: setup
 	PORT=$(PORT) DB=$(DB) $(PY) -m local.stack
 
+# Schemathesis first, so that the last line printed is pytest's count of the tests that ran.
 # Unit tests run in a session of their own: moto's in-process mocks reset its shared state on exit,
 # which the local stack (whose embedded AWS is moto too) must not see.
 test: setup
+	bash scripts/fuzz.sh
 	$(PY) -m pytest -n 2 tests/unit
 	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e
-	bash scripts/fuzz.sh
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
@@ -39,6 +41,7 @@ fuzz: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff format .
@@ -60,4 +63,4 @@ deploy: build
 	$(SAM) deploy --guided
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .schemathesis

@@ -18,6 +18,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import requests
+
 from local import template
 from local.dynamodb_local import DynamoDBLocal
 from local.dynamodb_local import client as dynamodb_client
@@ -57,11 +59,10 @@ def cold_starts() -> None:
 
 
 def lifecycle_capacity(endpoint: str) -> None:
-    from paygate.config import Settings
-    from paygate.lifecycle import Gateway
+    from paygate.lifecycle.gateway import Gateway
     from paygate.models import CreatePaymentRequest, Status, utcnow
-    from paygate.providers import Registry
     from paygate.providers.base import CreatedPayment, Provider, ProviderState
+    from paygate.providers.registry import Registry
     from paygate.store import PaymentStore
 
     class InstantProvider(Provider):
@@ -83,14 +84,16 @@ def lifecycle_capacity(endpoint: str) -> None:
     table = f"bench-{uuid.uuid4().hex[:8]}"
     template.create_tables(client, {"PaymentsTable": table})
     store = PaymentStore(table, client)
-    registry = Registry(Settings(payments_table=table), credentials=lambda *_: {})
-    registry._providers["sandbox"] = InstantProvider(base_url="", credentials={}, session=None, clock=utcnow)
+    registry = Registry(_settings(table), credentials=lambda *_: {})
+    registry._providers["sandbox"] = InstantProvider(
+        base_url="", credentials={}, session=requests.Session(), clock=utcnow
+    )
     gateway = Gateway(store=store, providers=registry, clock=utcnow)
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox")
     payment = gateway.create_payment(request, callback_base_url="http://localhost")
     after_create = store.consumed_capacity
     for status in (Status.PROCESSING, Status.SUCCEEDED):  # what a verified callback does to the store
-        payment = gateway.apply(store.get(payment.id), ProviderState(status, status.value), source="callback")
+        payment = gateway.apply(gateway.get_record(payment.id), ProviderState(status, status.value), source="callback")
     after_callbacks = store.consumed_capacity
     gateway.get_payment(payment.id)
     total = store.consumed_capacity
@@ -102,10 +105,10 @@ def lifecycle_capacity(endpoint: str) -> None:
 
 
 def sweep_capacity(endpoint: str, not_due: int) -> None:
-    from paygate.config import Settings
-    from paygate.lifecycle import Gateway
-    from paygate.models import Payment, Status, utcnow
-    from paygate.providers import Registry
+    from paygate.lifecycle.gateway import Gateway
+    from paygate.lifecycle.sweeper import Sweeper
+    from paygate.models import PaymentRecord, Status, utcnow
+    from paygate.providers.registry import Registry
     from paygate.store import PaymentStore
 
     client = dynamodb_client(endpoint)
@@ -118,7 +121,7 @@ def sweep_capacity(endpoint: str, not_due: int) -> None:
 
         def put(index: int, due: bool, store: PaymentStore = store) -> None:
             store.insert(
-                Payment(
+                PaymentRecord(
                     id=f"pay_{'due' if due else 'later'}_{index}",
                     status=Status.PENDING,
                     amount="1.00",
@@ -134,14 +137,20 @@ def sweep_capacity(endpoint: str, not_due: int) -> None:
             list(pool.map(lambda i: put(i, False), range(extra)))
         for index in range(100):
             put(index, True)
-        gateway = Gateway(store=store, providers=Registry(Settings(payments_table=table)), clock=utcnow)
+        gateway = Gateway(store=store, providers=Registry(_settings(table)), clock=utcnow)
         store.consumed_capacity = 0.0
-        gateway.sweep(shards=Settings().due_shards, time_left=lambda: 60.0)  # reconciles the 100 (no provider id)
+        Sweeper(gateway).sweep(time_left=lambda: 60.0)  # reconciles the 100 (no provider id)
         costs.append(store.consumed_capacity)
     print(
         f"\n## Sweep of 100 due payments (capacity units)\n| table | units |\n|---|---|\n| 100 due alone | "
         f"{costs[0]:g} |\n| 100 due among {not_due:,} not due | {costs[1]:g} ({costs[1] / costs[0]:.2f} x) |"
     )
+
+
+def _settings(payments_table: str):
+    from paygate.config import Settings
+
+    return Settings(payments_table=payments_table, idempotency_table="bench-idempotency", event_bus_name="bench")
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ way the deployed Gateway Responses answer: 401 in the one error shape."""
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 import uuid
@@ -17,6 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from local import template
+from paygate.errors import AuthenticationFailed, MethodNotAllowed, NotFound, PaygateError
 
 
 @dataclass
@@ -43,9 +43,8 @@ def lambda_context(function: str, timeout_seconds: float = 15) -> LambdaContext:
     )
 
 
-def _error(status: int, kind: str, code: str, message: str) -> Response:
-    body = {"error": {"type": kind, "code": code, "message": message, "param": None}}
-    return Response(json.dumps(body), status=status, content_type="application/json")
+def _error(error: PaygateError) -> Response:
+    return Response(error.json(), status=error.http_status, content_type="application/json")
 
 
 class ApiEmulator:
@@ -68,15 +67,15 @@ class ApiEmulator:
             if route.method == request.method:
                 return self._invoke(route, match.groupdict(), request)
         if path_matched:
-            return _error(405, "invalid_request", "method_not_allowed", "Method not allowed")
+            return _error(MethodNotAllowed("Method not allowed"))
         # API Gateway answers unknown routes with MISSING_AUTHENTICATION_TOKEN (403); ours say 404.
-        return _error(404, "invalid_request", "route_not_found", "No such route")
+        return _error(NotFound("No such route", code="route_not_found"))
 
     def _invoke(self, route: template.Route, path_parameters: dict, request: Request) -> Response:
         key = request.headers.get("X-API-Key")
         if route.api_key_required and key != self.api_key:
             code = "missing_api_key" if not key else "invalid_api_key"
-            return _error(401, "authentication_error", code, "Missing or invalid X-API-Key")
+            return _error(AuthenticationFailed("Missing or invalid X-API-Key", code=code))
         event = self.event(route, path_parameters, request)
         answer = template.handler(route.function)(event, lambda_context(route.function))
         body = answer.get("body") or ""

@@ -7,8 +7,6 @@ embedded, and the provider simulators under /_sim/<provider>/."""
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -23,26 +21,14 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from local import template
+from local import simulators, template
 from local.background import EventLog, Repeat, StreamPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
 
 DEFAULT_API_KEY = "pg_local_test_key"
-TABLES = {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
 SECRET_NAME = "paygate/providers"
 EVENT_BUS_NAME = "paygate-local-payments"
-# Each module local.simulators.<provider> defines SIMULATOR (its class) and CREDENTIALS (development
-# values only, stored in the local Secrets Manager for the adapter and handed to the simulator, so that
-# what one side signs the other verifies). Sandbox first: it is the routing default.
-SIMULATOR_MODULES = {
-    name: f"local.simulators.{name}"
-    for name in ("sandbox", "nowpayments", "payop", "paygentic", "ivpay")
-    if importlib.util.find_spec(f"local.simulators.{name}")
-}
-LOCAL_CREDENTIALS: dict[str, dict[str, str]] = {
-    name: importlib.import_module(module).CREDENTIALS for name, module in SIMULATOR_MODULES.items()
-}
 
 
 @dataclass
@@ -55,6 +41,10 @@ class LocalStack:
     sweep_seconds: float = 5.0
     pump_seconds: float = 1.0
     host: str = "127.0.0.1"
+    # Logical id in template.yaml -> table name.
+    tables: dict[str, str] = field(
+        default_factory=lambda: {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
+    )
     simulators: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -70,6 +60,8 @@ class LocalStack:
         else:
             dynamodb_url = self.db
         base = f"http://{self.host}:{self.port}"
+        simulated = simulators.modules()
+        credentials = simulators.credentials()
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "local",
@@ -78,32 +70,32 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
                 "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_url,
                 "AWS_ENDPOINT_URL": moto_url,  # Secrets Manager, EventBridge, SQS: all embedded
-                "PAYMENTS_TABLE": TABLES["PaymentsTable"],
-                "IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
+                "PAYMENTS_TABLE": self.tables["PaymentsTable"],
+                "IDEMPOTENCY_TABLE": self.tables["IdempotencyTable"],
                 "SECRET_NAME": SECRET_NAME,
                 "EVENT_BUS_NAME": EVENT_BUS_NAME,
-                "ENABLED_PROVIDERS": ",".join(SIMULATOR_MODULES),
+                "ENABLED_PROVIDERS": ",".join(simulated),
                 "PROVIDER_TIMEOUT_SECONDS": str(self.provider_timeout),
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-                **{f"{name.upper()}_BASE_URL": f"{base}/_sim/{name}" for name in SIMULATOR_MODULES},
+                "PROVIDER_BASE_URLS": ",".join(f"{name}={base}/_sim/{name}" for name in simulated),
             }
         )
-        template.create_tables(boto3.client("dynamodb"), TABLES)
+        template.create_tables(boto3.client("dynamodb"), self.tables)
         secrets = boto3.client("secretsmanager")
-        secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(LOCAL_CREDENTIALS))
+        secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(credentials))
 
         from paygate import service
 
         service.reset()
-        for name, module in SIMULATOR_MODULES.items():
-            self.simulators[name] = importlib.import_module(module).SIMULATOR(
-                gateway_url=base, credentials=LOCAL_CREDENTIALS[name], public_url=f"{base}/_sim/{name}"
+        for name, module in simulated.items():
+            self.simulators[name] = module.SIMULATOR(
+                gateway_url=base, credentials=credentials[name], public_url=f"{base}/_sim/{name}"
             )
             self.simulators[name].fault_delay = self.provider_timeout + 1
         self.events = EventLog(EVENT_BUS_NAME)
-        self.stream = StreamPump(TABLES["PaymentsTable"])
+        self.stream = StreamPump(self.tables["PaymentsTable"])
         self._timers = [
             Repeat(seconds, action, name)
             for seconds, action, name in (

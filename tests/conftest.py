@@ -7,27 +7,14 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from local import template
 from local.dynamodb_local import DynamoDBLocal
-from local.stack import LOCAL_CREDENTIALS, TABLES, LocalStack
-
-
-class FixedClock:
-    """A clock the test moves by hand: no test waits on the real one."""
-
-    def __init__(self, now: datetime | None = None):
-        self.now = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from local.stack import LocalStack
+from tests.factories import TABLES, FixedClock, environment
 
 
 @pytest.fixture
@@ -37,6 +24,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's fake credentials, no endpoint overrides, and the environment a deployed function has."""
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name)
@@ -45,6 +33,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    for name, value in environment().items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -56,10 +46,6 @@ def dynamodb(aws_env: None) -> Iterator:
         client = boto3.client("dynamodb")
         template.create_tables(client, TABLES)
         yield client
-
-
-def local_credentials(name: str, _settings: object) -> dict[str, str]:
-    return LOCAL_CREDENTIALS[name]
 
 
 # --- DynamoDB Local and the local stack ---------------------------------------------------------
@@ -92,3 +78,20 @@ def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
     local.stop()
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def faults(stack: LocalStack) -> Iterator:
+    """Queue faults at a simulator, `faults("sandbox", create=["timeout"])`; all cleared after the test,
+    so no fault left unconsumed reaches the next one."""
+    touched = []
+
+    def queue(provider: str, **operations: list[str]) -> None:
+        simulator = stack.simulators[provider]
+        for operation, kinds in operations.items():
+            simulator.faults[operation] = list(kinds)
+        touched.append(simulator)
+
+    yield queue
+    for simulator in touched:
+        simulator.faults.clear()

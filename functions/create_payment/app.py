@@ -1,12 +1,14 @@
 """POST /payments: validate, then create the payment at its provider (idempotent with Idempotency-Key)."""
 
+from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api
+from paygate.lifecycle import create
 from paygate.models import CreatePaymentRequest, Payment
 from paygate.observability import logger, metrics
 
@@ -23,18 +25,25 @@ def create_payment(
     request: Annotated[CreatePaymentRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
 ) -> Response[Payment]:
-    response = api.create_payment(
+    event = app.current_event
+    created = create.create_payment(
         request,
-        raw_body=app.current_event.json_body,
+        raw_body=event.json_body,
         idempotency_key=idempotency_key,
-        event=app.current_event,
-        context=app.lambda_context,
+        scope=api.api_key_scope(event),
+        callback_base_url=api.callback_base_url(event),
     )
     metrics.add_metric(name="PaymentsCreated", unit="Count", value=1)
-    return response
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=created.payment,
+        headers={"Idempotent-Replayed": "true"} if created.replayed else {},
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    create.config.register_lambda_context(context)
     return api.serve(app, event, context, json_only=True)

@@ -3,17 +3,14 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import service
-from paygate.config import settings
 from paygate.observability import logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    counts = service.gateway().sweep(
-        shards=settings().due_shards, time_left=lambda: context.get_remaining_time_in_millis() / 1000
-    )
+    counts = service.sweeper().sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     for name, value in counts.items():
         metrics.add_metric(name=f"Sweep_{name}", unit="Count", value=value)
-    logger.info("sweep done", **counts)
+    logger.info("sweep done", extra=counts)
     return counts

@@ -1,4 +1,4 @@
-"""What every provider simulator shares: in-memory payments, the control endpoint of DESIGN.md §8,
+"""What every provider simulator shares: in-memory payments, the control endpoint (docs/design.md),
 fault injection for tests, call counts, and delivery of callbacks to the gateway over real HTTP."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from local.simulators.base import Simulator, json_response
 from paygate.providers.ivpay import STATUS_MAP
 
 CREDENTIALS = {"api_key": "ivpay_local_api_key"}
-ATTEMPTS = 3  # PROVIDERS.md §1.4: 3 attempts, 5 s apart, until exactly HTTP 200
+ATTEMPTS = 3  # IVPAY's: 3 attempts, 5 s apart, until exactly HTTP 200 (docs/providers/ivpay.md)
 
 
 def refusal(message: str, status: int) -> Response:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 import requests
 
-from local.stack import TABLES, LocalStack
+from local.stack import LocalStack
 
 
 class Api:
@@ -18,7 +20,7 @@ class Api:
     def post(
         self,
         path: str,
-        json: object = None,
+        json: Any = None,
         *,
         data: bytes | str | None = None,
         headers: dict | None = None,
@@ -31,12 +33,12 @@ class Api:
         headers = {"X-API-Key": self.api_key} if key else {}
         return self.http.get(self.base + path, headers=headers, params=params, timeout=30)
 
-    def create(self, **fields: object) -> dict:
+    def create(self, **fields: Any) -> dict:
         response = self.post("/payments", {"amount": "10.50", "currency": "USD", "provider": "sandbox", **fields})
         assert response.status_code == 201, response.text
         return response.json()
 
-    def control(self, provider: str, provider_payment_id: str, status: object) -> dict:
+    def control(self, provider: str, provider_payment_id: str, status: Any) -> dict:
         response = self.http.post(
             f"{self.base}/_sim/{provider}/payments/{provider_payment_id}/status", json={"status": status}, timeout=30
         )
@@ -49,16 +51,32 @@ class Api:
         return response.json()
 
 
+class Table:
+    """The stack's payments table, read directly: what a request wrote, or did not."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.client = boto3.client("dynamodb")
+
+    def ids(self) -> set[str]:
+        items = self.client.scan(TableName=self.name, ProjectionExpression="id")["Items"]
+        return {item["id"]["S"] for item in items}
+
+    def count(self) -> int:
+        return self.client.scan(TableName=self.name, Select="COUNT")["Count"]
+
+    def new_record(self, before: set[str]) -> dict:
+        """The one payment item written since `before` was read."""
+        new = [item for item in self.client.scan(TableName=self.name)["Items"] if item["id"]["S"] not in before]
+        assert len(new) == 1
+        return new[0]
+
+
 @pytest.fixture
 def api(stack: LocalStack) -> Api:
     return Api(stack)
 
 
 @pytest.fixture
-def payments_count(stack: LocalStack):
-    client = boto3.client("dynamodb")
-
-    def count() -> int:
-        return client.scan(TableName=TABLES["PaymentsTable"], Select="COUNT")["Count"]
-
-    return count
+def table(stack: LocalStack) -> Table:
+    return Table(stack.tables["PaymentsTable"])

@@ -52,8 +52,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "raw", "status", "code", "param"), CASES, ids=[case[0] for case in CASES])
-def test_bad_input_is_a_clean_4xx_and_writes_nothing(api, payments_count, name, raw, status, code, param):
-    before = payments_count()
+def test_bad_input_is_a_clean_4xx_and_writes_nothing(api, table, name, raw, status, code, param):
+    before = table.count()
     answer = api.post("/payments", data=raw)
     assert answer.status_code == status, answer.text
     error = answer.json()["error"]
@@ -61,18 +61,18 @@ def test_bad_input_is_a_clean_4xx_and_writes_nothing(api, payments_count, name, 
     assert error["code"] == code
     assert error["param"] == param
     assert error["message"]
-    assert payments_count() == before
+    assert table.count() == before
 
 
 @pytest.mark.parametrize(
     "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain", "application/xml"]
 )
-def test_bodies_that_are_not_json_are_refused(api, payments_count, content_type):
-    before = payments_count()
+def test_bodies_that_are_not_json_are_refused(api, table, content_type):
+    before = table.count()
     answer = api.post("/payments", data=body(), headers={"Content-Type": content_type})
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "unsupported_content_type"
-    assert payments_count() == before
+    assert table.count() == before
 
 
 @pytest.mark.parametrize("raw", [b"\xff\xfe", b"{}", b"null", b'"text"', b"{" * 10_000])

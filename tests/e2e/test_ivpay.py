@@ -7,15 +7,17 @@ import json
 
 import pytest
 
-from local.simulators.ivpay import CREDENTIALS
-from tests.e2e.records import new_record, payment_ids
+from tests.factories import CREDENTIALS as ALL_CREDENTIALS
+
+CREDENTIALS = ALL_CREDENTIALS["ivpay"]
 
 
 @pytest.fixture
 def simulator(stack):
     simulator = stack.simulators["ivpay"]
-    simulator.retry_delay = 0  # IVPAY waits 5 s between attempts; tests do not
-    return simulator
+    saved, simulator.retry_delay = simulator.retry_delay, 0  # IVPAY waits 5 s between attempts; tests do not
+    yield simulator
+    simulator.retry_delay = saved
 
 
 @pytest.fixture
@@ -141,20 +143,20 @@ def create_with_saved_key(api, simulator) -> dict:
 # --- create failures: a clean error and a failed record with its reason ----------------------------
 
 
-def test_the_error_envelope_of_create_is_a_clean_error_and_a_failed_record(api, simulator):
-    before = payment_ids()
-    simulator.faults["create"] = ["refuse"]  # the simulator answers 400 {"success": false, "error": ...}
+def test_the_error_envelope_of_create_is_a_clean_error_and_a_failed_record(api, table, faults):
+    before = table.ids()
+    faults("ivpay", create=["refuse"])  # the simulator answers 400 {"success": false, "error": ...}
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "ivpay"})
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "provider_rejected"
     assert answer.json()["error"]["message"] == "ivpay: Payment creation refused"
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: ivpay: Payment creation refused"
 
 
-def test_a_401_on_create_is_a_clean_error_without_the_key_and_a_failed_record(api, key_mismatch):
-    before = payment_ids()
+def test_a_401_on_create_is_a_clean_error_without_the_key_and_a_failed_record(api, table, key_mismatch):
+    before = table.ids()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "ivpay"})
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"] == {
@@ -164,6 +166,6 @@ def test_a_401_on_create_is_a_clean_error_without_the_key_and_a_failed_record(ap
         "param": None,
     }
     assert CREDENTIALS["api_key"] not in answer.text
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: ivpay: Wrong auth parameters"

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
-from local.stack import LOCAL_CREDENTIALS
-from paygate.providers.sandbox import sign
-
-SANDBOX_SECRET = LOCAL_CREDENTIALS["sandbox"]["webhook_secret"]
+from tests.factories import sandbox_callback
 
 
 def test_readme_walkthrough_takes_a_payment_to_succeeded(api):
@@ -61,25 +59,9 @@ def test_same_idempotency_key_with_another_body_is_refused(api):
     assert again.json()["error"]["type"] == "idempotency_error"
 
 
-def _signed_callback(
-    api,
-    created: dict,
-    status: str,
-    *,
-    timestamp: int | None = None,
-    secret: str = SANDBOX_SECRET,
-    event_id: str | None = None,
-):
-    body = json.dumps(
-        {
-            "event_id": event_id or f"evt_{uuid.uuid4().hex}",
-            "id": created["provider_payment_id"],
-            "reference": created["id"],
-            "status": status,
-        }
-    ).encode()
-    stamp = int(time.time()) if timestamp is None else timestamp
-    return api.post("/ipn/sandbox", data=body, key=False, headers={"Paygate-Signature": sign(secret, stamp, body)})
+def _signed_callback(api, created: dict, status: str, **signing):
+    delivery = sandbox_callback(created["id"], created["provider_payment_id"], status, **signing)
+    return api.post("/ipn/sandbox", data=delivery.body, headers=delivery.headers, key=False)
 
 
 def test_callback_with_a_wrong_signature_is_refused_and_changes_nothing(api):
@@ -153,21 +135,21 @@ def test_unknown_payment_is_404_in_the_error_shape(api):
     }
 
 
-def test_concurrent_creates_with_one_key_reach_the_provider_once(api, stack):
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Given a provider slow enough that the requests overlap
+def test_concurrent_creates_with_one_key_reach_the_provider_once(api, stack, faults):
+    # Given a provider slow enough (0.5 s) that five requests sent at once overlap
     simulator = stack.simulators["sandbox"]
-    simulator.faults["create"] = ["slow"]
+    faults("sandbox", create=["slow"])
     creates_before = simulator.calls["create"]
     key = f"key-{uuid.uuid4()}"
     body = {"amount": "7.00", "currency": "USD", "provider": "sandbox"}
     # When five identical requests arrive at once
     with ThreadPoolExecutor(max_workers=5) as pool:
         answers = list(pool.map(lambda _: api.post("/payments", body, headers={"Idempotency-Key": key}), range(5)))
-    # Then one reached the provider; the others were told it is in progress, or replayed its answer
+    # Then they did overlap (some were told the first is still running), and only one reached the provider
+    statuses = [answer.status_code for answer in answers]
+    assert 409 in statuses, statuses
+    assert set(statuses) <= {201, 409}
     assert simulator.calls["create"] == creates_before + 1
-    assert {answer.status_code for answer in answers} <= {201, 409}
     created = [answer.json() for answer in answers if answer.status_code == 201]
     assert created and all(payment == created[0] for payment in created)
     for answer in answers:

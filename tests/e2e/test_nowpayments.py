@@ -7,12 +7,10 @@ import json
 
 import pytest
 
-from local.stack import LOCAL_CREDENTIALS
 from paygate.providers.nowpayments import sign
-from tests.e2e.records import new_record, payment_ids
+from tests.factories import CREDENTIALS, nowpayments_ipn
 
-IPN_SECRET = LOCAL_CREDENTIALS["nowpayments"]["ipn_secret"]
-API_KEY = LOCAL_CREDENTIALS["nowpayments"]["api_key"]
+API_KEY = CREDENTIALS["nowpayments"]["api_key"]
 
 
 def create(api, **fields) -> dict:
@@ -81,7 +79,8 @@ def test_a_child_payment_is_recorded_on_its_parent_and_never_fulfils_it(api):
         '{"order_id":"' + created["id"] + '","parent_payment_id":' + created["provider_payment_id"] + ","
         '"pay_amount":0.0000985,"payment_id":9999999999,"payment_status":"finished"}'
     )
-    answer = api.post("/ipn/nowpayments", data=body, headers={"x-nowpayments-sig": sign(IPN_SECRET, body)}, key=False)
+    ipn = nowpayments_ipn(body)
+    answer = api.post("/ipn/nowpayments", data=ipn.body, headers=ipn.headers, key=False)
     assert answer.status_code == 200, answer.text
     after = api.payment(created["id"])
     assert after["status"] == "pending"
@@ -91,22 +90,22 @@ def test_a_child_payment_is_recorded_on_its_parent_and_never_fulfils_it(api):
 # --- create errors ---------------------------------------------------------------------------------
 
 
-def test_missing_pay_currency_is_refused_before_anything_is_written(api, payments_count):
-    before = payments_count()
+def test_missing_pay_currency_is_refused_before_anything_is_written(api, table):
+    before = table.count()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "nowpayments"})
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["param"] == "pay_currency"
-    assert payments_count() == before
+    assert table.count() == before
 
 
-def test_an_amount_below_the_minimum_is_a_422_and_a_failed_record(api):
-    before = payment_ids()
+def test_an_amount_below_the_minimum_is_a_422_and_a_failed_record(api, table):
+    before = table.ids()
     answer = api.post(
         "/payments", {"amount": "0.50", "currency": "USD", "provider": "nowpayments", "pay_currency": "btc"}
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["code"] == "amount_out_of_range"
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith("amount_out_of_range:")
 
@@ -120,19 +119,21 @@ def test_an_amount_below_the_minimum_is_a_422_and_a_failed_record(api):
         ("garbage", 502, "provider_invalid_response"),
     ],
 )
-def test_provider_failures_at_create_give_their_code_and_a_failed_record(api, stack, monkeypatch, fault, status, code):
+def test_provider_failures_at_create_give_their_code_and_a_failed_record(
+    api, stack, table, faults, monkeypatch, fault, status, code
+):
     simulator = stack.simulators["nowpayments"]
     if fault == "bad_key":  # the simulator expects another key than the gateway sends: INVALID_API_KEY
         monkeypatch.setitem(simulator.credentials, "api_key", "np_some_other_key")
     else:
-        simulator.faults["create"] = [fault]
-    before = payment_ids()
+        faults("nowpayments", create=[fault])
+    before = table.ids()
     answer = api.post(
         "/payments", {"amount": "10.00", "currency": "USD", "provider": "nowpayments", "pay_currency": "btc"}
     )
     assert answer.status_code == status, answer.text
     assert answer.json()["error"]["code"] == code
     assert API_KEY not in answer.text
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith(f"{code}:")

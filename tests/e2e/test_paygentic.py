@@ -3,39 +3,21 @@ idempotent retry of a create that timed out."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 
 import pytest
 
-from local.stack import LOCAL_CREDENTIALS
-from paygate.providers.paygentic import sign
-
-SECRET = LOCAL_CREDENTIALS["paygentic"]["webhook_secret"]
+from tests.factories import paygentic_webhook
 
 
 def create(api, **fields) -> dict:
     return api.create(provider="paygentic", **fields)
 
 
-def webhook(created: dict, status: str, *, msg_id: str | None = None, secret: str = SECRET) -> tuple[bytes, dict]:
-    body = json.dumps(
-        {
-            "eventType": f"payment.{status}.v0",
-            "eventId": f"evt_{uuid.uuid4().hex}",
-            "timestamp": "2026-01-01T12:00:00Z",
-            "data": {"paymentId": created["provider_payment_id"], "reference": created["id"], "status": status},
-        }
-    ).encode()
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = int(time.time())
-    headers = {
-        "svix-id": msg_id,
-        "svix-timestamp": str(timestamp),
-        "svix-signature": sign(secret, msg_id, timestamp, body),
-    }
-    return body, headers
+def webhook(created: dict, status: str, **signing) -> tuple[bytes, dict]:
+    data = {"paymentId": created["provider_payment_id"], "reference": created["id"], "status": status}
+    delivery = paygentic_webhook(data, event_type=f"payment.{status}.v0", **signing)
+    return delivery.body, delivery.headers
 
 
 def test_create_gives_the_payment_url_and_a_completed_webhook_succeeds_it(api, stack):
@@ -68,12 +50,12 @@ def test_other_statuses_map_to_ours(api, native, ours):
     assert api.payment(created["id"])["status"] == ours
 
 
-def test_unsupported_currency_is_refused_before_anything_is_written(api, payments_count):
-    before = payments_count()
+def test_unsupported_currency_is_refused_before_anything_is_written(api, table):
+    before = table.count()
     answer = api.post("/payments", {"amount": "1000", "currency": "JPY", "provider": "paygentic"})
     assert answer.status_code == 422
     assert (answer.json()["error"]["code"], answer.json()["error"]["param"]) == ("unsupported_currency", "currency")
-    assert payments_count() == before
+    assert table.count() == before
 
 
 def test_a_forged_webhook_is_refused_and_changes_nothing(api):
@@ -101,11 +83,11 @@ def test_the_same_svix_id_twice_changes_nothing_the_second_time(api):
     assert api.payment(created["id"]) == after_first
 
 
-def test_a_create_that_timed_out_is_retried_into_the_same_paygentic_payment(api, stack):
+def test_a_create_that_timed_out_is_retried_into_the_same_paygentic_payment(api, stack, faults):
     simulator = stack.simulators["paygentic"]
     creates_before = simulator.calls["create"]
     # Given Paygentic creates the payment but answers after the gateway has stopped waiting
-    simulator.faults["create"] = ["timeout"]
+    faults("paygentic", create=["timeout"])
     answer = api.post("/payments", {"amount": "20.00", "currency": "USD", "provider": "paygentic"})
     # Then the adapter's retry, with the same idempotencyKey, got that payment back: one at Paygentic
     assert answer.status_code == 201, answer.text
@@ -117,15 +99,9 @@ def test_a_create_that_timed_out_is_retried_into_the_same_paygentic_payment(api,
     assert created["status"] == "pending" and created["payment_url"] == made[0]["paymentUrl"]
 
 
-def test_an_authentic_event_about_no_payment_is_acknowledged(api, payments_count):
-    body = b'{"eventType": "customer.created.v0", "eventId": "evt_c1", "data": {"customerId": "cus_1"}}'
-    stamp = int(time.time())
-    headers = {
-        "svix-id": "msg_customer_1",
-        "svix-timestamp": str(stamp),
-        "svix-signature": sign(LOCAL_CREDENTIALS["paygentic"]["webhook_secret"], "msg_customer_1", stamp, body),
-    }
-    before = payments_count()
-    answer = api.post("/ipn/paygentic", data=body, headers=headers, key=False)
+def test_an_authentic_event_about_no_payment_is_acknowledged(api, table):
+    event = paygentic_webhook({"customerId": "cus_1"}, event_type="customer.created.v0")
+    before = table.count()
+    answer = api.post("/ipn/paygentic", data=event.body, headers=event.headers, key=False)
     assert answer.status_code == 200 and answer.json() == {"received": True}
-    assert payments_count() == before
+    assert table.count() == before

@@ -8,8 +8,6 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.e2e.records import new_record, payment_ids
-
 PAYER = "payer@example.com"
 
 
@@ -104,12 +102,12 @@ def test_an_ipn_claim_payop_does_not_confirm_changes_nothing(api):
     assert payment["status"] == "pending" and payment["version"] == created["version"]
 
 
-def test_a_missing_customer_email_is_a_422_and_no_record(api, payments_count):
-    before = payments_count()
+def test_a_missing_customer_email_is_a_422_and_no_record(api, table):
+    before = table.count()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "payop"})
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["param"] == "customer_email"
-    assert payments_count() == before
+    assert table.count() == before
 
 
 @pytest.fixture
@@ -122,23 +120,23 @@ def secret_mismatch(stack):
     simulator.credentials = saved
 
 
-def test_a_create_payop_refuses_is_a_clean_error_and_a_failed_record(api, secret_mismatch):
-    before = payment_ids()
+def test_a_create_payop_refuses_is_a_clean_error_and_a_failed_record(api, table, secret_mismatch):
+    before = table.ids()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "payop", "customer_email": PAYER})
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "provider_rejected"
     assert "Wrong signature" in answer.json()["error"]["message"]
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: payop: Wrong signature"
 
 
-def test_a_create_timeout_is_a_clean_error_and_a_failed_record(api, stack):
-    before = payment_ids()
-    stack.simulators["payop"].faults["create"] = ["timeout"]
+def test_a_create_timeout_is_a_clean_error_and_a_failed_record(api, table, faults):
+    before = table.ids()
+    faults("payop", create=["timeout"])
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "payop", "customer_email": PAYER})
     assert answer.status_code == 504, answer.text
     assert answer.json()["error"]["code"] == "provider_timeout"
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith("provider_timeout")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.records import new_record, payment_ids
-
 
 @pytest.mark.parametrize(
     ("fault", "status", "code"),
@@ -15,14 +13,14 @@ from tests.e2e.records import new_record, payment_ids
         ("garbage", 502, "provider_invalid_response"),
     ],
 )
-def test_provider_failure_at_create_leaves_a_failed_record(api, stack, fault, status, code):
-    before = payment_ids()
-    stack.simulators["sandbox"].faults["create"] = [fault]
+def test_provider_failure_at_create_leaves_a_failed_record(api, table, faults, fault, status, code):
+    before = table.ids()
+    faults("sandbox", create=[fault])
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "sandbox"})
     assert answer.status_code == status, answer.text
     assert answer.json()["error"]["type"] == "provider_error"
     assert answer.json()["error"]["code"] == code
-    record = new_record(before)
+    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith(code)
     assert "due_at" not in record  # nothing left to check: the outcome is known

@@ -4,26 +4,16 @@ right final status and its history never moves backwards."""
 from __future__ import annotations
 
 import itertools
-import json
 import random
-import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from local import template
 from local.dynamodb_local import client as dynamodb_client
-from local.stack import LOCAL_CREDENTIALS
-from paygate.config import Settings
-from paygate.lifecycle import Gateway
-from paygate.models import HistoryEntry, Payment, Status, utcnow
-from paygate.providers import Registry
-from paygate.providers.base import CallbackRequest
-from paygate.providers.sandbox import sign
-from paygate.store import PaymentStore
-from tests.conftest import local_credentials
-from tests.unit.test_status_machine import ALLOWED
+from paygate.lifecycle.gateway import Gateway
+from paygate.models import Status, utcnow
+from tests import factories
+from tests.factories import ALLOWED
 
 S = Status
 # (the callbacks a payment receives, its right final status)
@@ -42,25 +32,7 @@ COPIES = 3
 @pytest.fixture
 def gateway(dynamodb_local) -> Gateway:
     client = dynamodb_client(dynamodb_local.endpoint)
-    table = f"payments-{uuid.uuid4().hex[:8]}"
-    template.create_tables(client, {"PaymentsTable": table})
-    settings = Settings(payments_table=table)
-    return Gateway(
-        store=PaymentStore(table, client), providers=Registry(settings, credentials=local_credentials), clock=utcnow
-    )
-
-
-def callback(payment: Payment, status: Status) -> CallbackRequest:
-    body = json.dumps(
-        {
-            "event_id": f"evt_{uuid.uuid4().hex}",
-            "id": payment.provider_payment_id,
-            "reference": payment.id,
-            "status": status.value,
-        }
-    ).encode()
-    header = sign(LOCAL_CREDENTIALS["sandbox"]["webhook_secret"], int(time.time()), body)
-    return CallbackRequest(headers={"paygate-signature": header}, body=body, source_ip="127.0.0.1")
+    return factories.gateway(client, utcnow, table=factories.new_table(client))
 
 
 @pytest.mark.integration
@@ -69,21 +41,14 @@ def test_storm_of_callbacks_ends_every_payment_right(gateway):
     payments, deliveries = [], []
     for index in range(28):
         statuses, expected = SCENARIOS[index % len(SCENARIOS)]
-        now = utcnow()
-        payment = Payment(
-            id=f"pay_storm_{index}",
-            status=S.PENDING,
-            amount="1.00",
-            currency="USD",
-            provider="sandbox",
-            provider_payment_id=f"sbx_storm_{index}",
-            created_at=now,
-            updated_at=now,
-            history=[HistoryEntry(status=S.PENDING, at=now, source="api")],
-        )
+        payment = factories.record(at=utcnow(), provider_payment_id=f"sbx_storm_{index}")
         gateway.store.insert(payment)
         payments.append((payment, expected))
-        deliveries += [callback(payment, status) for status in statuses for _ in range(COPIES)]
+        deliveries += [
+            factories.sandbox_callback(payment.id, f"sbx_storm_{index}", status.value).request()
+            for status in statuses
+            for _ in range(COPIES)
+        ]
     random.Random(7).shuffle(deliveries)
 
     # When eight threads deliver them all at once

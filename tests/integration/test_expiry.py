@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
-from local import template
 from local.dynamodb_local import client as dynamodb_client
 from paygate import service
-from paygate.lifecycle import LATE_PAYMENT_WINDOW, Gateway
-from paygate.models import CreatePaymentRequest, Payment, Status, utcnow
-from paygate.store import PaymentStore
-from tests.conftest import FixedClock
+from paygate.lifecycle.gateway import Gateway
+from paygate.lifecycle.sweeper import LATE_PAYMENT_WINDOW, Sweeper
+from paygate.models import CreatePaymentRequest, PaymentRecord, Status, utcnow
+from tests import factories
+from tests.factories import FixedClock
 
 pytestmark = pytest.mark.integration
 SHARDS = 4
@@ -29,10 +28,8 @@ def new_gateway(stack, dynamodb_local, clock) -> Gateway:
     """A gateway on a table of its own (so a sweep sees only this test's payments), with the stack's
     providers (the simulators over HTTP) and a clock the test moves."""
     client = dynamodb_client(dynamodb_local.endpoint)
-    table = f"payments-{uuid.uuid4().hex[:8]}"
-    template.create_tables(client, {"PaymentsTable": table})
-    return Gateway(
-        store=PaymentStore(table, client, due_shards=SHARDS), providers=service.gateway().providers, clock=clock
+    return factories.gateway(
+        client, clock, table=factories.new_table(client), registry=service.gateway().providers, due_shards=SHARDS
     )
 
 
@@ -46,13 +43,13 @@ def simulator(stack):
     return stack.simulators["sandbox"]
 
 
-def create(gateway: Gateway, stack, expires_in: str = "PT30M") -> Payment:
+def create(gateway: Gateway, stack, expires_in: str = "PT30M") -> PaymentRecord:
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox", expires_in=expires_in)
     return gateway.create_payment(request, callback_base_url=f"http://{stack.host}:{stack.port}")
 
 
 def sweep(gateway: Gateway) -> dict[str, int]:
-    return gateway.sweep(shards=SHARDS, time_left=lambda: 60.0)
+    return Sweeper(gateway).sweep(time_left=lambda: 60.0)
 
 
 def test_unpaid_payment_expires_on_the_first_sweep_after_expires_at(gateway, stack, simulator, clock):
@@ -112,17 +109,7 @@ def test_pending_payment_is_checked_again_on_its_polling_plan(gateway, stack, cl
 
 
 def test_write_ahead_record_whose_provider_call_never_finished_is_failed(gateway, clock):
-    now = clock()
-    orphan = Payment(
-        id="pay_orphan",
-        status=Status.PENDING,
-        amount="1.00",
-        currency="USD",
-        provider="sandbox",
-        created_at=now,
-        updated_at=now,
-        due_at=now + timedelta(minutes=1),
-    )
+    orphan = factories.record(at=clock(), due_at=clock() + timedelta(minutes=1))
     gateway.store.insert(orphan)
     clock.advance(minutes=2)
     sweep(gateway)
@@ -138,19 +125,8 @@ def test_sweep_cost_grows_with_due_payments_not_with_the_table(stack, dynamodb_l
     for gateway in (alone, crowded):
         for _ in range(20):
             create(gateway, stack)
-    now = clock()
     not_due = [
-        Payment(
-            id=f"pay_later_{index}",
-            status=Status.PENDING,
-            amount="1.00",
-            currency="USD",
-            provider="sandbox",
-            provider_payment_id=f"sbx_later_{index}",
-            created_at=now,
-            updated_at=now,
-            due_at=now + timedelta(days=1),
-        )
+        factories.record(at=clock(), provider_payment_id=f"sbx_later_{index}", due_at=clock() + timedelta(days=1))
         for index in range(2000)
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:

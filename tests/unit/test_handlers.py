@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
 
 from local import template
 from local.emulator import lambda_context
-from local.stack import LOCAL_CREDENTIALS, SECRET_NAME, TABLES
 from local.template import ROOT
 from paygate import service
+from paygate.providers.sandbox import sign
+from tests.factories import CREDENTIALS, SECRET_NAME, TABLES
 
 
 def sample(name: str) -> dict:
@@ -20,12 +22,10 @@ def sample(name: str) -> dict:
 
 @pytest.fixture
 def handlers(dynamodb, monkeypatch):
-    boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps(LOCAL_CREDENTIALS))
-    monkeypatch.setenv("PAYMENTS_TABLE", TABLES["PaymentsTable"])
-    monkeypatch.setenv("IDEMPOTENCY_TABLE", TABLES["IdempotencyTable"])
-    monkeypatch.setenv("SECRET_NAME", SECRET_NAME)
+    boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps(CREDENTIALS))
     monkeypatch.setenv("ENABLED_PROVIDERS", "sandbox")
-    monkeypatch.setenv("SANDBOX_BASE_URL", "http://127.0.0.1:9")  # nothing listens there: refused at once
+    # Nothing listens there: the provider is refused at once.
+    monkeypatch.setenv("PROVIDER_BASE_URLS", "sandbox=http://127.0.0.1:9")
     service.reset()
     yield lambda function, event: template.handler(function)(event, lambda_context(function))
     service.reset()
@@ -46,7 +46,20 @@ def test_get_unknown_payment_is_404(handlers):
     assert json.loads(answer["body"])["error"]["code"] == "payment_not_found"
 
 
-def test_sample_callback_is_refused_here_its_timestamp_is_long_past(handlers, dynamodb):
-    answer = handlers("IpnCallbackFunction", sample("ipn_sandbox"))
+def resigned(event: dict, timestamp: int) -> dict:
+    """The sample callback, signed again with the local secret at `timestamp`."""
+    body = event["body"].encode()
+    header = sign(CREDENTIALS["sandbox"]["webhook_secret"], timestamp, body)
+    return {**event, "headers": {**event["headers"], "Paygate-Signature": header}}
+
+
+def test_the_sample_callback_signed_now_is_authentic_and_names_no_stored_payment(handlers):
+    answer = handlers("IpnCallbackFunction", resigned(sample("ipn_sandbox"), int(time.time())))
+    assert answer["statusCode"] == 404
+    assert json.loads(answer["body"])["error"]["code"] == "payment_not_found"
+
+
+def test_the_sample_callback_signed_six_minutes_ago_is_refused(handlers):
+    answer = handlers("IpnCallbackFunction", resigned(sample("ipn_sandbox"), int(time.time()) - 360))
     assert answer["statusCode"] == 401
     assert json.loads(answer["body"])["error"]["type"] == "authentication_error"

@@ -1,5 +1,5 @@
 """The IVPAY adapter: create, the status map, the webhook key check, and IVPAY's error envelopes
-(bodies as recorded in PROVIDERS.md §1 / seeds/ivpay-payments.md)."""
+(bodies as IVPAY's documentation shows them: docs/providers/ivpay.md)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.ivpay import IvpayProvider
-from tests.fakes import FakeSession
+from tests.factories import FakeSession
 
-KEY = "k_demo_123"  # PROVIDERS.md §1.4's worked example
+KEY = "k_demo_123"  # the worked example of docs/providers/ivpay.md
 PID = "6b577835afbefe60335b6e5cd04410a9"
 CONTEXT = CreateContext(
     callback_url="https://gw.example/ipn/ivpay",
@@ -99,7 +99,7 @@ def test_create_sends_ivpays_fields_and_reads_the_payment_url(clock):
     }
     # and the answer's data gives the provider id and the pay page
     assert created.provider_payment_id == PID
-    assert created.payment_url == f"https://pay.ivpay.io/payment/{PID}"
+    assert created.facts.payment_url == f"https://pay.ivpay.io/payment/{PID}"
     assert created.state.status is Status.PENDING
 
 

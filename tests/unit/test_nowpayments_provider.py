@@ -17,16 +17,16 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.nowpayments import NowPaymentsProvider, js_json, js_number, parse, sign
-from tests.fakes import FakeSession
+from tests.factories import FakeSession
 
 SECRET = "np_unit_secret"
 API_KEY = "np_unit_api_key"
 CONTEXT = CreateContext(callback_url="https://gw.example/ipn/nowpayments")
 
-# PROVIDERS.md §3.4 worked example: the fields in another order than the signed string.
+# The worked example of docs/providers/nowpayments.md: the fields in another order than the signed string.
 EXAMPLE_BODY = (
     b'{"payment_status":"finished","pay_address":"TNDFkiSmBQorNFacb3735q8MnT29sn8BLn","price_amount":1,'
     b'"price_currency":"usd","pay_amount":15,"actually_paid":15,"pay_currency":"trx","order_id":"ORD-1",'
@@ -100,7 +100,7 @@ CREATED = {
 
 
 def test_the_worked_example_verifies_to_the_printed_digest(clock):
-    # Given the body of PROVIDERS.md §3.4, keys unsorted, the secret np_ipn_secret_example
+    # Given the worked example's body, keys unsorted, the secret np_ipn_secret_example
     event = parse(EXAMPLE_BODY)
     # Then the sorted JavaScript form is the printed string, its HMAC the printed digest
     assert js_json(event).startswith('{"actually_paid":15,"fee":{"currency":"btc","depositFee":0.0000985,')
@@ -201,7 +201,7 @@ def test_fetch_maps_every_native_status(clock, native, status):
     nowpayments = adapter(clock, (200, answer))
     state = nowpayments.fetch(payment(clock))
     assert (state.status, state.provider_status) == (status, native)
-    assert state.fields == {"pay_amount": "0.0000001", "pay_address": "addr"}
+    assert state.facts == ProviderFacts(pay_amount="0.0000001", pay_address="addr")
     method, url, sent = nowpayments.session.sent[0]
     assert (method, url) == ("GET", "https://api.nowpayments.test/v1/payment/5745459419")
     assert sent["headers"]["x-api-key"] == API_KEY
@@ -232,7 +232,8 @@ def test_create_sends_the_exact_price_and_keeps_what_nowpayments_answers(clock):
     assert (created.provider_payment_id, created.state.status, created.state.provider_status) == (
         "5745459419", Status.PENDING, "waiting",
     )  # fmt: skip
-    assert (created.pay_address, created.pay_amount, created.pay_currency, created.pay_extra_id) == (
+    facts = created.facts
+    assert (facts.pay_address, facts.pay_amount, facts.pay_currency, facts.pay_extra_id) == (
         "3EZ2uTdVDAMFXTfc6uLDDKR6o8qKBZXVkj", "0.00011025", "btc", "12345",
     )  # fmt: skip
 

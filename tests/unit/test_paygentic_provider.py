@@ -1,4 +1,4 @@
-"""The Paygentic adapter: Svix verification (the public test vector of PROVIDERS.md), create with its
+"""The Paygentic adapter: Svix verification (the public test vector of docs/providers/paygentic.md), create with its
 idempotent retry, the status map, error shapes and the webhook reading rules."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.paygentic import PaygenticProvider, iso_duration, sign, verify_signature
-from tests.fakes import FakeSession
+from tests.factories import FakeSession
 
-# The public Svix test vector (PROVIDERS.md §2.4).
+# The public Svix test vector (docs/providers/paygentic.md).
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 VECTOR_TS = "1614265330"
@@ -234,7 +234,7 @@ def test_create_sends_the_documented_body_and_reads_the_answer(clock):
         "metadata": {"order": "o-1"},
     }
     assert created.provider_payment_id == "pay_pg1"
-    assert created.payment_url == "https://pay.paygentic.io/p/pay_pg1"
+    assert created.facts.payment_url == "https://pay.paygentic.io/p/pay_pg1"
     assert created.state.status is Status.PENDING
     assert created.expires_at == datetime(2026, 1, 31, 12, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""The Payop adapter: its signature (the vectors of PROVIDERS.md), create, the status maps, IPN checks."""
+"""The Payop adapter: its signature (the vectors of docs/providers/payop.md), create, the status maps, IPN checks."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.payop import PayopProvider, sign
-from tests.fakes import FakeSession
+from tests.factories import FakeSession
 
 SECRET = "unit_secret"
 CREDENTIALS = {"public_key": "app-1", "secret_key": SECRET, "jwt": "jwt-1", "ipn_allowlist": "10.0.0.1,192.0.2.0/24"}
@@ -70,7 +70,7 @@ def test_create_sends_exactly_the_amount_string_it_signed(clock, amount):
     assert body["payer"] == {"email": "payer@example.com"} and body["publicKey"] == "app-1"
     assert body["order"]["items"] == [] and body["resultUrl"] == "https://shop.example/ok"
     assert created.provider_payment_id == "inv-9"
-    assert created.payment_url == "https://checkout.payop.com/en/payment/invoice-preprocessing/inv-9"
+    assert created.facts.payment_url == "https://checkout.payop.com/en/payment/invoice-preprocessing/inv-9"
     assert created.state.status is Status.PENDING
 
 
@@ -86,7 +86,7 @@ def test_create_maps_items_and_falls_back_to_the_body_id_and_a_configured_checko
         {"id": "1", "name": "Tea", "price": "2.50"},
         {"id": "2", "name": "Cup", "price": "8.00"},
     ]
-    assert created.payment_url == "https://api.payop.test/checkout/en/payment/invoice-preprocessing/inv-7"
+    assert created.facts.payment_url == "https://api.payop.test/checkout/en/payment/invoice-preprocessing/inv-7"
 
 
 def test_a_missing_customer_email_is_refused_before_anything_is_sent(clock):

@@ -11,14 +11,13 @@ import pytest
 from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
-
-BUS = "paygate-test-payments"
+from paygate import service
+from tests.factories import EVENT_BUS as BUS
 
 
 @pytest.fixture
-def bus(dynamodb, monkeypatch):
+def bus(dynamodb):
     """An EventBridge bus (moto) whose events land in a queue the test reads."""
-    monkeypatch.setenv("EVENT_BUS_NAME", BUS)
     events, sqs = boto3.client("events"), boto3.client("sqs")
     events.create_event_bus(Name=BUS)
     queue = sqs.create_queue(QueueName="published")["QueueUrl"]
@@ -26,16 +25,15 @@ def bus(dynamodb, monkeypatch):
     events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": ["paygate"]}))
     events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
     handler = template.handler("PublishEventsFunction")
-    # The handler builds its client once per container: forget it before and after, as a new container would.
-    publisher = template.module("PublishEventsFunction").publisher
-    publisher.cache_clear()
+    # The publisher is built once per container: forget it before and after, as a new container would.
+    service.reset()
 
     def published() -> list[dict]:
         messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
         return [json.loads(message["Body"]) for message in messages]
 
     yield handler, published
-    publisher.cache_clear()
+    service.reset()
 
 
 def record(sequence: str, name: str, new: dict | None, old: dict | None = None) -> dict:

@@ -1,89 +1,89 @@
-"""Every (from, to) pair of statuses, applied through the store, against the rules of DESIGN.md §3."""
+"""The status machine's rules, directly: every (from, to) pair, no database. Then what the store-backed
+write path adds: unknown statuses change nothing, and history stays bounded."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 
-from paygate.config import Settings
-from paygate.lifecycle import Gateway
-from paygate.models import HistoryEntry, Payment, Status
-from paygate.providers import Registry
+from paygate.lifecycle.status_machine import accepts, with_status
+from paygate.models import HISTORY_LIMIT, Status
 from paygate.providers.base import ProviderState
-from paygate.store import PaymentStore
-from tests.conftest import local_credentials
+from tests import factories
+from tests.factories import ALLOWED, PAID_LATE_FROM
 
-S = Status
-# Written out by hand from the rules, not computed by the code under test.
-ALLOWED = {
-    S.PENDING: {S.PROCESSING, S.PARTIALLY_PAID, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED},
-    S.PROCESSING: {S.PARTIALLY_PAID, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED},
-    S.PARTIALLY_PAID: {S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED},
-    S.SUCCEEDED: set(),
-    S.FAILED: {S.SUCCEEDED},
-    S.EXPIRED: {S.SUCCEEDED},
-    S.CANCELLED: {S.SUCCEEDED},
-}
-PAID_LATE_FROM = {S.FAILED, S.EXPIRED, S.CANCELLED}
+PAIRS = list(itertools.product(Status, Status))
+
+
+def test_the_rules_cover_all_49_pairs():
+    assert len(PAIRS) == 49
+
+
+@pytest.mark.parametrize(("current", "new"), PAIRS)
+def test_transition(current, new):
+    # Given a stored payment in `current`
+    record = factories.record(status=current, version=3)
+    at = record.updated_at + timedelta(seconds=5)
+    # When the provider reports `new`
+    moved = with_status(record, new, at=at, source="callback", provider_status=new.value, event_id="evt_1")
+    # Then it moves exactly when the rules allow it, with one history entry, and never touches the version
+    assert accepts(current, new) is (new in ALLOWED[current])
+    if new not in ALLOWED[current]:
+        assert moved is None
+        return
+    assert moved is not None
+    assert moved.status is new
+    assert [entry.status for entry in moved.history] == [current, new]
+    assert (moved.history[-1].at, moved.history[-1].source, moved.history[-1].event_id) == (at, "callback", "evt_1")
+    assert moved.paid_late is (new is Status.SUCCEEDED and current in PAID_LATE_FROM)
+    assert (moved.version, moved.updated_at) == (record.version, record.updated_at)  # writes count versions
+
+
+def test_a_failure_reason_is_kept_only_with_failed():
+    record = factories.record()
+    failed = with_status(record, Status.FAILED, at=record.updated_at, source="api", failure_reason="no money")
+    expired = with_status(record, Status.EXPIRED, at=record.updated_at, source="expiry", failure_reason="ignored")
+    assert failed is not None and failed.failure_reason == "no money"
+    assert expired is not None and expired.failure_reason is None
+
+
+def test_a_terminal_status_ends_the_due_checks():
+    record = factories.record(due_at=factories.DEFAULT_NOW)
+    assert with_status(record, Status.PROCESSING, at=record.updated_at, source="sync").due_at == record.due_at
+    assert with_status(record, Status.SUCCEEDED, at=record.updated_at, source="sync").due_at is None
+
+
+# --- through the store (moto) --------------------------------------------------------------------
 
 
 @pytest.fixture
-def gateway(dynamodb, clock) -> Gateway:
-    settings = Settings()
-    return Gateway(
-        store=PaymentStore(settings.payments_table, dynamodb),
-        providers=Registry(settings, credentials=local_credentials, clock=clock),
-        clock=clock,
-    )
+def gateway(dynamodb, clock):
+    return factories.gateway(dynamodb, clock)
 
 
-def stored_payment(gateway: Gateway, status: Status, clock) -> Payment:
-    payment = Payment(
-        id=f"pay_{status.value}",
-        status=status,
-        amount="1.00",
-        currency="USD",
-        provider="sandbox",
-        created_at=clock(),
-        updated_at=clock(),
-        version=3,
-        history=[HistoryEntry(status=status, at=clock(), source="api")],
-    )
-    gateway.store.insert(payment)
-    return payment
-
-
-@pytest.mark.parametrize(("current", "new"), list(itertools.product(Status, Status)))
-def test_transition(gateway, clock, current, new):
-    # Given a stored payment in `current`
-    payment = stored_payment(gateway, current, clock)
+def test_an_applied_move_is_one_write_one_version_and_the_time_of_the_write(gateway, clock):
+    record = factories.record(version=3, at=clock())
+    gateway.store.insert(record)
     clock.advance(seconds=5)
-    # When the provider reports `new`
-    gateway.apply(payment, ProviderState(status=new, provider_status=new.value), source="callback")
-    # Then it moved exactly when the rules allow it, with one history entry and one version more
-    stored = gateway.store.get(payment.id)
-    assert stored is not None
-    if new in ALLOWED[current]:
-        assert stored.status is new
-        assert stored.version == 4
-        assert [entry.status for entry in stored.history] == [current, new]
-        assert stored.updated_at == clock()
-        assert stored.paid_late is (new is S.SUCCEEDED and current in PAID_LATE_FROM)
-    else:
-        assert stored == payment
+    gateway.apply(record, ProviderState(status=Status.PROCESSING, provider_status="processing"), source="callback")
+    stored = gateway.store.get(record.id)
+    assert (stored.status, stored.version, stored.updated_at) == (Status.PROCESSING, 4, clock())
 
 
 def test_unknown_provider_status_changes_nothing(gateway, clock):
-    payment = stored_payment(gateway, S.PENDING, clock)
-    gateway.apply(payment, ProviderState(status=None, provider_status="mystery"), source="callback")
-    assert gateway.store.get(payment.id) == payment
+    record = factories.record(at=clock())
+    gateway.store.insert(record)
+    gateway.apply(record, ProviderState(status=None, provider_status="mystery"), source="callback")
+    assert gateway.store.get(record.id) == record
 
 
 def test_history_keeps_the_last_fifty_changes(gateway, clock):
-    payment = stored_payment(gateway, S.PENDING, clock)
-    payment = payment.model_copy(update={"history": payment.history * 60})
-    gateway.store.replace(payment.model_copy(update={"version": payment.version + 1}))
-    moved = gateway.apply(gateway.store.get(payment.id), ProviderState(S.PROCESSING, "processing"), source="sync")
-    assert len(moved.history) == 50
-    assert moved.history[-1].status is S.PROCESSING
+    record = factories.record(at=clock())
+    record = record.model_copy(update={"history": record.history * 60})
+    gateway.store.insert(record)
+    moved = gateway.apply(record, ProviderState(Status.PROCESSING, "processing"), source="sync")
+    assert len(moved.history) == HISTORY_LIMIT
+    assert moved.history[-1].status is Status.PROCESSING
+    assert gateway.store.get(record.id).history == moved.history

@@ -1,13 +1,10 @@
-"""The HTTP edge shared by the API functions: the resolver, the one error shape, body limits,
-and idempotent creates (Powertools idempotency)."""
+"""The HTTP edge shared by the API functions, and only that: the resolver, every failure in the one error
+shape, body limits, and what a request's context tells (its caller, its address, its raw body)."""
 
 from __future__ import annotations
 
 import base64
-import json
-from collections.abc import Callable
-from functools import cache
-from http import HTTPStatus
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -17,38 +14,19 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
-from paygate import service
 from paygate.config import settings
-from paygate.errors import (
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    InvalidRequest,
-    NotFound,
-    PaygateError,
-    ValidationFailed,
-)
-from paygate.models import CreatePaymentRequest, Payment
+from paygate.errors import InvalidRequest, NotFound, PaygateError, ValidationFailed
 from paygate.observability import logger
 from paygate.providers.base import CallbackRequest
 
 MAX_BODY_BYTES = 256 * 1024
-IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 # pydantic error types that are codes of our own (raised by the request model's validators).
 _OWN_CODES = {"unsupported_currency", "amount_out_of_range"}
 
 
 def error_response(error: PaygateError) -> Response:
-    return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.body())
+    return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.json())
 
 
 def create_app() -> APIGatewayRestResolver:
@@ -107,16 +85,12 @@ def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: 
     return {
         "statusCode": error.http_status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": _json(error.body()),
+        "body": error.json(),
         "isBase64Encoded": False,
     }
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _from_validation_errors(errors: list[dict]) -> PaygateError:
+def _from_validation_errors(errors: Sequence[Any]) -> PaygateError:
     first = errors[0] if errors else {"type": "validation_error", "loc": ("body",), "msg": "invalid"}
     kind, location = first.get("type", ""), tuple(first.get("loc", ()))
     if kind == "json_invalid":
@@ -129,7 +103,7 @@ def _from_validation_errors(errors: list[dict]) -> PaygateError:
     elif kind == "extra_forbidden":
         message = f"Unknown field {param!r}"
     else:
-        detail = first.get("msg", "is invalid")
+        detail = str(first.get("msg", "is invalid"))
         message = f"{param}: {detail}" if param else detail
     code = kind if kind in _OWN_CODES else "validation_error"
     if param is None and code == "validation_error" and location[:1] == ("body",) and ":" in message:
@@ -162,67 +136,3 @@ def callback_request(event: APIGatewayProxyEvent) -> CallbackRequest:
     payload = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     return CallbackRequest(headers=headers, body=payload, source_ip=event.request_context.identity.source_ip)
-
-
-# --- idempotent create --------------------------------------------------------------------------
-
-
-def _mark_replayed(response: Any, _record: Any) -> Any:
-    return {**response, "replayed": True}
-
-
-@cache  # one per table and client: built once per container
-def _idempotent_create(table_name: str, client: Any) -> tuple[IdempotencyConfig, Callable[..., dict]]:
-    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
-    config = IdempotencyConfig(
-        event_key_jmespath="[scope, key]",
-        payload_validation_jmespath="body",
-        expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
-        response_hook=_mark_replayed,
-    )
-
-    @idempotent_function(data_keyword_argument="call", config=config, persistence_store=persistence)
-    def create(call: dict) -> dict:
-        request = CreatePaymentRequest.model_validate(call["body"])
-        payment = service.gateway().create_payment(request, callback_base_url=call["base_url"])
-        return {"payment": payment.public()}
-
-    return config, create
-
-
-def create_payment(
-    request: CreatePaymentRequest,
-    *,
-    raw_body: dict,
-    idempotency_key: str | None,
-    event: APIGatewayProxyEvent,
-    context: Any,
-) -> Response[Payment]:
-    """Create a payment; with an Idempotency-Key, at most once per key and API key within 24 h."""
-    base_url = callback_base_url(event)
-    if not idempotency_key:
-        payment = service.gateway().create_payment(request, callback_base_url=base_url)
-        return _created(payment.public(), replayed=False)
-    config, create = _idempotent_create(settings().idempotency_table, service.dynamodb_client())
-    if context is not None:
-        config.register_lambda_context(context)
-    call = {"scope": api_key_scope(event), "key": idempotency_key, "body": raw_body, "base_url": base_url}
-    try:
-        answer = create(call=call)
-    except IdempotencyValidationError as error:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was used with a different body", param="Idempotency-Key"
-        ) from error
-    except IdempotencyAlreadyInProgressError as error:
-        raise IdempotencyInProgress("A request with this Idempotency-Key is still running") from error
-    return _created(answer["payment"], replayed=answer.get("replayed", False))
-
-
-def _created(payment: dict, *, replayed: bool) -> Response[Payment]:
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=payment,
-        headers=headers,
-    )

@@ -1,55 +1,64 @@
 """Settings, read once from the environment, and provider credentials, read from Secrets Manager.
 
 Credentials live in one secret (JSON, one object per provider) and are fetched through Powertools
-parameters, which caches them; they never appear in the template, in environment values or in logs."""
+parameters, which caches them; they never appear in the template, in environment values or in logs.
+The names of the tables and the bus have no defaults: a function deployed without them fails at once,
+not at its first write to a table that does not exist."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-DEFAULT_BASE_URLS = {
-    "sandbox": "http://127.0.0.1:3000/_sim/sandbox",
-    "ivpay": "https://api.ivpay.io/api/v4",
-    "paygentic": "https://api.paygentic.io",
-    "nowpayments": "https://api.nowpayments.io",
-    "payop": "https://api.payop.com",
-}
+from paygate.providers import SPECS
 
 
 class Settings(BaseModel):
-    payments_table: str = "paygate-payments"
-    idempotency_table: str = "paygate-idempotency"
+    payments_table: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
     secret_name: str = "paygate/providers"
     secret_max_age_seconds: int = 300
-    # Comma-separated in the environment; the order is the routing order when a request names no provider.
+    # The order is the routing order when a request names no provider.
     enabled_providers: list[str] = Field(default_factory=lambda: ["sandbox"])
-    base_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
+    # Every provider's production API unless overridden (the local stack points them at its simulators).
+    base_urls: dict[str, str] = Field(default_factory=lambda: {name: spec.base_url for name, spec in SPECS.items()})
     # Where providers send callbacks. Empty: derived from the API's own address on each create.
     public_base_url: str = ""
-    provider_timeout_seconds: float = 10.0
+    # One provider call's limit. Every provider's calls per create or status check, times this, must fit
+    # the calling function's timeout (checked by a test that reads template.yaml).
+    provider_timeout_seconds: float = 6.0
     # The sparse `due-checks` index is written over this many shards so no partition runs hot.
     due_shards: int = 4
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {}
-        for field in ("payments_table", "idempotency_table", "secret_name", "public_base_url"):
-            if env.get(field.upper()):
-                values[field] = env[field.upper()]
-        for field in ("secret_max_age_seconds", "due_shards", "provider_timeout_seconds"):
-            if env.get(field.upper()):
-                values[field] = env[field.upper()]
-        if env.get("ENABLED_PROVIDERS"):
-            values["enabled_providers"] = [p.strip() for p in env["ENABLED_PROVIDERS"].split(",") if p.strip()]
-        values["base_urls"] = {
-            name: env.get(f"{name.upper()}_BASE_URL") or url for name, url in DEFAULT_BASE_URLS.items()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """From PAYMENTS_TABLE, IDEMPOTENCY_TABLE, EVENT_BUS_NAME, SECRET_NAME, ENABLED_PROVIDERS
+        (comma-separated), PROVIDER_BASE_URLS (`name=url,name=url`), PUBLIC_BASE_URL, ..."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {
+            name: env[name.upper()] for name in cls.model_fields if env.get(name.upper()) and name not in _LISTS
         }
-        return cls.model_validate(values)
+        if env.get("ENABLED_PROVIDERS"):
+            values["enabled_providers"] = _split(env["ENABLED_PROVIDERS"])
+        overrides = dict(entry.split("=", 1) for entry in _split(env.get("PROVIDER_BASE_URLS", "")) if "=" in entry)
+        values["base_urls"] = {name: overrides.get(name) or spec.base_url for name, spec in SPECS.items()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            missing = ", ".join(".".join(map(str, e["loc"])).upper() for e in error.errors())
+            raise RuntimeError(f"Paygate is not configured: set {missing} in the environment") from error
+
+
+_LISTS = {"enabled_providers", "base_urls"}
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @cache

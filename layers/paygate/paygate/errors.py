@@ -1,6 +1,9 @@
-"""Domain errors. Each knows its place in the one error shape; `paygate.api` turns them into HTTP."""
+"""Domain errors, and the one error shape every answer uses (the functions', the local API emulator's,
+and, written out in template.yaml, API Gateway's own): `{"error": {"type", "code", "message", "param"}}`."""
 
 from __future__ import annotations
+
+import json
 
 
 class PaygateError(Exception):
@@ -16,6 +19,10 @@ class PaygateError(Exception):
 
     def body(self) -> dict:
         return {"error": {"type": self.type, "code": self.code, "message": self.message, "param": self.param}}
+
+    def json(self) -> str:
+        """The error shape as the body of an HTTP answer."""
+        return json.dumps(self.body(), separators=(",", ":"))
 
 
 class InvalidRequest(PaygateError):
@@ -40,6 +47,12 @@ class NotFound(PaygateError):
     code = "payment_not_found"
 
 
+class MethodNotAllowed(PaygateError):
+    http_status = 405
+    type = "invalid_request"
+    code = "method_not_allowed"
+
+
 class IdempotencyInProgress(PaygateError):
     http_status = 409
     type = "idempotency_error"
@@ -58,6 +71,14 @@ class IdempotencyKeyReused(PaygateError):
     http_status = 422
     type = "idempotency_error"
     code = "idempotency_key_reused"
+
+
+class TooManyRequests(PaygateError):
+    """429: API Gateway's throttling and quotas (answered by API Gateway itself, in this shape)."""
+
+    http_status = 429
+    type = "invalid_request"
+    code = "rate_limited"
 
 
 class ProviderError(PaygateError):

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from paygate.models import Status
-from paygate.store import payment_from_item
+from paygate.store import record_from_item
 
 SOURCE = "paygate"
 
@@ -30,15 +30,15 @@ def status_change(old_image: dict | None, new_image: dict | None) -> PaymentEven
     """The event for one stream record: an INSERT, or a MODIFY whose status differs; else None."""
     if not new_image:
         return None  # a removal is not a status change
-    new = payment_from_item(new_image)
-    old = payment_from_item(old_image) if old_image else None
+    new = record_from_item(new_image)
+    old = record_from_item(old_image) if old_image else None
     if old is not None and old.status == new.status:
         return None
     return PaymentEvent(
         event_id=f"{new.id}:{new.version}",
         sequence=new.version,
         previous_status=old.status if old else None,
-        payment=new.public(),
+        payment=new.public().model_dump(mode="json"),
     )
 
 

@@ -1,4 +1,5 @@
-"""The domain's data: requests, the Payment and its history. Pydantic only, no I/O."""
+"""The domain's data: the request to create a payment, the public Payment and its history, the stored
+record, and the facts a provider gives about how to pay. Pydantic only, no I/O."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -23,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from paygate.currencies import MINOR_UNITS
+from paygate.providers import SPECS
 
 
 class Status(StrEnum):
@@ -40,8 +42,6 @@ class Status(StrEnum):
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.EXPIRED, Status.CANCELLED})
-PROVIDER_NAMES = ("ivpay", "paygentic", "nowpayments", "payop", "sandbox")
-ProviderName = Literal["ivpay", "paygentic", "nowpayments", "payop", "sandbox"]
 HISTORY_LIMIT = 50
 
 
@@ -72,6 +72,16 @@ def _check_currency(value: str) -> str:
     if value not in MINOR_UNITS:
         raise PydanticCustomError("unsupported_currency", "not an upper-case ISO 4217 fiat currency code")
     return value
+
+
+def _check_provider(value: str) -> str:
+    if value not in SPECS:
+        raise PydanticCustomError("validation_error", "must be one of {names}", {"names": ", ".join(SPECS)})
+    return value
+
+
+def _provider_names(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(SPECS)  # the catalog as the OpenAPI document is written
 
 
 def _check_url(value: str) -> str:
@@ -125,7 +135,15 @@ class CreatePaymentRequest(BaseModel):
 
     amount: Amount
     currency: Annotated[str, StringConstraints(max_length=3), AfterValidator(_check_currency)]
-    provider: ProviderName | None = None
+    provider: (
+        Annotated[
+            str,
+            StringConstraints(max_length=32),
+            AfterValidator(_check_provider),
+            Field(json_schema_extra=_provider_names),
+        ]
+        | None
+    ) = None
     pay_currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,20}$")] | None = None
     reference: Text | None = None
     description: Annotated[str, StringConstraints(max_length=1000)] | None = None
@@ -151,21 +169,41 @@ class CreatePaymentRequest(BaseModel):
         return _DURATION.validate_python(self.expires_in) if self.expires_in else None
 
 
-# --- the payment ------------------------------------------------------------------------------
+# --- the payment ---------------------------------------------------------------------------------
+
+
+# Who made a change: the merchant's API call, a provider's callback, a status read, or the sweeper's expiry.
+ChangeSource = Literal["api", "callback", "sync", "expiry"]
 
 
 class HistoryEntry(BaseModel):
     status: Status
     at: datetime
-    source: Literal["api", "callback", "sync", "expiry"]
+    source: ChangeSource
     provider_status: str | None = None
     event_id: str | None = None
 
 
-class Payment(BaseModel):
-    """The Payment object of the API, and the record kept in DynamoDB.
+class ProviderFacts(BaseModel):
+    """What a provider tells about how to pay: its page, or a deposit address with the amount and
+    currency to send (and a memo for the chains that need one). Shared by the adapters' answers and the
+    Payment, so no provider value ever lands on a payment field by name."""
 
-    Fields marked `exclude` are bookkeeping for the store and the sweeper; they never leave the API."""
+    payment_url: str | None = None
+    pay_address: str | None = None
+    pay_amount: str | None = None
+    pay_currency: str | None = None
+    pay_extra_id: str | None = None
+
+    def missing_from(self, facts: ProviderFacts) -> dict[str, str]:
+        """The facts of this answer that `facts` lacks: what the customer was shown first is never
+        replaced by a later answer."""
+        known = facts.model_dump()
+        return {name: value for name, value in self.model_dump().items() if value is not None and known[name] is None}
+
+
+class Payment(ProviderFacts):
+    """The Payment object of the API."""
 
     id: str
     object: Literal["payment"] = "payment"
@@ -174,11 +212,6 @@ class Payment(BaseModel):
     currency: str
     provider: str
     provider_payment_id: str | None = None
-    payment_url: str | None = None
-    pay_address: str | None = None
-    pay_amount: str | None = None
-    pay_currency: str | None = None
-    pay_extra_id: str | None = None
     reference: str | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -190,9 +223,15 @@ class Payment(BaseModel):
     version: int = 1
     history: list[HistoryEntry] = Field(default_factory=list)
 
-    # Bookkeeping, not part of the public object.
-    due_at: datetime | None = Field(default=None, exclude=True)
-    provider_data: dict[str, str] = Field(default_factory=dict, exclude=True)
 
-    def public(self) -> dict:
-        return self.model_dump(mode="json")
+class PaymentRecord(Payment):
+    """A payment as it is stored: the public object plus the bookkeeping of the store and the sweeper,
+    which never leaves the API (`public()` keeps exactly the fields of Payment)."""
+
+    # When the sweeper checks this payment next; None once nothing can change any more.
+    due_at: datetime | None = None
+    # Provider-only facts an adapter needs later, and re-deposits noted on their parent; never shown.
+    provider_data: dict[str, str] = Field(default_factory=dict)
+
+    def public(self) -> Payment:
+        return Payment.model_validate(self.model_dump(include=set(Payment.model_fields)))

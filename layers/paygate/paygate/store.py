@@ -1,4 +1,4 @@
-"""The only code that touches DynamoDB: one item per payment in the payments table."""
+"""The only code that touches DynamoDB: one item per payment (a PaymentRecord) in the payments table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from paygate.models import Payment
+from paygate.models import PaymentRecord
 
 BY_PROVIDER_PAYMENT = "by-provider-payment"
 DUE_CHECKS = "due-checks"
@@ -35,11 +35,11 @@ class PaymentStore:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def get(self, payment_id: str) -> Payment | None:
+    def get(self, payment_id: str) -> PaymentRecord | None:
         answer = self._call("get_item", TableName=self.table_name, Key={"id": {"S": payment_id}}, ConsistentRead=True)
-        return payment_from_item(answer["Item"]) if "Item" in answer else None
+        return record_from_item(answer["Item"]) if "Item" in answer else None
 
-    def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
+    def find_by_provider_id(self, provider: str, provider_payment_id: str) -> PaymentRecord | None:
         answer = self._call(
             "query",
             TableName=self.table_name,
@@ -69,40 +69,40 @@ class PaymentStore:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def insert(self, payment: Payment) -> None:
+    def insert(self, record: PaymentRecord) -> None:
         try:
             self._call(
                 "put_item",
                 TableName=self.table_name,
-                Item=self._to_item(payment),
+                Item=self._to_item(record),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
-            raise AlreadyExists(payment.id) from error
+            raise AlreadyExists(record.id) from error
 
-    def replace(self, payment: Payment) -> None:
-        """Write a changed payment whose version is one more than the stored one, or VersionConflict."""
+    def replace(self, record: PaymentRecord, *, expected_version: int) -> None:
+        """Write the record over the stored one if that one is still at `expected_version`, else
+        VersionConflict (another writer got there first)."""
         try:
             self._call(
                 "put_item",
                 TableName=self.table_name,
-                Item=self._to_item(payment),
-                ConditionExpression="version = :previous",
-                ExpressionAttributeValues={":previous": {"N": str(payment.version - 1)}},
+                Item=self._to_item(record),
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
-            raise VersionConflict(payment.id) from error
+            raise VersionConflict(record.id) from error
 
     # --- mapping -------------------------------------------------------------------------------
 
-    def _to_item(self, payment: Payment) -> dict[str, Any]:
-        data = payment.model_dump(mode="json", exclude_none=True)
-        data["provider_data"] = payment.provider_data
-        if payment.provider_payment_id:
-            data["provider_key"] = f"{payment.provider}#{payment.provider_payment_id}"
-        if payment.due_at is not None:
-            data["due_shard"] = str(zlib.crc32(payment.id.encode()) % self.due_shards)
-            data["due_at"] = int(payment.due_at.timestamp())
+    def _to_item(self, record: PaymentRecord) -> dict[str, Any]:
+        data = record.model_dump(mode="json", exclude_none=True)
+        if record.provider_payment_id:
+            data["provider_key"] = f"{record.provider}#{record.provider_payment_id}"
+        if record.due_at is not None:
+            data["due_shard"] = str(zlib.crc32(record.id.encode()) % self.due_shards)
+            data["due_at"] = int(record.due_at.timestamp())
         return {key: _serialize(value) for key, value in data.items()}
 
     def _call(self, operation: str, **kwargs: Any) -> dict:
@@ -111,10 +111,14 @@ class PaymentStore:
         return answer
 
 
-def payment_from_item(item: dict[str, Any]) -> Payment:
-    """A payment from its DynamoDB item (also the form of the table stream's images)."""
-    data = {key: _deserialize(value) for key, value in item.items()}
+def record_from_item(item: dict[str, Any]) -> PaymentRecord:
+    """A payment record from its DynamoDB item (also the form of the table stream's images). The index
+    keys derived in `_to_item` are dropped: they are the store's, not the record's."""
+    data = {key: _deserialize(value) for key, value in item.items() if key not in _INDEX_KEYS}
     data["version"] = int(data["version"])
-    if "due_at" in data:
+    if "due_at" in item:
         data["due_at"] = datetime.fromtimestamp(int(data["due_at"]), UTC)
-    return Payment.model_validate(data)
+    return PaymentRecord.model_validate(data)
+
+
+_INDEX_KEYS = {"provider_key", "due_shard"}

@@ -1,76 +1,89 @@
-"""Providers, chosen by configuration: only the enabled ones can be used, in the configured order."""
+"""The provider catalog: one `ProviderSpec` per provider, and nothing else.
+
+Everything provider-specific outside the adapter derives from its spec: which names a request may name,
+the default base URLs, the polling plans, the credentials a deployment must hold, the time budgets a test
+checks against the functions' timeouts, and (locally) which simulator is mounted. Adding a provider is
+one adapter module, one simulator module, one entry here, its page in docs/providers/ and its tests
+(docs/adding-a-provider.md).
+
+This module imports nothing of the adapters (they are named as "module:Class" and imported on first use),
+so a function loads only the providers it calls, and `paygate.models` can read the catalog."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:
+    from paygate.providers.base import Provider
 
-from paygate.config import Settings, provider_credentials
-from paygate.errors import NotFound, ValidationFailed
-from paygate.models import CreatePaymentRequest, utcnow
-from paygate.providers.base import Clock, Provider
 
-# name -> "module:Class"; modules are imported on first use so a function loads only what it calls.
-ADAPTERS = {
-    "sandbox": "paygate.providers.sandbox:SandboxProvider",
-    "nowpayments": "paygate.providers.nowpayments:NowPaymentsProvider",
-    "payop": "paygate.providers.payop:PayopProvider",
-    "paygentic": "paygate.providers.paygentic:PaygenticProvider",
-    "ivpay": "paygate.providers.ivpay:IvpayProvider",
+@dataclass(frozen=True)
+class PollingPlan:
+    """When the sweeper checks a payment it has not heard about: `first` after creation (a write-ahead
+    record whose create never finished is failed then), and every `every` after that."""
+
+    first: timedelta = timedelta(minutes=1)
+    every: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    name: str
+    # "package.module:Class" (imported on first use), or the class itself.
+    adapter: str | type[Provider]
+    # The production API; a deployment may point elsewhere with PROVIDER_BASE_URLS.
+    base_url: str
+    # Keys its object in the credentials secret must have, and keys it may have.
+    credentials: tuple[str, ...]
+    optional_credentials: tuple[str, ...] = ()
+    polling: PollingPlan = field(default_factory=PollingPlan)
+    # Provider calls one create, and one status check, can make (retries included): each may take the
+    # whole provider timeout, so together they must fit the function's timeout (a test reads the template).
+    create_calls: int = 1
+    status_calls: int = 1
+
+
+SPECS: dict[str, ProviderSpec] = {
+    spec.name: spec
+    for spec in (
+        ProviderSpec(
+            name="sandbox",
+            adapter="paygate.providers.sandbox:SandboxProvider",
+            base_url="http://127.0.0.1:3000/_sim/sandbox",
+            credentials=("api_key", "webhook_secret"),
+        ),
+        ProviderSpec(
+            name="nowpayments",
+            adapter="paygate.providers.nowpayments:NowPaymentsProvider",
+            base_url="https://api.nowpayments.io",
+            credentials=("api_key", "ipn_secret"),
+            # On-chain payments confirm slowly: no use asking every minute.
+            polling=PollingPlan(first=timedelta(minutes=2), every=timedelta(minutes=10)),
+        ),
+        ProviderSpec(
+            name="payop",
+            adapter="paygate.providers.payop:PayopProvider",
+            base_url="https://api.payop.com",
+            credentials=("public_key", "secret_key"),
+            optional_credentials=("jwt", "ipn_allowlist", "checkout_url"),
+            status_calls=2,  # the invoice, then its transaction
+        ),
+        ProviderSpec(
+            name="paygentic",
+            adapter="paygate.providers.paygentic:PaygenticProvider",
+            base_url="https://api.paygentic.io",
+            credentials=("api_key", "webhook_secret"),
+            optional_credentials=("merchant_id", "event_types"),
+            create_calls=2,  # one retry with the same idempotencyKey
+        ),
+        ProviderSpec(
+            name="ivpay",
+            adapter="paygate.providers.ivpay:IvpayProvider",
+            base_url="https://api.ivpay.io/api/v4",
+            credentials=("api_key",),
+            optional_credentials=("lifetime_minutes",),
+        ),
+    )
 }
-
-
-class Registry:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        session: requests.Session | None = None,
-        clock: Clock = utcnow,
-        credentials: Callable[[str, Settings], Mapping[str, str]] = provider_credentials,
-    ):
-        self.settings = settings
-        self.session = session or requests.Session()
-        self.clock = clock
-        self.credentials = credentials
-        self._providers: dict[str, Provider] = {}
-
-    @property
-    def enabled(self) -> list[str]:
-        return [name for name in self.settings.enabled_providers if name in ADAPTERS]
-
-    def get(self, name: str) -> Provider:
-        if name not in self.enabled:
-            raise NotFound(f"No provider named {name!r} is enabled", code="unknown_provider")
-        if name not in self._providers:
-            module_name, _, class_name = ADAPTERS[name].partition(":")
-            adapter = getattr(importlib.import_module(module_name), class_name)
-            self._providers[name] = adapter(
-                base_url=self.settings.base_urls[name],
-                credentials=self.credentials(name, self.settings),
-                session=self.session,
-                clock=self.clock,
-                timeout=self.settings.provider_timeout_seconds,
-            )
-        return self._providers[name]
-
-    def route(self, request: CreatePaymentRequest) -> Provider:
-        """The provider the request names, or the first enabled one that accepts it."""
-        if request.provider:
-            if request.provider not in self.enabled:
-                raise ValidationFailed(f"provider {request.provider!r} is not enabled", param="provider")
-            provider = self.get(request.provider)
-            provider.check(request)
-            return provider
-        refusals = []
-        for name in self.enabled:
-            provider = self.get(name)
-            try:
-                provider.check(request)
-            except ValidationFailed as refusal:
-                refusals.append(f"{name}: {refusal.message}")
-                continue
-            return provider
-        raise ValidationFailed("no enabled provider accepts this payment (" + "; ".join(refusals) + ")")

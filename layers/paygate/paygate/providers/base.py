@@ -10,7 +10,8 @@ from typing import ClassVar
 
 import requests
 
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.errors import ProviderError, ProviderInvalidResponse, ProviderTimeout
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
 
 Clock = Callable[[], datetime]
 
@@ -22,8 +23,8 @@ class ProviderState:
 
     status: Status | None
     provider_status: str
-    # Extra facts to keep on the payment (pay_address, pay_amount...), only the ones the provider sent.
-    fields: Mapping[str, str] = field(default_factory=dict)
+    # How to pay, as far as this answer tells (NOWPayments repeats the address on every status).
+    facts: ProviderFacts = field(default_factory=ProviderFacts)
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,7 @@ class CreatedPayment:
 
     provider_payment_id: str
     state: ProviderState
-    payment_url: str | None = None
-    pay_address: str | None = None
-    pay_amount: str | None = None
-    pay_currency: str | None = None
-    pay_extra_id: str | None = None
+    facts: ProviderFacts = field(default_factory=ProviderFacts)
     expires_at: datetime | None = None
     # Provider-only facts the adapter needs later (a transaction id, a token); never shown in the API.
     data: Mapping[str, str] = field(default_factory=dict)
@@ -121,8 +118,6 @@ class Provider(ABC):
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call the provider. Timeouts, unreachable hosts and 5xx answers become ProviderErrors;
         other answers are returned for the adapter to read in its own terms."""
-        from paygate.errors import ProviderError, ProviderTimeout
-
         try:
             response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
         except requests.Timeout as error:
@@ -135,8 +130,6 @@ class Provider(ABC):
 
     def json(self, response: requests.Response) -> dict:
         """The response's JSON object, or ProviderInvalidResponse."""
-        from paygate.errors import ProviderInvalidResponse
-
         try:
             body = response.json()
         except ValueError as error:

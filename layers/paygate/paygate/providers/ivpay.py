@@ -7,11 +7,11 @@ message (never the key).
 
 Create: `POST /payment/create` with `amount_fiat` (the merchant's amount string, unchanged),
 `currency_fiat`, our payment id as `foreign_id`, and the redirect URLs. IVPAY takes no lifetime and
-documents none before `TIMEOUT` (PROVIDERS.md: UNCONFIRMED), so the gateway keeps its own: credential
+documents none before `TIMEOUT` (unconfirmed: docs/providers/ivpay.md), so the gateway keeps its own: credential
 option `lifetime_minutes` (default 60), capped at 24 h; past it the sweeper expires the payment.
 
 Status: `GET /payment/{payment_id}`. CREATED and PENDING are pending, PAID succeeded, TIMEOUT expired;
-CANCELED (legacy v3) and any status we do not know are a terminal failure, as PROVIDERS.md §1.3 says.
+CANCELED (legacy v3) and any status we do not know are a terminal failure (docs/providers/ivpay.md).
 
 Webhooks: one URL per API key (set in IVPAY's dashboard, none per payment), a flat JSON body
 (`payment_id`, `status`, `processed_at`, `foreign_id`, `network`, `tx_url`) and no signature: the
@@ -35,7 +35,7 @@ from paygate.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 API_KEY_HEADER = "x-api-key"  # CallbackRequest headers are lower-cased
@@ -79,7 +79,9 @@ class IvpayProvider(Provider):
         payment_id, payment_url = data.get("payment_id"), data.get("payment_url")
         if not isinstance(payment_id, str) or not payment_id or not isinstance(payment_url, str) or not payment_url:
             raise ProviderInvalidResponse("ivpay: the create answer lacks payment_id or payment_url")
-        return CreatedPayment(provider_payment_id=payment_id, state=state_of("CREATED"), payment_url=payment_url)
+        return CreatedPayment(
+            provider_payment_id=payment_id, state=state_of("CREATED"), facts=ProviderFacts(payment_url=payment_url)
+        )
 
     def fetch(self, payment: Payment) -> ProviderState:
         response = self.request("GET", f"/payment/{payment.provider_payment_id}", headers=self._headers())

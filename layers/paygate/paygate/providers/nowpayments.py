@@ -1,4 +1,4 @@
-"""NOWPayments: crypto payments to a deposit address (PROVIDERS.md §3).
+"""NOWPayments: crypto payments to a deposit address (docs/providers/nowpayments.md).
 
 Create is `POST /v1/payment` with `x-api-key`; `pay_currency` is required there, so a request without it is
 refused in `check`, before anything is written. The price is sent as a JSON number written from the
@@ -21,6 +21,7 @@ repeats are recognised."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -39,7 +40,7 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 SIGNATURE_HEADER = "x-nowpayments-sig"
@@ -69,6 +70,8 @@ def js_number(value: Decimal | int | float) -> str:
     if number == 0:
         return "0"  # -0 too
     _, digits, exponent = Decimal(repr(abs(number))).normalize().as_tuple()
+    if not isinstance(exponent, int):  # NaN or an infinity: JSON has no such number
+        raise ValueError(f"{value} is not a finite number")
     text = "".join(map(str, digits))
     k, n = len(text), len(text) + exponent  # value = 0.<text> x 10^n
     if k <= n <= 21:
@@ -94,7 +97,7 @@ def js_json(value: Any, *, sort: bool = True, arrays_as_objects: bool = False, k
     """`JSON.stringify` of parsed JSON, compact. `sort`: keys sorted at every level; `arrays_as_objects`:
     arrays written as `{"0":...}` (a recursive sort over `Object.keys` does that); `keep`: a replacer array,
     which is the key list, in its order, of every object at every level."""
-    again = {"sort": sort, "arrays_as_objects": arrays_as_objects, "keep": keep}
+    again = functools.partial(js_json, sort=sort, arrays_as_objects=arrays_as_objects, keep=keep)
     if value is None or value is True or value is False:
         return json.dumps(value)
     if isinstance(value, str):
@@ -103,14 +106,14 @@ def js_json(value: Any, *, sort: bool = True, arrays_as_objects: bool = False, k
     if isinstance(value, Decimal | int | float):
         return js_number(value)
     if isinstance(value, list) and not arrays_as_objects:
-        return "[" + ",".join(js_json(item, **again) for item in value) + "]"
+        return "[" + ",".join(again(item) for item in value) + "]"
     if isinstance(value, list):
         value = {str(index): item for index, item in enumerate(value)}
     if keep is not None:
         keys = [key for key in keep if key in value]
     else:
         keys = sorted(value, key=_js_key_order) if sort else list(value)
-    return "{" + ",".join(js_json(key) + ":" + js_json(value[key], **again) for key in keys) + "}"
+    return "{" + ",".join(js_json(key) + ":" + again(value[key]) for key in keys) + "}"
 
 
 def parse(body: bytes) -> Any:
@@ -171,14 +174,7 @@ class NowPaymentsProvider(Provider):
         state = self._state(answer)
         if "payment_id" not in answer or answer["payment_id"] in (None, ""):
             raise ProviderInvalidResponse("nowpayments: the create answer has no payment_id")
-        return CreatedPayment(
-            provider_payment_id=_text(answer["payment_id"]) or "",
-            state=state,
-            pay_address=_text(answer.get("pay_address")),
-            pay_amount=_text(answer.get("pay_amount")),
-            pay_currency=_text(answer.get("pay_currency")),
-            pay_extra_id=_text(answer.get("payin_extra_id")),
-        )
+        return CreatedPayment(provider_payment_id=_text(answer["payment_id"]) or "", state=state, facts=state.facts)
 
     def fetch(self, payment: Payment) -> ProviderState:
         response = self.request("GET", f"/v1/payment/{payment.provider_payment_id}", headers=self._headers())
@@ -259,14 +255,10 @@ class NowPaymentsProvider(Provider):
         native = answer.get("payment_status")
         if not isinstance(native, str):
             raise ProviderInvalidResponse("nowpayments: the answer has no payment_status")
-        fields = {
-            "pay_address": _text(answer.get("pay_address")),
-            "pay_amount": _text(answer.get("pay_amount")),
-            "pay_currency": _text(answer.get("pay_currency")),
-            "pay_extra_id": _text(answer.get("payin_extra_id")),
-        }
-        return ProviderState(
-            status=STATUS_MAP.get(native),
-            provider_status=native,
-            fields={name: value for name, value in fields.items() if value is not None},
+        facts = ProviderFacts(
+            pay_address=_text(answer.get("pay_address")),
+            pay_amount=_text(answer.get("pay_amount")),
+            pay_currency=_text(answer.get("pay_currency")),
+            pay_extra_id=_text(answer.get("payin_extra_id")),
         )
+        return ProviderState(status=STATUS_MAP.get(native), provider_status=native, facts=facts)

@@ -1,4 +1,4 @@
-"""Paygentic (PROVIDERS.md §2): hosted payments at `/v0/payments`, webhooks signed the Svix way.
+"""Paygentic (docs/providers/paygentic.md): hosted payments at `/v0/payments`, webhooks signed the Svix way.
 
 Create sends our payment id as `reference` (how callbacks find the payment) and as `idempotencyKey`
 (a body field), so a create retried after a timeout or a 5xx gets the same Paygentic payment back
@@ -11,7 +11,8 @@ Paygentic's payment event names are unconfirmed, so they are a credential option
 - any other verified event that names a payment (a configured one without a status, an event type we
   do not know) is only a hint: Callback.state is None and the gateway confirms with GET /v0/payments/{id}.
   Nothing unconfirmed is ever applied, and a renamed event still moves the payment;
-- a verified event that names no payment cannot be matched: 400 (Svix retries it, then gives up).
+- a verified event that names no payment (a customer, a subscription) is acknowledged with 200 and
+  changes nothing, or Svix would retry it for a day.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status, decimals
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status, decimals
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "AUD"})
@@ -142,7 +143,7 @@ class PaygenticProvider(Provider):
             return CreatedPayment(
                 provider_payment_id=str(answer["id"]),
                 state=self._state(str(answer["status"])),
-                payment_url=answer["paymentUrl"] if isinstance(answer.get("paymentUrl"), str) else None,
+                facts=ProviderFacts(payment_url=url if isinstance(url := answer.get("paymentUrl"), str) else None),
                 expires_at=_datetime(answer.get("expiresAt")),
             )
         except KeyError as error:

@@ -34,10 +34,10 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
-# PROVIDERS.md §4.4: the current IPN senders, then the addresses of the older docs.
+# Payop's published IPN senders, then the addresses of its older docs (docs/providers/payop.md).
 DEFAULT_IPN_ALLOWLIST = "18.199.249.46,35.158.36.143,3.125.109.58,3.127.103.117,52.49.204.201,54.229.170.212"
 DEFAULT_CHECKOUT_URL = "https://checkout.payop.com/en/payment/invoice-preprocessing/{invoice_id}"
 
@@ -114,7 +114,7 @@ class PayopProvider(Provider):
         return CreatedPayment(
             provider_payment_id=invoice_id,
             state=ProviderState(status=Status.PENDING, provider_status="invoice 0"),
-            payment_url=self._checkout_url(invoice_id),
+            facts=ProviderFacts(payment_url=self._checkout_url(invoice_id)),
         )
 
     def _checkout_url(self, invoice_id: str) -> str:

@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 
 from paygate.errors import AuthenticationFailed, InvalidRequest, ProviderInvalidResponse, ProviderRejected
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 SIGNATURE_HEADER = "paygate-signature"
@@ -49,7 +49,7 @@ class SandboxProvider(Provider):
             return CreatedPayment(
                 provider_payment_id=str(body["id"]),
                 state=self._state(str(body["status"])),
-                payment_url=str(body["checkout_url"]),
+                facts=ProviderFacts(payment_url=str(body["checkout_url"])),
             )
         except KeyError as error:
             raise ProviderInvalidResponse(f"sandbox: create answer lacks {error}") from error

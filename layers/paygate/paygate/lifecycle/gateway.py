@@ -1,0 +1,195 @@
+"""The use cases: create a payment (write-ahead), read it (and sync it), apply a provider's callback.
+
+Every change to a payment goes through `Gateway.change`: read, decide, one conditional write on the
+version that was read; when another writer got there first, read again and decide again. So two writers
+never both win and no status ever moves backwards, whatever order the callbacks arrive in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from paygate.errors import NotFound, PaygateError
+from paygate.lifecycle.status_machine import with_status
+from paygate.models import (
+    ChangeSource,
+    CreatePaymentRequest,
+    HistoryEntry,
+    PaymentRecord,
+    Status,
+    new_payment_id,
+)
+from paygate.providers.base import Callback, CallbackRequest, Clock, CreateContext, ProviderState
+from paygate.providers.registry import Registry, polling_plan
+from paygate.store import PaymentStore, VersionConflict
+
+logger = Logger(service="paygate", child=True)
+
+MAX_WRITE_ATTEMPTS = 25
+# What `decide` answers: the record as it should be written, or None for "no change".
+Decision = Callable[[PaymentRecord], PaymentRecord | None]
+
+
+@dataclass
+class Gateway:
+    store: PaymentStore
+    providers: Registry
+    clock: Clock
+
+    # --- the write path ----------------------------------------------------------------------------
+
+    def change(self, record: PaymentRecord, decide: Decision) -> PaymentRecord:
+        """Apply `decide` with optimistic concurrency. Each write is one change: `version` rises by
+        exactly one and `updated_at` is its time, here and nowhere else."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            decided = decide(record)
+            if decided is None:
+                return record
+            written = decided.model_copy(update={"version": record.version + 1, "updated_at": self.clock()})
+            try:
+                self.store.replace(written, expected_version=record.version)
+                return written
+            except VersionConflict:
+                record = self.get_record(record.id)
+        raise PaygateError(f"payment {record.id} is changing too fast to update; try again")
+
+    def apply(
+        self, record: PaymentRecord, state: ProviderState, *, source: ChangeSource, event_id: str | None = None
+    ) -> PaymentRecord:
+        """Apply what the provider says, through the status machine."""
+        new = state.status
+        if new is None:
+            logger.warning(
+                "unknown provider status left unchanged", payment_id=record.id, provider_status=state.provider_status
+            )
+            return record
+
+        def decide(current: PaymentRecord) -> PaymentRecord | None:
+            moved = with_status(
+                current, new, at=self.clock(), source=source, provider_status=state.provider_status, event_id=event_id
+            )
+            return moved and moved.model_copy(update=state.facts.missing_from(moved))
+
+        return self.change(record, decide)
+
+    # --- use cases ---------------------------------------------------------------------------------
+
+    def create_payment(self, request: CreatePaymentRequest, *, callback_base_url: str) -> PaymentRecord:
+        provider = self.providers.route(request)
+        now = self.clock()
+        expires_at = now + provider.lifetime(request)
+        record = PaymentRecord(
+            id=new_payment_id(),
+            status=Status.PENDING,
+            amount=request.amount,
+            currency=request.currency,
+            provider=provider.name,
+            pay_currency=request.pay_currency.lower() if request.pay_currency else None,
+            reference=request.reference,
+            description=request.description,
+            metadata=request.metadata or {},
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+            history=[HistoryEntry(status=Status.PENDING, at=now, source="api")],
+            due_at=min(now + polling_plan(provider.name).first, expires_at),
+        )
+        # Write-ahead: the record exists before the provider hears of the payment, so a crash in
+        # between leaves a record for the sweeper to reconcile, never an unknown provider payment.
+        self.store.insert(record)
+        context = CreateContext(
+            callback_url=f"{callback_base_url.rstrip('/')}/ipn/{provider.name}",
+            success_url=request.success_url,
+            failure_url=request.failure_url,
+        )
+        try:
+            created = provider.create(record, request, context)
+        except PaygateError as error:  # refused or failed at the provider: the outcome is known
+            self._fail(record, f"{error.code}: {error.message}")
+            raise
+        except Exception:
+            self._fail(record, "internal_error: the provider call could not be completed")
+            raise
+
+        def attach(current: PaymentRecord) -> PaymentRecord:
+            """The write-ahead record, completed with what the provider answered to create."""
+            attached = current.model_copy(
+                update={
+                    **created.facts.model_dump(exclude_none=True),
+                    "provider_payment_id": created.provider_payment_id,
+                    "expires_at": created.expires_at or current.expires_at,
+                    "provider_data": {**current.provider_data, **created.data},
+                }
+            )
+            state = created.state
+            if state.status is None:
+                return attached
+            moved = with_status(
+                attached, state.status, at=self.clock(), source="api", provider_status=state.provider_status
+            )
+            return moved or attached
+
+        return self.change(record, attach)
+
+    def get_payment(self, payment_id: str, *, sync: bool = False) -> PaymentRecord:
+        record = self.get_record(payment_id)
+        if sync and record.provider_payment_id:
+            provider = self.providers.get(record.provider)
+            record = self.apply(record, provider.fetch(record), source="sync")
+        return record
+
+    def handle_callback(self, provider_name: str, request: CallbackRequest) -> PaymentRecord | None:
+        """Apply a callback; None for an authentic one that concerns no payment (acknowledged all the same)."""
+        provider = self.providers.get(provider_name)
+        callback = provider.verify_callback(request)  # nothing is read or changed before this passes
+        if callback.ignored:
+            return None
+        record = self._match(provider_name, callback)
+        if callback.event_id and any(entry.event_id == callback.event_id for entry in record.history):
+            return record  # the same delivery again
+        if callback.parent_payment_id:
+            return self._record_child(record, callback)
+        # Unsigned callbacks are hints: believe only what the provider's status API says.
+        state = callback.state or provider.fetch(record)
+        return self.apply(record, state, source="callback", event_id=callback.event_id)
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def get_record(self, payment_id: str) -> PaymentRecord:
+        record = self.store.get(payment_id)
+        if record is None:
+            raise NotFound(f"No payment with id {payment_id!r}", param="payment_id")
+        return record
+
+    def _match(self, provider_name: str, callback: Callback) -> PaymentRecord:
+        record = None
+        if callback.payment_id:
+            record = self.store.get(callback.payment_id)
+        provider_payment_id = callback.parent_payment_id or callback.provider_payment_id
+        if record is None and provider_payment_id:
+            record = self.store.find_by_provider_id(provider_name, provider_payment_id)
+        if record is None or record.provider != provider_name:
+            raise NotFound("The callback matches no payment of this provider")
+        return record
+
+    def _record_child(self, parent: PaymentRecord, callback: Callback) -> PaymentRecord:
+        """A re-deposit arrives as its own provider payment: note it on the parent, never fulfil with it."""
+        child_id = callback.provider_payment_id or callback.event_id or "unknown"
+        status = callback.state.provider_status if callback.state else "unconfirmed"
+        key = f"child:{child_id}"
+
+        def decide(current: PaymentRecord) -> PaymentRecord | None:
+            if current.provider_data.get(key) == status:
+                return None
+            return current.model_copy(update={"provider_data": {**current.provider_data, key: status}})
+
+        logger.info("child payment recorded on its parent", payment_id=parent.id, child=child_id)
+        return self.change(parent, decide)
+
+    def _fail(self, record: PaymentRecord, reason: str) -> None:
+        self.change(
+            record,
+            lambda current: with_status(current, Status.FAILED, at=self.clock(), source="api", failure_reason=reason),
+        )

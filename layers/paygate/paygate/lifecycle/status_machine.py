@@ -1,0 +1,52 @@
+"""The status machine: which status may follow which, and what one accepted change records.
+
+Pure: no I/O and no clock (the time comes in). It never touches `version` or `updated_at`: those count
+writes, and only `Gateway.change` writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from paygate.models import HISTORY_LIMIT, ChangeSource, HistoryEntry, PaymentRecord, Status
+
+# Non-terminal statuses only move forward, in this order.
+_FORWARD = {Status.PENDING: 0, Status.PROCESSING: 1, Status.PARTIALLY_PAID: 2}
+_UNPAID_ENDINGS = frozenset({Status.EXPIRED, Status.FAILED, Status.CANCELLED})
+
+
+def accepts(current: Status, new: Status) -> bool:
+    """May a payment in `current` move to `new`?"""
+    if new == current:
+        return False  # a duplicate: no change, no event
+    if new is Status.SUCCEEDED:
+        return True  # money received is never dropped, even after a terminal status
+    if current.is_terminal:
+        return False
+    if new.is_terminal:
+        return True
+    return _FORWARD[new] > _FORWARD[current]
+
+
+def with_status(
+    record: PaymentRecord,
+    new: Status,
+    *,
+    at: datetime,
+    source: ChangeSource,
+    provider_status: str | None = None,
+    event_id: str | None = None,
+    failure_reason: str | None = None,
+) -> PaymentRecord | None:
+    """The record moved to `new`, with its history entry; None when the rules refuse the move."""
+    if not accepts(record.status, new):
+        return None
+    entry = HistoryEntry(status=new, at=at, source=source, provider_status=provider_status, event_id=event_id)
+    return record.model_copy(
+        update={
+            "status": new,
+            "history": [*record.history, entry][-HISTORY_LIMIT:],
+            "paid_late": record.paid_late or (new is Status.SUCCEEDED and record.status in _UNPAID_ENDINGS),
+            "failure_reason": failure_reason if new is Status.FAILED else record.failure_reason,
+            "due_at": None if new.is_terminal else record.due_at,
+        }
+    )

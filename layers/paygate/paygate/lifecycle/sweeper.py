@@ -1,0 +1,121 @@
+"""The sweeper (`expire_payments`, every minute): due checks, expiry, and the reconciliation of creates
+that never finished.
+
+It reads only the sparse `due-checks` index, shard by shard, so its cost follows the payments that are
+due, never the size of the table. Each due payment's provider is asked for the status (a lost callback
+is found this way), what is still unpaid after `expires_at` is expired, and the next check is set from
+the provider's polling plan. Expired payments stay watched for LATE_PAYMENT_WINDOW, so money that
+arrives late is still recorded (`paid_late`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from paygate.errors import PaygateError
+from paygate.lifecycle.gateway import Gateway
+from paygate.lifecycle.status_machine import with_status
+from paygate.models import PaymentRecord, Status
+from paygate.providers import SPECS
+from paygate.providers.base import ProviderState
+from paygate.providers.registry import polling_plan
+
+logger = Logger(service="paygate", child=True)
+
+LATE_PAYMENT_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class Sweeper:
+    gateway: Gateway
+
+    def sweep(self, *, time_left: Callable[[], float], page_size: int = 100) -> dict[str, int]:
+        """Check every payment whose `due_at` has come, shard by shard, a page at a time, stopping
+        cleanly while one more check still fits in the invocation (the next run goes on)."""
+        store, clock = self.gateway.store, self.gateway.clock
+        counts = {"checked": 0, "failed_checks": 0}
+        for shard in range(store.due_shards):
+            start_key = None
+            while True:
+                if time_left() < self.check_budget_seconds:
+                    counts["stopped_early"] = 1
+                    return counts
+                ids, start_key = store.due_ids(shard, clock(), limit=page_size, start_key=start_key)
+                for payment_id in ids:
+                    try:
+                        self.check_due(payment_id)
+                        counts["checked"] += 1
+                    except PaygateError as error:  # one provider's trouble must not stop the sweep
+                        counts["failed_checks"] += 1
+                        logger.warning("due check failed", payment_id=payment_id, code=error.code)
+                if not start_key:
+                    break
+        return counts
+
+    @property
+    def check_budget_seconds(self) -> float:
+        """The longest one due check can take: its provider's status calls, each up to the timeout."""
+        settings = self.gateway.providers.settings
+        calls = max((SPECS[name].status_calls for name in self.gateway.providers.enabled), default=1)
+        return calls * settings.provider_timeout_seconds + 1
+
+    def check_due(self, payment_id: str) -> PaymentRecord:
+        """One due check: ask the provider, apply its answer, expire what is unpaid past `expires_at`,
+        and set the next check (or none, once nothing can change any more). One write at most."""
+        record = self.gateway.get_record(payment_id)
+        now = self.gateway.clock()
+        if record.due_at is None or record.due_at > now:
+            return record  # already handled by someone else
+        if not record.provider_payment_id:
+            return self._reconcile_unfinished(record, now)
+        provider = self.gateway.providers.get(record.provider)
+        try:
+            state: ProviderState | None = provider.fetch(record)
+        except PaygateError as error:
+            logger.warning("status call failed", payment_id=record.id, code=error.code)
+            state = None
+
+        def decide(current: PaymentRecord) -> PaymentRecord | None:
+            updated = current
+            if state is not None and state.status is not None:
+                moved = with_status(updated, state.status, at=now, source="sync", provider_status=state.provider_status)
+                if moved is not None:
+                    updated = moved.model_copy(update=state.facts.missing_from(moved))
+            if not updated.status.is_terminal and updated.expires_at and updated.expires_at <= now:
+                updated = with_status(updated, Status.EXPIRED, at=now, source="expiry") or updated
+            due_at = self._next_due(updated, now)
+            if updated is current and due_at == current.due_at:
+                return None
+            return updated.model_copy(update={"due_at": due_at})
+
+        return self.gateway.change(record, decide)
+
+    def _reconcile_unfinished(self, record: PaymentRecord, now: datetime) -> PaymentRecord:
+        """A write-ahead record whose provider call never finished (the function died in between).
+        Nobody was ever shown its payment URL, so nothing can be paid on it: it fails."""
+
+        def decide(current: PaymentRecord) -> PaymentRecord | None:
+            if current.provider_payment_id:
+                return None  # the create finished after all
+            reason = "reconciliation: the provider call never completed"
+            failed = with_status(current, Status.FAILED, at=now, source="expiry", failure_reason=reason)
+            return failed or current.model_copy(update={"due_at": None})
+
+        return self.gateway.change(record, decide)
+
+    @staticmethod
+    def _next_due(record: PaymentRecord, now: datetime) -> datetime | None:
+        every = polling_plan(record.provider).every
+        if not record.status.is_terminal:
+            next_check = now + every
+            # Look again right when it expires, not up to `every` later.
+            if record.expires_at and record.expires_at > now:
+                return min(next_check, record.expires_at)
+            return next_check
+        if record.status is Status.EXPIRED and record.expires_at:
+            watch_until = record.expires_at + LATE_PAYMENT_WINDOW
+            return now + every if now + every <= watch_until else None
+        return None

@@ -1,0 +1,222 @@
+"""What the tests build, in one place: stored payments, signed callbacks of every provider, gateways wired
+to a table and a clock, canned provider answers, and the status rules written out by hand."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from local import simulators, template
+from paygate.config import Settings
+from paygate.lifecycle.gateway import Gateway
+from paygate.models import HistoryEntry, PaymentRecord, Status
+from paygate.providers import nowpayments, paygentic, sandbox
+from paygate.providers.base import CallbackRequest
+from paygate.providers.registry import Registry
+from paygate.store import PaymentStore
+
+TABLES = {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
+EVENT_BUS = "paygate-test-payments"
+SECRET_NAME = "paygate/providers"
+# The development credentials the simulators hold (and the local stack stores for the adapters).
+CREDENTIALS = simulators.credentials()
+DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+S = Status
+# The rules of the status machine, written out by hand, not computed by the code under test.
+ALLOWED = {
+    S.PENDING: {S.PROCESSING, S.PARTIALLY_PAID, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED},
+    S.PROCESSING: {S.PARTIALLY_PAID, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED},
+    S.PARTIALLY_PAID: {S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED},
+    S.SUCCEEDED: set(),
+    S.FAILED: {S.SUCCEEDED},
+    S.EXPIRED: {S.SUCCEEDED},
+    S.CANCELLED: {S.SUCCEEDED},
+}
+PAID_LATE_FROM = {S.FAILED, S.EXPIRED, S.CANCELLED}
+
+
+class FixedClock:
+    """A clock the test moves by hand: no test waits on the real one."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or DEFAULT_NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def environment() -> dict[str, str]:
+    """What a deployed function's environment names (the handlers read their settings from it)."""
+    return {
+        "PAYMENTS_TABLE": TABLES["PaymentsTable"],
+        "IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
+        "EVENT_BUS_NAME": EVENT_BUS,
+        "SECRET_NAME": SECRET_NAME,
+    }
+
+
+def settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "payments_table": TABLES["PaymentsTable"],
+        "idempotency_table": TABLES["IdempotencyTable"],
+        "event_bus_name": EVENT_BUS,
+        "enabled_providers": list(CREDENTIALS),
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def new_table(client: Any) -> str:
+    """A payments table of the template's shape under a name of its own (so a test sees only its items)."""
+    name = f"payments-{uuid.uuid4().hex[:8]}"
+    template.create_tables(client, {"PaymentsTable": name})
+    return name
+
+
+def gateway(
+    client: Any,
+    clock: Any,
+    *,
+    table: str = TABLES["PaymentsTable"],
+    enabled: list[str] | None = None,
+    credentials: Mapping[str, Mapping[str, str]] = CREDENTIALS,
+    session: requests.Session | None = None,
+    registry: Registry | None = None,
+    due_shards: int = 4,
+) -> Gateway:
+    """A Gateway on `table`, its providers built from the catalog with `credentials` (the simulators' by
+    default), talking through `session` (a FakeSession for canned answers), on the test's clock."""
+    if registry is None:
+        config = settings(payments_table=table, enabled_providers=enabled or list(credentials))
+        registry = Registry(config, session=session, clock=clock, credentials=lambda name, _: dict(credentials[name]))
+    return Gateway(store=PaymentStore(table, client, due_shards=due_shards), providers=registry, clock=clock)
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+
+def record(*, at: datetime = DEFAULT_NOW, **fields: Any) -> PaymentRecord:
+    """A stored payment: pending, 1.00 USD at the sandbox, unless `fields` say otherwise."""
+    status = Status(fields.get("status", Status.PENDING))
+    values: dict[str, Any] = {
+        "id": f"pay_{uuid.uuid4().hex[:24]}",
+        "status": status,
+        "amount": "1.00",
+        "currency": "USD",
+        "provider": "sandbox",
+        "created_at": at,
+        "updated_at": at,
+        "history": [HistoryEntry(status=status, at=at, source="api")],
+        **fields,
+    }
+    return PaymentRecord(**values)
+
+
+# --- callbacks, signed as each provider signs them ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A callback as a provider sends it: the raw body and the headers."""
+
+    body: bytes
+    headers: dict[str, str]
+
+    def request(self, source_ip: str = "127.0.0.1") -> CallbackRequest:
+        """As the gateway receives it (header names lower-cased)."""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return CallbackRequest(headers=headers, body=self.body, source_ip=source_ip)
+
+
+def sandbox_callback(
+    payment_id: str | None,
+    provider_payment_id: str,
+    status: str,
+    *,
+    secret: str = CREDENTIALS["sandbox"]["webhook_secret"],
+    timestamp: int | None = None,
+    event_id: str | None = None,
+) -> Delivery:
+    body = json.dumps(
+        {
+            "event_id": event_id or f"evt_{uuid.uuid4().hex}",
+            "id": provider_payment_id,
+            "reference": payment_id,
+            "status": status,
+        }
+    ).encode()
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return Delivery(body, {"Content-Type": "application/json", "Paygate-Signature": sandbox.sign(secret, stamp, body)})
+
+
+def nowpayments_ipn(body: bytes | str | dict, *, secret: str = CREDENTIALS["nowpayments"]["ipn_secret"]) -> Delivery:
+    """An IPN with `body` as sent (keys in any order), signed over its sorted JavaScript form."""
+    raw = json.dumps(body).encode() if isinstance(body, dict) else body if isinstance(body, bytes) else body.encode()
+    signature = nowpayments.sign(secret, nowpayments.js_json(nowpayments.parse(raw)))
+    return Delivery(raw, {"Content-Type": "application/json", "x-nowpayments-sig": signature})
+
+
+def paygentic_webhook(
+    data: dict,
+    *,
+    event_type: str,
+    secret: str = CREDENTIALS["paygentic"]["webhook_secret"],
+    msg_id: str | None = None,
+    timestamp: int | None = None,
+) -> Delivery:
+    body = json.dumps(
+        {
+            "eventType": event_type,
+            "eventId": f"evt_{uuid.uuid4().hex}",
+            "timestamp": "2026-01-01T12:00:00Z",
+            "data": data,
+        }
+    ).encode()
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    stamp = int(time.time()) if timestamp is None else timestamp
+    headers = {
+        "Content-Type": "application/json",
+        "svix-id": msg_id,
+        "svix-timestamp": str(stamp),
+        "svix-signature": paygentic.sign(secret, msg_id, stamp, body),
+    }
+    return Delivery(body, headers)
+
+
+# --- canned provider answers (fakes over patches: adapters take their session) -------------------
+
+
+class FakeSession(requests.Session):
+    """Answers each call with the next canned answer, `(status, body)` or `(status, body, headers)`, or
+    raises it when it is an exception; keeps what was sent in `sent`."""
+
+    def __init__(self, *answers: tuple | Exception):
+        super().__init__()
+        self.answers = list(answers)
+        self.sent: list[tuple[str, str, dict]] = []
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        self.sent.append((method, url, kwargs))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, *headers = answer
+        response = requests.Response()
+        response.status_code = status
+        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        response.headers.update(headers[0] if headers else {})
+        return response
