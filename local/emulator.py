@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from local import template
@@ -80,13 +81,15 @@ class ApiEmulator:
         answer = template.handler(route.function)(event, lambda_context(route.function))
         body = answer.get("body") or ""
         data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
-        response = Response(data, status=answer["statusCode"])
-        for name, value in (answer.get("headers") or {}).items():
-            response.headers[name] = value
+        # API Gateway merges `headers` and `multiValueHeaders`; werkzeug adds no Content-Type of its own
+        # when the answer names one.
+        headers = Headers()
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             for value in values:
-                response.headers.add(name, value)
-        return response
+                headers.add(name, value)
+        for name, value in (answer.get("headers") or {}).items():
+            headers[name] = value
+        return Response(data, status=answer["statusCode"], headers=headers)
 
     def event(self, route: template.Route, path_parameters: dict, request: Request) -> dict:
         raw = request.get_data()

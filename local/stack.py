@@ -41,6 +41,8 @@ class LocalStack:
     sweep_seconds: float = 5.0
     pump_seconds: float = 1.0
     host: str = "127.0.0.1"
+    # Development credentials changed for this run: {provider: {key: value}}.
+    credential_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     # Logical id in template.yaml -> table name.
     tables: dict[str, str] = field(
         default_factory=lambda: {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
@@ -62,6 +64,8 @@ class LocalStack:
         base = f"http://{self.host}:{self.port}"
         simulated = simulators.modules()
         credentials = simulators.credentials()
+        for provider, values in self.credential_overrides.items():
+            credentials[provider].update(values)
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "local",
@@ -151,7 +155,19 @@ def main(argv: list[str] | None = None) -> None:
         help="how often expire_payments runs (0: never)",
     )
     parser.add_argument("--provider-timeout", type=float, default=float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", 5)))
+    parser.add_argument(
+        "--set-credential",
+        action="append",
+        default=[],
+        metavar="PROVIDER.KEY=VALUE",
+        help="change one development credential, e.g. payop.ipn_allowlist=192.0.2.1",
+    )
     args = parser.parse_args(argv)
+    overrides: dict[str, dict[str, str]] = {}
+    for setting in args.set_credential:
+        name, _, value = setting.partition("=")
+        provider, _, key = name.partition(".")
+        overrides.setdefault(provider, {})[key] = value
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     stack = LocalStack(
         port=args.port,
@@ -159,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         api_key=args.api_key,
         provider_timeout=args.provider_timeout,
         sweep_seconds=args.sweep_seconds,
+        credential_overrides=overrides,
     )
     stack.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -18,8 +18,15 @@ app = api.create_app()
 @app.post(
     "/payments",
     summary="Create a payment",
+    operation_id="createPayment",
     security=[{"apiKey": []}],
-    responses={201: {"description": "The payment, created (or replayed for a repeated Idempotency-Key)"}},
+    responses={
+        201: {
+            "description": "The payment, created (or replayed for a repeated Idempotency-Key)",
+            # Where a client goes next: the payment by the id this answer gives.
+            "links": {"GetPayment": {"operationId": "getPayment", "parameters": {"payment_id": "$response.body#/id"}}},
+        }
+    },
 )
 def create_payment(
     request: Annotated[CreatePaymentRequest, Body()],

@@ -12,7 +12,7 @@ from paygate.observability import logger, metrics
 app = api.create_app()
 
 
-@app.get("/payments/<payment_id>", summary="Read a payment", security=[{"apiKey": []}])
+@app.get("/payments/<payment_id>", summary="Read a payment", operation_id="getPayment", security=[{"apiKey": []}])
 def get_payment(
     payment_id: Annotated[str, Path(max_length=64)],
     force_sync: Annotated[bool, Query(description="Ask the provider for the status first")] = False,

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from paygate import api, service
 from paygate.observability import logger, metrics
+from paygate.providers import SPECS
 
 app = api.create_app()
 
@@ -16,11 +17,15 @@ class Received(BaseModel):
     received: bool = True
 
 
-@app.post("/ipn/<provider>", summary="Receive a provider's callback (its own format, byte for byte)")
-def ipn_callback(provider: Annotated[str, Path(max_length=32)]) -> Received:
-    payment = service.gateway().handle_callback(provider, api.callback_request(app.current_event))
-    if payment is not None:
-        logger.info("callback handled", provider=provider, payment_id=payment.id, status=payment.status)
+@app.post(
+    "/ipn/<provider>",
+    summary="Receive a provider's callback (its own format, byte for byte)",
+    operation_id="receiveCallback",
+)
+def ipn_callback(provider: Annotated[str, Path(max_length=32, json_schema_extra={"enum": list(SPECS)})]) -> Received:
+    result = service.gateway().handle_callback(provider, api.callback_request(app.current_event))
+    payment_id, status = (result.record.id, result.record.status) if result.record else (None, None)
+    logger.info("callback handled", provider=provider, outcome=result.outcome, payment_id=payment_id, status=status)
     metrics.add_metric(name="CallbacksAccepted", unit="Count", value=1)
     return Received()
 

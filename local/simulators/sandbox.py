@@ -1,5 +1,8 @@
 """The sandbox provider's simulator: create, read, a checkout page with Pay and Fail buttons, and
-signed callbacks (HMAC-SHA256, `Paygate-Signature: t=<unix>,v1=<hex>`)."""
+signed callbacks (HMAC-SHA256, `Paygate-Signature: t=<unix>,v1=<hex>`).
+
+Reads and callbacks carry the payment's `amount` and `currency`, and `amount_paid` once it is paid: the
+whole amount, unless a test set the payment's `amount_paid` first (an underpayment)."""
 
 from __future__ import annotations
 
@@ -78,12 +81,17 @@ class SandboxSimulator(Simulator):
         if status not in STATUS_MAP:
             raise NotFound(f"unknown status {status!r}")
         payment["status"] = status
+        if status == "succeeded":
+            payment.setdefault("amount_paid", payment["amount"])
         body = json.dumps(
             {
                 "event_id": "evt_" + secrets.token_hex(8),
                 "id": payment["id"],
                 "reference": payment["reference"],
                 "status": status,
+                "amount": payment["amount"],
+                "currency": payment["currency"],
+                "amount_paid": payment.get("amount_paid"),
                 "created": int(time.time()),
             }
         ).encode()

@@ -95,7 +95,7 @@ def test_its_callbacks_apply_and_forged_ones_do_not(gateway):
     with pytest.raises(AuthenticationFailed):
         gateway.handle_callback("echo", forged)
     real = CallbackRequest(headers={"x-echo-secret": "s3"}, body=body, source_ip="192.0.2.1")
-    assert gateway.handle_callback("echo", real).status is Status.SUCCEEDED
+    assert gateway.handle_callback("echo", real).record.status is Status.SUCCEEDED
 
 
 def test_the_sweeper_checks_it_on_its_own_plan(gateway, clock):

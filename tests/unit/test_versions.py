@@ -52,7 +52,7 @@ def test_a_callback_is_one_version(gateway, created):
     ipn = factories.nowpayments_ipn(
         {"payment_id": int(PROVIDER_ID), "order_id": created.id, "payment_status": "confirming", "updated_at": 1}
     )
-    after = gateway.handle_callback("nowpayments", ipn.request())
+    after = gateway.handle_callback("nowpayments", ipn.request()).record
     assert (after.status, after.version) == (Status.PROCESSING, created.version + 1)
     assert stored(gateway, created).version == created.version + 1
 
@@ -61,7 +61,7 @@ def test_a_child_payment_noted_on_its_parent_is_one_version(gateway, created):
     ipn = factories.nowpayments_ipn(
         {"payment_id": 999, "parent_payment_id": int(PROVIDER_ID), "payment_status": "finished", "order_id": None}
     )
-    after = gateway.handle_callback("nowpayments", ipn.request())
+    after = gateway.handle_callback("nowpayments", ipn.request()).record
     assert (after.status, after.version) == (Status.PENDING, created.version + 1)
 
 

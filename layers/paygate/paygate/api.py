@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from paygate import wire
 from paygate.config import settings
 from paygate.errors import InvalidRequest, NotFound, PaygateError, ValidationFailed
 from paygate.observability import logger
@@ -31,7 +32,8 @@ def error_response(error: PaygateError) -> Response:
 
 def create_app() -> APIGatewayRestResolver:
     """A resolver whose every failure, ours or the framework's, answers in the one error shape."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    # Bodies are parsed with bounds (depth, number size, no NaN): no body can make the parser raise.
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=wire.loads)
 
     @app.exception_handler(PaygateError)
     def _ours(error: PaygateError) -> Response:
@@ -69,7 +71,9 @@ def create_app() -> APIGatewayRestResolver:
 
 def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: bool = False) -> dict:
     """Every API function's entry: body limits first (and, for JSON APIs, the content type), then the
-    resolver. Checked here because the resolver would otherwise try to parse forms and multipart bodies."""
+    resolver. Checked here because the resolver would otherwise try to parse forms and multipart bodies,
+    and compares media types case-sensitively (`Application/JSON` is JSON: RFC 9110 says case does not
+    matter), so a JSON body reaches it as `application/json`."""
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
     content_type = next(
@@ -81,13 +85,23 @@ def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: 
     elif json_only and media_type and media_type != "application/json" and not media_type.endswith("+json"):
         error = InvalidRequest("Bodies must be JSON (Content-Type: application/json)", code="unsupported_content_type")
     else:
-        return app.resolve(event, context)
+        return app.resolve(_json_content_type(event) if json_only and media_type else event, context)
     return {
         "statusCode": error.http_status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
         "body": error.json(),
         "isBase64Encoded": False,
     }
+
+
+def _json_content_type(event: dict) -> dict:
+    """The event with its Content-Type header(s) written as `application/json`."""
+    headers = {k: "application/json" if k.lower() == "content-type" else v for k, v in event["headers"].items()}
+    multi = {
+        k: ["application/json"] if k.lower() == "content-type" else v
+        for k, v in (event.get("multiValueHeaders") or {}).items()
+    }
+    return {**event, "headers": headers, "multiValueHeaders": multi or event.get("multiValueHeaders")}
 
 
 def _from_validation_errors(errors: Sequence[Any]) -> PaygateError:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -54,17 +55,31 @@ def new_payment_id() -> str:
 
 
 # --- request fields ---------------------------------------------------------------------------
+# Each rule is checked by a validator (for a clear message and our error codes) and, where JSON Schema can
+# say it, also written into the OpenAPI document (so clients and fuzzers see the real constraints).
 
-_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,18})?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# ASCII digits only, no leading zeros, no sign or exponent, nothing after: Python's `\d` and `$` would let
+# Arabic-Indic or full-width digits and "10\n" through.
+_AMOUNT_GRAMMAR = r"(0|[1-9][0-9]{0,14})(\.[0-9]{1,18})?"
+_AMOUNT = re.compile(_AMOUNT_GRAMMAR)
+# C0 and C1 control characters, and lone surrogates (no UTF-8 encoder can write them).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+TEXT_PATTERN = "^[^\x00-\x1f\x7f-\x9f]*$"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DURATION = TypeAdapter(timedelta)
 
 
 def _check_amount(value: str) -> str:
-    if not _AMOUNT.match(value):
+    if not _AMOUNT.fullmatch(value):
         raise PydanticCustomError("validation_error", "must be a decimal string such as '10.50'")
     if Decimal(value) <= 0:
         raise PydanticCustomError("amount_out_of_range", "must be greater than zero")
+    return value
+
+
+def _check_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("validation_error", "must not contain control characters")
     return value
 
 
@@ -86,13 +101,13 @@ def _provider_names(schema: dict[str, Any]) -> None:
 
 def _check_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or _CONTROL.search(value) or " " in value:
         raise PydanticCustomError("validation_error", "must be an absolute http(s) URL")
     return value
 
 
 def _check_email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value) or _CONTROL.search(value):
         raise PydanticCustomError("validation_error", "must be an email address")
     return value
 
@@ -100,7 +115,7 @@ def _check_email(value: str) -> str:
 def _check_duration(value: str) -> str:
     # pydantic reads ISO 8601 durations; insisting on the leading "P" keeps "3600" or "1:00" out.
     try:
-        lifetime = _DURATION.validate_python(value) if value.startswith("P") else None
+        lifetime = _DURATION.validate_python(value) if value.startswith("P") and not _CONTROL.search(value) else None
     except ValueError:
         lifetime = None
     if lifetime is None or lifetime <= timedelta(0):
@@ -108,11 +123,44 @@ def _check_duration(value: str) -> str:
     return value
 
 
-Amount = Annotated[str, StringConstraints(max_length=40), AfterValidator(_check_amount)]
-Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_url)]
-Text = Annotated[str, StringConstraints(max_length=255)]
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+_NO_CONTROL = AfterValidator(_check_text)
+_TEXT_SCHEMA = Field(json_schema_extra={"pattern": TEXT_PATTERN})
+
+Amount = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_check_amount),
+    Field(json_schema_extra={"pattern": f"^{_AMOUNT_GRAMMAR}$", "examples": ["10.50"]}),
+]
+Currency = Annotated[
+    str,
+    StringConstraints(max_length=3),
+    AfterValidator(_check_currency),
+    Field(json_schema_extra={"enum": sorted(MINOR_UNITS)}),
+]
+Url = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    AfterValidator(_check_url),
+    Field(json_schema_extra={"pattern": "^https?://[^\\s]+$"}),
+]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_check_email),
+    Field(json_schema_extra={"pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}),
+]
+Duration = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_check_duration),
+    Field(json_schema_extra={"pattern": "^P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$", "examples": ["PT30M"]}),
+]
+Reference = Annotated[str, StringConstraints(max_length=255), _NO_CONTROL, _TEXT_SCHEMA]
+Description = Annotated[str, StringConstraints(max_length=1000), _NO_CONTROL, _TEXT_SCHEMA]
+ItemName = Annotated[str, StringConstraints(min_length=1, max_length=255), _NO_CONTROL, _TEXT_SCHEMA]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40), _NO_CONTROL, _TEXT_SCHEMA]
+MetadataValue = Annotated[str, StringConstraints(max_length=500), _NO_CONTROL, _TEXT_SCHEMA]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
 
 
@@ -123,7 +171,7 @@ def decimals(amount: str) -> int:
 class Item(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    name: ItemName
     amount: Amount
     quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
 
@@ -134,7 +182,7 @@ class CreatePaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     amount: Amount
-    currency: Annotated[str, StringConstraints(max_length=3), AfterValidator(_check_currency)]
+    currency: Currency
     provider: (
         Annotated[
             str,
@@ -145,13 +193,13 @@ class CreatePaymentRequest(BaseModel):
         | None
     ) = None
     pay_currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,20}$")] | None = None
-    reference: Text | None = None
-    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    customer_email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_check_email)] | None = None
+    reference: Reference | None = None
+    description: Description | None = None
+    customer_email: Email | None = None
     items: Annotated[list[Item], Field(max_length=100)] | None = None
     success_url: Url | None = None
     failure_url: Url | None = None
-    expires_in: Annotated[str, StringConstraints(max_length=40), AfterValidator(_check_duration)] | None = None
+    expires_in: Duration | None = None
     metadata: Metadata | None = None
 
     @model_validator(mode="after")
@@ -182,6 +230,33 @@ class HistoryEntry(BaseModel):
     source: ChangeSource
     provider_status: str | None = None
     event_id: str | None = None
+    # Why a provider's report did not move the payment as it said (a money mismatch, an underpayment).
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency, as a provider reports it (the currency upper-cased: NOWPayments writes
+    `usd`, crypto tickers are compared the same way)."""
+
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, amount: object, currency: object) -> Money | None:
+        """From a provider's answer; None when either part is missing or unreadable."""
+        if isinstance(amount, bool) or not isinstance(amount, str | int | float | Decimal):
+            return None
+        if not isinstance(currency, str) or not currency:
+            return None
+        try:
+            value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        except InvalidOperation:
+            return None
+        return cls(value, currency.upper()) if value.is_finite() else None
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
 
 
 class ProviderFacts(BaseModel):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from aws_lambda_powertools import Logger
 
 from paygate.errors import NotFound, PaygateError
-from paygate.lifecycle.status_machine import with_status
+from paygate.lifecycle import money
+from paygate.lifecycle.status_machine import with_note, with_status
 from paygate.models import (
     ChangeSource,
     CreatePaymentRequest,
@@ -21,6 +24,7 @@ from paygate.models import (
     Status,
     new_payment_id,
 )
+from paygate.observability import metrics
 from paygate.providers.base import Callback, CallbackRequest, Clock, CreateContext, ProviderState
 from paygate.providers.registry import Registry, polling_plan
 from paygate.store import PaymentStore, VersionConflict
@@ -30,6 +34,15 @@ logger = Logger(service="paygate", child=True)
 MAX_WRITE_ATTEMPTS = 25
 # What `decide` answers: the record as it should be written, or None for "no change".
 Decision = Callable[[PaymentRecord], PaymentRecord | None]
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What became of an authentic callback. Every outcome is acknowledged to the provider (it would
+    otherwise retry for hours); only `applied` can have changed the payment."""
+
+    outcome: Literal["applied", "duplicate", "ignored", "misbound"]
+    record: PaymentRecord | None = None
 
 
 @dataclass
@@ -58,21 +71,41 @@ class Gateway:
     def apply(
         self, record: PaymentRecord, state: ProviderState, *, source: ChangeSource, event_id: str | None = None
     ) -> PaymentRecord:
-        """Apply what the provider says, through the status machine."""
-        new = state.status
-        if new is None:
+        """Apply what the provider says, through the money check and the status machine."""
+        if state.status is None:
             logger.warning(
                 "unknown provider status left unchanged", payment_id=record.id, provider_status=state.provider_status
             )
             return record
+        return self.change(
+            record, lambda current: self.moved_by(current, state, at=self.clock(), source=source, event_id=event_id)
+        )
 
-        def decide(current: PaymentRecord) -> PaymentRecord | None:
-            moved = with_status(
-                current, new, at=self.clock(), source=source, provider_status=state.provider_status, event_id=event_id
+    def moved_by(
+        self,
+        current: PaymentRecord,
+        state: ProviderState,
+        *,
+        at: datetime,
+        source: ChangeSource,
+        event_id: str | None = None,
+    ) -> PaymentRecord | None:
+        """The record as the provider's `state` moves it, or None. A success whose money does not match
+        the payment moves nothing: it is noted in the history and counted. Facts the payment already has
+        (the address and amount the customer was shown) are never replaced."""
+        new, note = money.verdict(current, state)
+        if new is None:
+            if note is None:
+                return None
+            logger.warning("provider's money does not match the payment", payment_id=current.id, note=note)
+            metrics.add_metric(name="PaymentMoneyMismatch", unit="Count", value=1)
+            return with_note(
+                current, note, at=at, source=source, provider_status=state.provider_status, event_id=event_id
             )
-            return moved and moved.model_copy(update=state.facts.missing_from(moved))
-
-        return self.change(record, decide)
+        moved = with_status(
+            current, new, at=at, source=source, provider_status=state.provider_status, event_id=event_id, note=note
+        )
+        return moved and moved.model_copy(update=state.facts.missing_from(moved))
 
     # --- use cases ---------------------------------------------------------------------------------
 
@@ -140,20 +173,23 @@ class Gateway:
             record = self.apply(record, provider.fetch(record), source="sync")
         return record
 
-    def handle_callback(self, provider_name: str, request: CallbackRequest) -> PaymentRecord | None:
-        """Apply a callback; None for an authentic one that concerns no payment (acknowledged all the same)."""
+    def handle_callback(self, provider_name: str, request: CallbackRequest) -> CallbackResult:
+        """Authenticate a callback, find the one payment it belongs to, and apply it."""
         provider = self.providers.get(provider_name)
         callback = provider.verify_callback(request)  # nothing is read or changed before this passes
         if callback.ignored:
-            return None
+            return CallbackResult("ignored")
         record = self._match(provider_name, callback)
+        if record is None:
+            metrics.add_metric(name="CallbacksMisbound", unit="Count", value=1)
+            return CallbackResult("misbound")
         if callback.event_id and any(entry.event_id == callback.event_id for entry in record.history):
-            return record  # the same delivery again
+            return CallbackResult("duplicate", record)  # the same delivery again
         if callback.parent_payment_id:
-            return self._record_child(record, callback)
+            return CallbackResult("applied", self._record_child(record, callback))
         # Unsigned callbacks are hints: believe only what the provider's status API says.
         state = callback.state or provider.fetch(record)
-        return self.apply(record, state, source="callback", event_id=callback.event_id)
+        return CallbackResult("applied", self.apply(record, state, source="callback", event_id=callback.event_id))
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -163,16 +199,34 @@ class Gateway:
             raise NotFound(f"No payment with id {payment_id!r}", param="payment_id")
         return record
 
-    def _match(self, provider_name: str, callback: Callback) -> PaymentRecord:
-        record = None
-        if callback.payment_id:
-            record = self.store.get(callback.payment_id)
+    def _match(self, provider_name: str, callback: Callback) -> PaymentRecord | None:
+        """The payment the callback belongs to. NotFound when it names none Paygate has; None when what it
+        names disagrees (our id names a payment of another provider, or one whose provider id is another
+        than the callback's): such a callback changes nothing, whatever its signature."""
         provider_payment_id = callback.parent_payment_id or callback.provider_payment_id
-        if record is None and provider_payment_id:
-            record = self.store.find_by_provider_id(provider_name, provider_payment_id)
-        if record is None or record.provider != provider_name:
+        named = self.store.get(callback.payment_id) if callback.payment_id else None
+        if named is not None:
+            if named.provider != provider_name:
+                return self._misbound(callback, named, "names a payment of another provider")
+            if provider_payment_id and named.provider_payment_id and provider_payment_id != named.provider_payment_id:
+                return self._misbound(callback, named, "carries another provider payment id than the payment")
+            return named
+        found = self.store.find_by_provider_id(provider_name, provider_payment_id) if provider_payment_id else None
+        if found is None:
             raise NotFound("The callback matches no payment of this provider")
-        return record
+        if callback.payment_id and callback.payment_id != found.id:
+            return self._misbound(callback, found, "names another payment than its provider payment id")
+        return found
+
+    @staticmethod
+    def _misbound(callback: Callback, record: PaymentRecord, why: str) -> None:
+        logger.warning(
+            "callback refused: it " + why,
+            payment_id=record.id,
+            callback_payment_id=callback.payment_id,
+            callback_provider_payment_id=callback.parent_payment_id or callback.provider_payment_id,
+        )
+        return None
 
     def _record_child(self, parent: PaymentRecord, callback: Callback) -> PaymentRecord:
         """A re-deposit arrives as its own provider payment: note it on the parent, never fulfil with it."""

@@ -36,11 +36,14 @@ def with_status(
     provider_status: str | None = None,
     event_id: str | None = None,
     failure_reason: str | None = None,
+    note: str | None = None,
 ) -> PaymentRecord | None:
     """The record moved to `new`, with its history entry; None when the rules refuse the move."""
     if not accepts(record.status, new):
         return None
-    entry = HistoryEntry(status=new, at=at, source=source, provider_status=provider_status, event_id=event_id)
+    entry = HistoryEntry(
+        status=new, at=at, source=source, provider_status=provider_status, event_id=event_id, note=note
+    )
     return record.model_copy(
         update={
             "status": new,
@@ -50,3 +53,24 @@ def with_status(
             "due_at": None if new.is_terminal else record.due_at,
         }
     )
+
+
+def with_note(
+    record: PaymentRecord,
+    note: str,
+    *,
+    at: datetime,
+    source: ChangeSource,
+    provider_status: str | None = None,
+    event_id: str | None = None,
+) -> PaymentRecord | None:
+    """The record with a history entry that changes no status: a provider's report that was not believed
+    (say, a success for another amount). None when the last entry already says so (a sweep re-reading
+    the same answer adds nothing)."""
+    last = record.history[-1] if record.history else None
+    if last and (last.note, last.provider_status) == (note, provider_status):
+        return None
+    entry = HistoryEntry(
+        status=record.status, at=at, source=source, provider_status=provider_status, event_id=event_id, note=note
+    )
+    return record.model_copy(update={"history": [*record.history, entry][-HISTORY_LIMIT:]})

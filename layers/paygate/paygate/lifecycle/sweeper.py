@@ -51,6 +51,9 @@ class Sweeper:
                     except PaygateError as error:  # one provider's trouble must not stop the sweep
                         counts["failed_checks"] += 1
                         logger.warning("due check failed", payment_id=payment_id, code=error.code)
+                    except Exception:  # nor may anything else one payment's check runs into
+                        counts["failed_checks"] += 1
+                        logger.exception("due check failed unexpectedly", payment_id=payment_id)
                 if not start_key:
                     break
         return counts
@@ -80,10 +83,8 @@ class Sweeper:
 
         def decide(current: PaymentRecord) -> PaymentRecord | None:
             updated = current
-            if state is not None and state.status is not None:
-                moved = with_status(updated, state.status, at=now, source="sync", provider_status=state.provider_status)
-                if moved is not None:
-                    updated = moved.model_copy(update=state.facts.missing_from(moved))
+            if state is not None:
+                updated = self.gateway.moved_by(current, state, at=now, source="sync") or current
             if not updated.status.is_terminal and updated.expires_at and updated.expires_at <= now:
                 updated = with_status(updated, Status.EXPIRED, at=now, source="expiry") or updated
             due_at = self._next_due(updated, now)

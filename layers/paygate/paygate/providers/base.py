@@ -10,8 +10,9 @@ from typing import ClassVar
 
 import requests
 
-from paygate.errors import ProviderError, ProviderInvalidResponse, ProviderTimeout
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
+from paygate import wire
+from paygate.errors import ProviderError, ProviderInvalidResponse, ProviderTimeout, ValidationFailed
+from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
 
 Clock = Callable[[], datetime]
 
@@ -25,6 +26,11 @@ class ProviderState:
     provider_status: str
     # How to pay, as far as this answer tells (NOWPayments repeats the address on every status).
     facts: ProviderFacts = field(default_factory=ProviderFacts)
+    # The money, where the provider reports it: what it holds as the payment's price, and what was paid
+    # (in the payment's currency or in its crypto `pay_currency`). The gateway checks both against the
+    # payment before it believes a success.
+    price: Money | None = None
+    paid: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class Provider(ABC):
     name: ClassVar[str]
     default_lifetime: ClassVar[timedelta]
     max_lifetime: ClassVar[timedelta]
+    # Shorter than this, a payment could not be paid, and a check would race its own create.
+    min_lifetime: ClassVar[timedelta] = timedelta(minutes=1)
 
     def __init__(
         self,
@@ -94,12 +102,26 @@ class Provider(ABC):
         self.clock = clock
         self.timeout = timeout
 
+    def accepts(self, request: CreatePaymentRequest) -> None:
+        """Raise ValidationFailed for a request this provider cannot take; called before anything is
+        written, and by routing to pass over a provider."""
+        self.lifetime(request)
+        self.check(request)
+
     def check(self, request: CreatePaymentRequest) -> None:  # noqa: B027 - most providers take anything
-        """Raise ValidationFailed for a request this provider cannot take (currency, amount range...)."""
+        """Raise ValidationFailed for what else this provider cannot take (currency, amount range...)."""
 
     def lifetime(self, request: CreatePaymentRequest) -> timedelta:
+        """How long the payment may be paid: what the request asks, at most this provider's maximum."""
         asked = request.lifetime
-        return self.default_lifetime if asked is None else min(asked, self.max_lifetime)
+        if asked is None:
+            return self.default_lifetime
+        if asked < self.min_lifetime:
+            raise ValidationFailed(
+                f"expires_in: {self.name} needs at least {int(self.min_lifetime.total_seconds())} seconds",
+                param="expires_in",
+            )
+        return min(asked, self.max_lifetime)
 
     @abstractmethod
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
@@ -128,10 +150,10 @@ class Provider(ABC):
             raise ProviderError(f"{self.name} answered HTTP {response.status_code}")
         return response
 
-    def json(self, response: requests.Response) -> dict:
-        """The response's JSON object, or ProviderInvalidResponse."""
+    def json(self, response: requests.Response, *, exact: bool = False) -> dict:
+        """The response's JSON object (bounded: see paygate.wire), or ProviderInvalidResponse."""
         try:
-            body = response.json()
+            body = wire.loads(response.content, exact=exact)
         except ValueError as error:
             raise ProviderInvalidResponse(f"{self.name} answered HTTP {response.status_code} with no JSON") from error
         if not isinstance(body, dict):

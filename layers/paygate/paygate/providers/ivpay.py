@@ -22,12 +22,11 @@ the gateway answers 200 for every accepted webhook, duplicates included."""
 
 from __future__ import annotations
 
-import hmac
-import json
 from datetime import timedelta
 
 import requests
 
+from paygate import wire
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -60,14 +59,14 @@ class IvpayProvider(Provider):
     max_lifetime = timedelta(hours=24)
 
     def lifetime(self, request: CreatePaymentRequest) -> timedelta:
+        if request.lifetime is not None:
+            return super().lifetime(request)
         configured = self.credentials.get("lifetime_minutes")
-        default = self.default_lifetime
-        if configured is not None:
-            if not str(configured).isdigit() or int(configured) == 0:
-                raise ProviderError("ivpay: lifetime_minutes must be a positive whole number")
-            default = timedelta(minutes=int(configured))
-        asked = request.lifetime
-        return min(default if asked is None else asked, self.max_lifetime)
+        if configured is None:
+            return self.default_lifetime
+        if not str(configured).isascii() or not str(configured).isdigit() or int(configured) == 0:
+            raise ProviderError("ivpay: lifetime_minutes must be a positive whole number")
+        return min(timedelta(minutes=int(configured)), self.max_lifetime)
 
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
         body = {"amount_fiat": payment.amount, "currency_fiat": payment.currency, "foreign_id": payment.id}
@@ -101,10 +100,10 @@ class IvpayProvider(Provider):
         configured = self.credentials.get("api_key", "")
         sent = request.headers.get(API_KEY_HEADER, "")
         # An empty configured key would match an empty header: refuse everything instead.
-        if not configured or not hmac.compare_digest(configured.encode(), sent.encode()):
+        if not configured or not wire.same(configured, sent):
             raise AuthenticationFailed("The webhook's X-API-KEY is missing or wrong")
         try:
-            event = json.loads(request.body)
+            event = wire.loads(request.body)
             payment_id, foreign_id = event["payment_id"], event.get("foreign_id")
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise InvalidRequest("ivpay: the webhook body cannot be read", code="invalid_json") from error

@@ -32,6 +32,7 @@ from typing import Any
 
 import requests
 
+from paygate import wire
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -40,7 +41,7 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 SIGNATURE_HEADER = "x-nowpayments-sig"
@@ -117,8 +118,8 @@ def js_json(value: Any, *, sort: bool = True, arrays_as_objects: bool = False, k
 
 
 def parse(body: bytes) -> Any:
-    """The body with every number kept as its exact decimal text."""
-    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    """The body with every number kept as its exact decimal text (bounded: see paygate.wire)."""
+    return wire.loads(body, exact=True)
 
 
 def signed_forms(event: dict) -> list[str]:
@@ -213,25 +214,19 @@ class NowPaymentsProvider(Provider):
             raise AuthenticationFailed("Missing x-nowpayments-sig header")
         try:
             event = parse(request.body)
-        except (ValueError, RecursionError) as error:
+        except ValueError as error:
             # The signature is over the parsed body: what cannot be parsed cannot be authenticated.
             raise AuthenticationFailed("The IPN cannot be authenticated: its body is not JSON") from error
         if not isinstance(event, dict):
             raise AuthenticationFailed("The IPN cannot be authenticated: its body is not a JSON object")
-        matches = [hmac.compare_digest(sign(secret, form), signature) for form in signed_forms(event)]
+        matches = [wire.same(sign(secret, form), signature) for form in signed_forms(event)]
         if not any(matches):
             raise AuthenticationFailed("The IPN's signature does not match")
         return event
 
     def _read(self, response: requests.Response) -> dict:
         """The answer's JSON object, numbers kept exact (pay_amount 0.17070286 stays those digits)."""
-        try:
-            answer = parse(response.content)
-        except (ValueError, RecursionError) as error:
-            raise ProviderInvalidResponse(f"nowpayments answered HTTP {response.status_code} with no JSON") from error
-        if not isinstance(answer, dict):
-            raise ProviderInvalidResponse(f"nowpayments answered HTTP {response.status_code} with unexpected JSON")
-        return answer
+        return self.json(response, exact=True)
 
     def _refusal(self, http_status: int, answer: dict) -> PaygateError:
         code = str(answer.get("code") or "")
@@ -261,4 +256,11 @@ class NowPaymentsProvider(Provider):
             pay_currency=_text(answer.get("pay_currency")),
             pay_extra_id=_text(answer.get("payin_extra_id")),
         )
-        return ProviderState(status=STATUS_MAP.get(native), provider_status=native, facts=facts)
+        return ProviderState(
+            status=STATUS_MAP.get(native),
+            provider_status=native,
+            facts=facts,
+            # The fiat price it holds for the payment, and the crypto actually received.
+            price=Money.of(answer.get("price_amount"), answer.get("price_currency")),
+            paid=Money.of(answer.get("actually_paid"), answer.get("pay_currency")),
+        )

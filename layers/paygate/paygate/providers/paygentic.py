@@ -21,10 +21,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from paygate import wire
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -33,7 +33,7 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status, decimals
+from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status, decimals
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "AUD"})
@@ -65,18 +65,19 @@ def verify_signature(secret: str, msg_id: str, timestamp: str, header: str, body
     """Raise AuthenticationFailed unless one `v1` entry of the header signs this message, recently."""
     if not secret:
         raise AuthenticationFailed("No webhook secret is configured for paygentic")
-    if not msg_id or not timestamp.isdigit() or not header:
+    stamp = wire.unix_seconds(timestamp)
+    if not msg_id or stamp is None or not header:
         raise AuthenticationFailed("Missing or malformed svix-id, svix-timestamp or svix-signature header")
-    if abs(now - int(timestamp)) > TOLERANCE_SECONDS:
+    if abs(now - stamp) > TOLERANCE_SECONDS:
         raise AuthenticationFailed("The webhook's timestamp is too old or in the future")
     try:
-        expected = sign(secret, msg_id, timestamp, body).encode()
+        expected = sign(secret, msg_id, stamp, body)
     except (binascii.Error, ValueError) as error:  # a misconfigured secret refuses everything
         raise AuthenticationFailed("The configured paygentic webhook secret is not valid base64") from error
     # Check every entry (no early exit) so the time taken says nothing about which one matched.
     matched = False
     for entry in header.split():
-        matched |= hmac.compare_digest(expected, entry.encode())
+        matched |= wire.same(expected, entry)
     if not matched:
         raise AuthenticationFailed("The webhook's signature does not match")
 
@@ -154,7 +155,7 @@ class PaygenticProvider(Provider):
         answer = self._answer(response, "status call", ok=(200,))
         if not isinstance(answer.get("status"), str):
             raise ProviderInvalidResponse("paygentic: status answer lacks status")
-        return self._state(answer["status"])
+        return self._state(answer["status"], answer)
 
     def verify_callback(self, request: CallbackRequest) -> Callback:
         headers = request.headers
@@ -167,7 +168,7 @@ class PaygenticProvider(Provider):
             self.clock().timestamp(),
         )
         try:
-            event = json.loads(request.body)
+            event = wire.loads(request.body, exact=True)
             event_type, data = event["eventType"], event["data"]
             reference, paygentic_id, status = data.get("reference"), data.get("paymentId"), data.get("status")
         except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -180,7 +181,7 @@ class PaygenticProvider(Provider):
         return Callback(
             payment_id=reference if isinstance(reference, str) else None,
             provider_payment_id=paygentic_id if isinstance(paygentic_id, str) else None,
-            state=self._state(status) if applied else None,
+            state=self._state(status, data) if applied else None,
             event_id=headers["svix-id"],  # stable across Svix's resends: the dedupe key
         )
 
@@ -198,7 +199,7 @@ class PaygenticProvider(Provider):
         status = response.status_code
         if status in (401, 403):  # never echo anything about the key
             raise ProviderRejected(f"paygentic refused the API key (HTTP {status})")
-        body = self.json(response)
+        body = self.json(response, exact=True)
         if status in ok:
             return body
         message = str(body.get("message") or f"{operation} refused")
@@ -210,8 +211,10 @@ class PaygenticProvider(Provider):
         raise ProviderRejected(f"paygentic: {message}")
 
     @staticmethod
-    def _state(native: str) -> ProviderState:
-        return ProviderState(status=STATUS_MAP.get(native), provider_status=native)
+    def _state(native: str, payment: dict | None = None) -> ProviderState:
+        """Paygentic reports one amount and currency per payment: what a completed payment was paid."""
+        paid = Money.of(payment.get("amount"), payment.get("currency")) if payment else None
+        return ProviderState(status=STATUS_MAP.get(native), provider_status=native, paid=paid)
 
 
 def _datetime(value: object) -> datetime | None:

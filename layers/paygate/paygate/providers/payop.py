@@ -18,14 +18,13 @@ also come from an allowed address and is verified by its signature. Payop may re
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
-import json
 from datetime import timedelta
 from decimal import Decimal
 
 import requests
 
+from paygate import wire
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -34,7 +33,7 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 # Payop's published IPN senders, then the addresses of its older docs (docs/providers/payop.md).
@@ -132,21 +131,24 @@ class PayopProvider(Provider):
         invoice = self._data(response, "invoice")
         if str(invoice.get("orderIdentifier", payment.id)) != payment.id:
             raise ProviderInvalidResponse("payop: the invoice belongs to another order")
-        invoice_status = invoice.get("status")
-        status = INVOICE_STATUS.get(invoice_status) if isinstance(invoice_status, int) else None
-        native = f"invoice {invoice_status}"
+        invoice_status = _integer(invoice.get("status"))
+        status = INVOICE_STATUS.get(invoice_status) if invoice_status is not None else None
+        native = f"invoice {invoice.get('status')}"
+        # What the invoice is for; a paid invoice was paid that (Payop takes no partial payments).
+        paid = Money.of(invoice.get("amount"), invoice.get("currency"))
         txid = invoice.get("txid") or invoice.get("transactionIdentifier")
         if status is not Status.SUCCEEDED and txid and jwt:
             # The transaction tells more than the invoice (pre-approved, timeout); a paid invoice is final.
             transaction = self._data(self.request("GET", f"/v2/transactions/{txid}", headers=headers), "transaction")
-            state = transaction.get("state")
-            native += f", transaction {state}"
-            if isinstance(state, int) and state in TRANSACTION_STATUS:
+            state = _integer(transaction.get("state"))
+            native += f", transaction {transaction.get('state')}"
+            if state in TRANSACTION_STATUS:
                 status = TRANSACTION_STATUS[state]
-        return ProviderState(status=status, provider_status=native)
+                paid = Money.of(transaction.get("amount"), transaction.get("currency")) or paid
+        return ProviderState(status=status, provider_status=native, paid=paid)
 
     def _data(self, response: requests.Response, what: str) -> dict:
-        body = self.json(response)
+        body = self.json(response, exact=True)
         if response.status_code != 200:
             raise ProviderRejected(f"payop: {what} read refused: {_message(body, response.status_code)}")
         data = body.get("data")
@@ -159,7 +161,7 @@ class PayopProvider(Provider):
     def verify_callback(self, request: CallbackRequest) -> Callback:
         self._verify_source(request.source_ip)
         try:
-            event = json.loads(request.body, parse_float=Decimal)  # a legacy amount is signed as written
+            event = wire.loads(request.body, exact=True)  # a legacy amount is signed as written
             if not isinstance(event, dict):
                 raise TypeError("not an object")
             if "invoice" not in event and "signature" in event:
@@ -194,14 +196,23 @@ class PayopProvider(Provider):
             str(event.get(key, "")) for key in ("amount", "currency", "orderId", "status")
         )
         expected = sign(amount, currency, order_id, status, secret)
-        if not hmac.compare_digest(expected, str(event.get("signature", ""))):
+        if not wire.same(expected, str(event.get("signature", ""))):
             raise AuthenticationFailed("The IPN's signature does not match")
         invoice_id = event.get("invoiceId")
         return Callback(
             payment_id=order_id or None,
             provider_payment_id=str(invoice_id) if invoice_id else None,
-            state=ProviderState(status=LEGACY_STATUS.get(status), provider_status=f"v1 {status}"),
+            state=ProviderState(
+                status=LEGACY_STATUS.get(status), provider_status=f"v1 {status}", paid=Money.of(amount, currency)
+            ),
         )
+
+
+def _integer(value: object) -> int | None:
+    """A Payop status code (a JSON integer), however the number was read."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    return int(value) if value == int(value) else None
 
 
 def _message(body: dict, status_code: int) -> str:

@@ -65,13 +65,13 @@ class Registry:
             if request.provider not in self.enabled:
                 raise ValidationFailed(f"provider {request.provider!r} is not enabled", param="provider")
             provider = self.get(request.provider)
-            provider.check(request)
+            provider.accepts(request)
             return provider
         refusals = []
         for name in self.enabled:
             provider = self.get(name)
             try:
-                provider.check(request)
+                provider.accepts(request)
             except ValidationFailed as refusal:
                 refusals.append(f"{name}: {refusal.message}")
                 continue

@@ -1,17 +1,20 @@
 """The development provider: the same lifecycle as a real one, against the sandbox simulator.
 
 Callbacks are signed with HMAC-SHA256 over `timestamp + "." + raw body`, sent in
-`Paygate-Signature: t=<unix seconds>,v1=<hex>`, and refused when more than 300 s from now."""
+`Paygate-Signature: t=<unix seconds>,v1=<hex>`, and refused when more than 300 s from now. Its answers and
+callbacks carry the payment's `amount` and `currency`, and `amount_paid` once money arrived, so the
+gateway's money checks run against it as against a real provider."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import timedelta
+from typing import Any
 
+from paygate import wire
 from paygate.errors import AuthenticationFailed, InvalidRequest, ProviderInvalidResponse, ProviderRejected
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 SIGNATURE_HEADER = "paygate-signature"
@@ -48,10 +51,10 @@ class SandboxProvider(Provider):
         try:
             return CreatedPayment(
                 provider_payment_id=str(body["id"]),
-                state=self._state(str(body["status"])),
+                state=self._state(body),
                 facts=ProviderFacts(payment_url=str(body["checkout_url"])),
             )
-        except KeyError as error:
+        except (KeyError, TypeError, ValueError) as error:
             raise ProviderInvalidResponse(f"sandbox: create answer lacks {error}") from error
 
     def fetch(self, payment: Payment) -> ProviderState:
@@ -61,37 +64,47 @@ class SandboxProvider(Provider):
             headers={"Authorization": f"Bearer {self.credentials.get('api_key', '')}"},
         )
         body = self.json(response)
-        if response.status_code != 200 or "status" not in body:
+        if response.status_code != 200:
             raise ProviderInvalidResponse(f"sandbox: status call answered HTTP {response.status_code}")
-        return self._state(str(body["status"]))
+        try:
+            return self._state(body)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProviderInvalidResponse("sandbox: the status answer cannot be read") from error
 
     def verify_callback(self, request: CallbackRequest) -> Callback:
         self._verify_signature(request.headers.get(SIGNATURE_HEADER, ""), request.body)
         try:
-            event = json.loads(request.body)
+            event = wire.loads(request.body)
             return Callback(
-                payment_id=event.get("reference"),
+                payment_id=_text(event.get("reference")),
                 provider_payment_id=str(event["id"]),
-                state=self._state(str(event["status"])),
-                event_id=event.get("event_id"),
+                state=self._state(event),
+                event_id=_text(event.get("event_id")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise InvalidRequest("sandbox: the callback body cannot be read", code="invalid_json") from error
 
     def _verify_signature(self, header: str, body: bytes) -> None:
         parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-        timestamp, signature = parts.get("t", ""), parts.get("v1", "")
-        if not timestamp.isdigit() or not signature:
+        timestamp, signature = wire.unix_seconds(parts.get("t", "")), parts.get("v1", "")
+        if timestamp is None or not signature:
             raise AuthenticationFailed("Missing or malformed Paygate-Signature header")
-        if abs(self.clock().timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
+        if abs(self.clock().timestamp() - timestamp) > TOLERANCE_SECONDS:
             raise AuthenticationFailed("The callback's timestamp is too old or in the future")
         secret = self.credentials.get("webhook_secret")
         if not secret:
             raise AuthenticationFailed("No webhook secret is configured for sandbox")
-        expected = sign(secret, int(timestamp), body)
-        if not hmac.compare_digest(expected, f"t={timestamp},v1={signature}"):
+        if not wire.same(sign(secret, timestamp, body), f"t={timestamp},v1={signature}"):
             raise AuthenticationFailed("The callback's signature does not match")
 
     @staticmethod
-    def _state(native: str) -> ProviderState:
-        return ProviderState(status=STATUS_MAP.get(native), provider_status=native)
+    def _state(body: dict[str, Any]) -> ProviderState:
+        """The sandbox reports the payment's amount and currency, and, once paid, what was paid."""
+        native = str(body["status"])
+        price = Money.of(body.get("amount"), body.get("currency"))
+        paid = Money.of(body.get("amount_paid"), body.get("currency"))
+        return ProviderState(status=STATUS_MAP.get(native), provider_status=native, price=price, paid=paid)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,48 @@
+"""The sweeper on moto: one due check that raises anything at all never stops the others."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import requests
+
+from paygate.lifecycle.sweeper import Sweeper
+from paygate.models import Status
+from tests import factories
+
+
+class StatusApi(requests.Session):
+    """The sandbox's status API: paid for every payment, except one whose answer blows up."""
+
+    def __init__(self, exploding: str, error: Exception):
+        super().__init__()
+        self.exploding, self.error = exploding, error
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        provider_id = url.rsplit("/", 1)[-1]
+        if provider_id == self.exploding:
+            raise self.error
+        response = requests.Response()
+        response.status_code = 200
+        paid = {"status": "succeeded", "amount": "1.00", "currency": "USD", "amount_paid": "1.00"}
+        response._content = json.dumps(paid).encode()
+        return response
+
+
+def test_a_sweep_goes_on_past_a_check_that_raises_something_unexpected(dynamodb, clock):
+    # Given three due payments, the status answer for the second raising an error nobody expects
+    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=StatusApi("sbx_2", RecursionError()))
+    payments = [
+        factories.record(at=clock(), provider_payment_id=f"sbx_{n}", due_at=clock() - timedelta(seconds=1))
+        for n in (1, 2, 3)
+    ]
+    for payment in payments:
+        gateway.store.insert(payment)
+    # When the sweep runs
+    counts = Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    # Then it checked the others, counted the failure, and left that one to the next sweep
+    assert (counts["checked"], counts["failed_checks"]) == (2, 1)
+    statuses = {p.provider_payment_id: gateway.store.get(p.id).status for p in payments}
+    assert statuses == {"sbx_1": Status.SUCCEEDED, "sbx_2": Status.PENDING, "sbx_3": Status.SUCCEEDED}
+    assert gateway.store.get(payments[1].id).due_at == payments[1].due_at  # still due
