@@ -90,12 +90,12 @@ def lifecycle_capacity(endpoint: str) -> None:
     )
     gateway = Gateway(store=store, providers=registry, clock=utcnow)
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox")
-    payment = gateway.create_payment(request, callback_base_url="http://localhost")
+    payment = gateway.create_payment(request, account_id="bench", callback_base_url="http://localhost")
     after_create = store.consumed_capacity
     for status in (Status.PROCESSING, Status.SUCCEEDED):  # what a verified callback does to the store
         payment = gateway.apply(gateway.get_record(payment.id), ProviderState(status, status.value), source="callback")
     after_callbacks = store.consumed_capacity
-    gateway.get_payment(payment.id)
+    gateway.get_payment(payment.id, account_id="bench")
     total = store.consumed_capacity
     print("\n## DynamoDB work per payment lifecycle (capacity units, DynamoDB Local)")
     print("| step | units |\n|---|---|")

@@ -10,6 +10,7 @@ import base64
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +50,9 @@ def _error(error: PaygateError) -> Response:
 
 
 class ApiEmulator:
-    def __init__(self, api_key: str, *, stage: str = "v1", api_key_id: str = "local-key"):
-        self.api_key = api_key
-        self.api_key_id = api_key_id
+    def __init__(self, api_keys: Mapping[str, str], *, stage: str = "v1"):
+        """`api_keys`: each key's id, as API Gateway names it in the request context (a merchant account)."""
+        self.api_keys = dict(api_keys)
         self.stage = stage
         self.routes = [(route, _pattern(route.path)) for route in template.routes()]
 
@@ -74,7 +75,7 @@ class ApiEmulator:
 
     def _invoke(self, route: template.Route, path_parameters: dict, request: Request) -> Response:
         key = request.headers.get("X-API-Key")
-        if route.api_key_required and key != self.api_key:
+        if route.api_key_required and key not in self.api_keys:
             code = "missing_api_key" if not key else "invalid_api_key"
             return _error(AuthenticationFailed("Missing or invalid X-API-Key", code=code))
         event = self.event(route, path_parameters, request)
@@ -121,7 +122,7 @@ class ApiEmulator:
                 "identity": {
                     "sourceIp": request.remote_addr,
                     "apiKey": identity_key,
-                    "apiKeyId": self.api_key_id if identity_key else None,
+                    "apiKeyId": self.api_keys.get(identity_key) if identity_key else None,
                     "userAgent": request.headers.get("User-Agent"),
                 },
             },

@@ -26,7 +26,8 @@ from local.background import EventLog, Repeat, StreamPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
 
-DEFAULT_API_KEY = "pg_local_test_key"
+# Two merchant accounts, each an API key and its id (as API Gateway names a key in a request).
+DEFAULT_API_KEYS = {"pg_local_test_key": "local-merchant-1", "pg_local_test_key_2": "local-merchant-2"}
 SECRET_NAME = "paygate/providers"
 EVENT_BUS_NAME = "paygate-local-payments"
 
@@ -35,7 +36,7 @@ EVENT_BUS_NAME = "paygate-local-payments"
 class LocalStack:
     port: int = 3000
     db: str = "moto"  # or "dynamodb-local", or an endpoint URL of a running DynamoDB
-    api_key: str = DEFAULT_API_KEY
+    api_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_API_KEYS))  # key -> account id
     provider_timeout: float = 5.0
     # How often the schedule and the stream pump run; 0: never by themselves (tests call them).
     sweep_seconds: float = 5.0
@@ -110,8 +111,13 @@ class LocalStack:
         ]
         mounts = {f"/_sim/{name}": simulator for name, simulator in self.simulators.items()}
         mounts["/_local"] = self._local_routes
-        app = DispatcherMiddleware(ApiEmulator(self.api_key), mounts)
+        app = DispatcherMiddleware(ApiEmulator(self.api_keys), mounts)
         self._server = make_server(self.host, self.port, app, threaded=True)
+
+    @property
+    def api_key(self) -> str:
+        """The first merchant's key (the one the README uses)."""
+        return next(iter(self.api_keys))
 
     def sweep(self) -> dict:
         """What the EventBridge schedule does every minute: invoke expire_payments."""
@@ -143,11 +149,25 @@ class LocalStack:
             self._dynamodb_local.stop()
 
 
+def parse_api_keys(text: str) -> dict[str, str]:
+    """`ACCOUNT_ID=API_KEY,...` (a bare key is its own account id) -> {key: account id}."""
+    keys = {}
+    for entry in (part.strip() for part in text.split(",")):
+        account, _, key = entry.rpartition("=")
+        if key:
+            keys[key] = account or key
+    return keys
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
     parser.add_argument("--db", default=os.environ.get("DB", "moto"), help="moto | dynamodb-local | <endpoint URL>")
-    parser.add_argument("--api-key", default=os.environ.get("PAYGATE_API_KEY", DEFAULT_API_KEY))
+    parser.add_argument(
+        "--api-keys",
+        default=os.environ.get("PAYGATE_API_KEYS", ",".join(f"{i}={k}" for k, i in DEFAULT_API_KEYS.items())),
+        help="the merchant accounts: comma-separated ACCOUNT_ID=API_KEY pairs (PAYGATE_API_KEYS)",
+    )
     parser.add_argument(
         "--sweep-seconds",
         type=float,
@@ -172,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     stack = LocalStack(
         port=args.port,
         db=args.db,
-        api_key=args.api_key,
+        api_keys=parse_api_keys(args.api_keys),
         provider_timeout=args.provider_timeout,
         sweep_seconds=args.sweep_seconds,
         credential_overrides=overrides,
@@ -181,7 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(
         f"Paygate is running on http://{stack.host}:{stack.port}  (database: {args.db})\n"
-        f"  API key:     {stack.api_key}   (send it as the X-API-Key header)\n"
+        "  API keys:    "
+        + ", ".join(f"{key} (account {account})" for key, account in stack.api_keys.items())
+        + "   (send one as the X-API-Key header)\n"
         f"  Events:      http://{stack.host}:{stack.port}/_local/events  (sweep every {args.sweep_seconds:g} s)\n"
         f"  Simulators:  " + ", ".join(f"http://{stack.host}:{stack.port}/_sim/{n}" for n in stack.simulators),
         flush=True,

@@ -28,6 +28,8 @@ SECRET_NAME = "paygate/providers"
 # The development credentials the simulators hold (and the local stack stores for the adapters).
 CREDENTIALS = simulators.credentials()
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+# The merchant account tests act for (an API key's id).
+ACCOUNT = "acct_test"
 
 S = Status
 # The rules of the status machine, written out by hand, not computed by the code under test.
@@ -114,6 +116,7 @@ def record(*, at: datetime = DEFAULT_NOW, **fields: Any) -> PaymentRecord:
     status = Status(fields.get("status", Status.PENDING))
     values: dict[str, Any] = {
         "id": f"pay_{uuid.uuid4().hex[:24]}",
+        "account_id": ACCOUNT,
         "status": status,
         "amount": "1.00",
         "currency": "USD",

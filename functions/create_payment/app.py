@@ -37,7 +37,7 @@ def create_payment(
         request,
         raw_body=event.json_body,
         idempotency_key=idempotency_key,
-        scope=api.api_key_scope(event),
+        account_id=api.account_id(event),
         callback_base_url=api.callback_base_url(event),
     )
     metrics.add_metric(name="PaymentsCreated", unit="Count", value=1)

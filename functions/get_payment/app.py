@@ -17,7 +17,8 @@ def get_payment(
     payment_id: Annotated[str, Path(max_length=64)],
     force_sync: Annotated[bool, Query(description="Ask the provider for the status first")] = False,
 ) -> Payment:
-    return service.gateway().get_payment(payment_id, sync=force_sync).public()
+    account_id = api.account_id(app.current_event)
+    return service.gateway().get_payment(payment_id, account_id=account_id, sync=force_sync).public()
 
 
 @logger.inject_lambda_context(clear_state=True)

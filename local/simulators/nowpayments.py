@@ -4,10 +4,17 @@ them: the status body plus `fee`, `actually_paid_at_fiat` and `parent_payment_id
 order, numbers as JavaScript writes them, signed with HMAC-SHA512 over the recursively sorted body in
 `x-nowpayments-sig`.
 
+The optional create fields `is_fixed_rate`, `is_fee_paid_by_user` (booleans), `payout_address`,
+`payout_currency` and `payout_extra_id` (strings) are kept on the payment under the same names and echoed
+in the create answer when sent. A fixed rate (either flag) gives an `expiration_estimate_date` 20 minutes
+on. Each stored payment also keeps, for tests, the request body as it arrived (`request`, numbers as
+Decimals) and `price_amount` as written (`price_amount_text`); neither is part of any answer.
+
 Errors on create, as the real API gives them:
     a wrong `x-api-key`                      -> 403 INVALID_API_KEY
     `price_amount` below MINIMUM_PRICE (1)   -> 400 AMOUNT_MINIMAL_ERROR
-    a missing or mistyped required field     -> 400 INVALID_REQUEST_PARAMS
+    a missing or mistyped field              -> 400 INVALID_REQUEST_PARAMS
+    `payout_address` without `payout_currency` -> 400 INVALID_REQUEST_PARAMS
 
 Control endpoint: `{"status": <one of the nine native statuses>}`."""
 
@@ -17,7 +24,7 @@ import hmac
 import json
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from werkzeug.exceptions import NotFound
@@ -31,6 +38,10 @@ CREDENTIALS = {"api_key": "np_local_api_key", "ipn_secret": "np_local_ipn_secret
 MINIMUM_PRICE = Decimal("1")
 RATE = Decimal("0.0000105")  # crypto per fiat unit: any fixed rate will do here
 MEMO_CURRENCIES = {"xrp", "xlm", "eos", "bnbmainnet", "ava"}  # these need payin_extra_id
+FLAGS = ("is_fixed_rate", "is_fee_paid_by_user")  # optional booleans
+PAYOUT_FIELDS = ("payout_address", "payout_currency", "payout_extra_id")  # optional strings
+FIXED_RATE_MINUTES = 20
+TEST_ONLY = ("price_amount_text", "request")  # kept for tests, never answered
 
 
 def js_response(body: dict, status: int = 200) -> Response:
@@ -42,8 +53,12 @@ def error(status: int, code: str, message: str) -> Response:
     return json_response({"status": False, "statusCode": status, "code": code, "message": message}, status)
 
 
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
 
 
 class NowPaymentsSimulator(Simulator):
@@ -74,11 +89,22 @@ class NowPaymentsSimulator(Simulator):
         for field in ("price_currency", "pay_currency"):
             if not isinstance(body.get(field), str) or not body[field]:
                 return error(400, "INVALID_REQUEST_PARAMS", f'"{field}" is required')
+        for field in FLAGS:
+            if field in body and not isinstance(body[field], bool):
+                return error(400, "INVALID_REQUEST_PARAMS", f'"{field}" must be a boolean')
+        for field in PAYOUT_FIELDS:
+            if field in body and not isinstance(body[field], str):
+                return error(400, "INVALID_REQUEST_PARAMS", f'"{field}" must be a string')
+        if body.get("payout_address") and not body.get("payout_currency"):
+            return error(400, "INVALID_REQUEST_PARAMS", '"payout_currency" is required with "payout_address"')
         if price < MINIMUM_PRICE:
             return error(400, "AMOUNT_MINIMAL_ERROR", "amountTo is too small")
         payment_id = str(secrets.randbelow(9 * 10**9) + 10**9)
         pay_currency = body["pay_currency"].lower()
-        created = now_iso()
+        moment = datetime.now(UTC)
+        created = iso(moment)
+        fixed_rate = any(body.get(flag) is True for flag in FLAGS)
+        expires = moment + timedelta(minutes=FIXED_RATE_MINUTES) if fixed_rate else moment
         payment = {
             "payment_id": payment_id,
             "payment_status": "waiting",
@@ -100,13 +126,17 @@ class NowPaymentsSimulator(Simulator):
             "network_precision": 8,
             "time_limit": None,
             "burning_percent": None,
-            "expiration_estimate_date": created,
+            "expiration_estimate_date": iso(expires),
             "type": "crypto2crypto",
+            # The optional fields as sent (None: not sent); echoed below only when sent.
+            **{field: body.get(field) for field in (*FLAGS, *PAYOUT_FIELDS)},
             "price_amount_text": str(price),  # what arrived on the wire, for tests; not part of the API
+            "request": body,  # the whole body as it arrived, for tests; not part of the API
         }
         with self.lock:
             self.payments[payment_id] = payment
-        return js_response({k: v for k, v in payment.items() if k != "price_amount_text"}, 201)
+        unsent = {field for field in (*FLAGS, *PAYOUT_FIELDS) if field not in body}
+        return js_response({k: v for k, v in payment.items() if k not in TEST_ONLY and k not in unsent}, 201)
 
     def on_read(self, request: Request, payment_id: str) -> Response:
         self.calls["read"] += 1

@@ -1,5 +1,9 @@
 """Paygentic's simulator: `POST /v0/payments` honouring `idempotencyKey` (the same key answers 200 with
-the same payment), `GET /v0/payments/{id}`, a pay page, and Svix-signed webhooks to the gateway."""
+the same payment), `GET /v0/payments/{id}`, a pay page, and Svix-signed webhooks to the gateway.
+
+The optional `customerId` (a string) and `savePaymentMethod` (a boolean) are validated, kept on the
+payment and echoed in its answers when sent. (Paygentic's payment object documents `customerId`; it does
+not list `savePaymentMethod`, which the simulator echoes anyway so tests see it arrive.)"""
 
 from __future__ import annotations
 
@@ -88,6 +92,7 @@ class PaygenticSimulator(Simulator):
                 "reference": body.get("reference"),
                 "metadata": body.get("metadata") or {},
                 "lineItems": body.get("lineItems") or [],
+                **{field: body[field] for field in ("customerId", "savePaymentMethod") if field in body},
                 "expiresAt": (now + DURATION.validate_python(body.get("expiresIn") or "P30D"))
                 .isoformat()
                 .replace("+00:00", "Z"),
@@ -111,6 +116,10 @@ class PaygenticSimulator(Simulator):
             lifetime = None
         if lifetime is None or not timedelta(0) < lifetime <= timedelta(days=31):
             errors.append({"field": "expiresIn", "message": "must be an ISO 8601 duration of at most P31D"})
+        if "customerId" in body and (not isinstance(body["customerId"], str) or not body["customerId"]):
+            errors.append({"field": "customerId", "message": "must be a non-empty string"})
+        if "savePaymentMethod" in body and not isinstance(body["savePaymentMethod"], bool):
+            errors.append({"field": "savePaymentMethod", "message": "must be a boolean"})
         return errors
 
     def on_read(self, request: Request, payment_id: str) -> Response:

@@ -12,6 +12,17 @@ status and the transaction state Payop reports for it:
     timeout     -> invoice 2, transaction 15 (the IPN says state 5 with error "timeout", as Payop's IPN docs do)
 One invoice has one transaction here, so `failed` then `accepted` moves the same transaction on.
 
+Invoice options: `paymentMethod` (an identifier, integer or digit string) must be one of the application's
+available methods (otherwise 422 with a field message); the invoice answers it as Payop's GET does,
+`"paymentMethod": {"identifier": <int>, "formType": "standard"}` (null when none was chosen). `language`
+(default `en`) is kept on the stored invoice for tests, as is the whole request body (`request`); neither
+is part of the GET answer, whose documented fields do not include them.
+
+Available methods: `GET /v1/instrument-settings/payment-methods/available-for-application/{id}` needs
+`Authorization: Bearer <jwt>` (401 `Authorization token invalid` otherwise) and the application id (the
+public key without `application-`, or the credential `application_id`; 404 otherwise). It answers METHODS
+in Payop's shape and counts every call, faults included, under `calls["methods"]`.
+
 The IPN is a hint: the gateway confirms it with the invoice/transaction reads, so an IPN claiming more
 than this simulator's state (e.g. posted by a test) is answered 200 and changes nothing."""
 
@@ -47,6 +58,51 @@ OUTCOMES = {
     "timeout": (2, 15, 5, "timeout"),
 }
 BLANK = ["This value should not be blank."]
+TEST_ONLY = ("transaction", "language", "request")  # kept on the invoice, never in its GET answer
+REQUIRED_FIELDS = [
+    {"name": "email", "type": "email", "required": True},
+    {"name": "name", "type": "text", "required": True},
+]
+# What the application may use, in Payop's shape: cards for EUR and USD, a SEPA transfer for EUR, a Brazilian
+# instant payment for BRL, an e-wallet for USD.
+METHODS = [
+    {
+        "identifier": 381,
+        "type": "cards_international",
+        "title": "Visa / Mastercard",
+        "logo": "https://payop.example/logos/cards.jpg",
+        "currencies": ["EUR", "USD"],
+        "countries": ["AT", "BE", "DE", "ES", "FR", "GB", "IT", "NL", "PT", "US"],
+        "config": {"fields": REQUIRED_FIELDS},
+    },
+    {
+        "identifier": 203,
+        "type": "bank_transfer",
+        "title": "SEPA Instant",
+        "logo": "https://payop.example/logos/sepa.jpg",
+        "currencies": ["EUR"],
+        "countries": ["AT", "BE", "DE", "ES", "FR", "IT", "NL", "PT"],
+        "config": {"fields": [*REQUIRED_FIELDS, {"name": "iban", "type": "text", "required": True}]},
+    },
+    {
+        "identifier": 862,
+        "type": "instant_payment",
+        "title": "Pix",
+        "logo": "https://payop.example/logos/pix.jpg",
+        "currencies": ["BRL"],
+        "countries": ["BR"],
+        "config": {"fields": [*REQUIRED_FIELDS, {"name": "document", "type": "text", "required": True}]},
+    },
+    {
+        "identifier": 617,
+        "type": "ewallet",
+        "title": "E-wallet",
+        "logo": "https://payop.example/logos/ewallet.jpg",
+        "currencies": ["USD"],
+        "countries": [],
+        "config": {"fields": [{"name": "email", "type": "email", "required": True}]},
+    },
+]
 
 
 class PayopSimulator(Simulator):
@@ -57,6 +113,11 @@ class PayopSimulator(Simulator):
             Rule("/v1/invoices/create", methods=["POST"], endpoint="create"),
             Rule("/v1/invoices/<invoice_id>", methods=["GET"], endpoint="invoice"),
             Rule("/v2/transactions/<txid>", methods=["GET"], endpoint="transaction"),
+            Rule(
+                "/v1/instrument-settings/payment-methods/available-for-application/<application_id>",
+                methods=["GET"],
+                endpoint="methods",
+            ),
             Rule("/checkout/<locale>/payment/invoice-preprocessing/<invoice_id>", methods=["GET"], endpoint="checkout"),
         ]
 
@@ -86,6 +147,10 @@ class PayopSimulator(Simulator):
         expected = sign(str(order["amount"]), str(order["currency"]), str(order["id"]), self.credentials["secret_key"])
         if not hmac.compare_digest(expected, str(body["signature"])):
             return json_response({"message": "Wrong signature"}, 422)
+        chosen = body.get("paymentMethod")
+        method = self._method(chosen) if chosen is not None else None
+        if chosen is not None and method is None:
+            return json_response({"message": {"paymentMethod": ["This payment method is not available."]}}, 422)
         invoice_id = str(uuid.uuid4())
         invoice = {
             "identifier": invoice_id,
@@ -98,9 +163,12 @@ class PayopSimulator(Simulator):
             "resultUrl": body.get("resultUrl"),
             "failUrl": body.get("failPath"),
             "payer": payer,
+            "paymentMethod": {"identifier": method["identifier"], "formType": "standard"} if method else None,
             "createdAt": int(time.time()),
             "txid": None,
             "transaction": None,
+            "language": body.get("language", "en"),
+            "request": body,
         }
         with self.lock:
             self.payments[invoice_id] = invoice
@@ -111,7 +179,7 @@ class PayopSimulator(Simulator):
         invoice = self.payments.get(invoice_id)
         if invoice is None:
             return json_response({"message": f"Invoice ({invoice_id}) not found"}, 404)
-        data = {key: value for key, value in invoice.items() if key != "transaction"}
+        data = {key: value for key, value in invoice.items() if key not in TEST_ONLY}
         return json_response({"data": data, "status": 1})
 
     def on_transaction(self, request: Request, txid: str) -> Response:
@@ -122,6 +190,27 @@ class PayopSimulator(Simulator):
             if invoice["txid"] == txid:
                 return json_response({"data": invoice["transaction"], "status": 1})
         return json_response({"message": f"Transaction ({txid}) not found"}, 404)
+
+    def on_methods(self, request: Request, application_id: str) -> Response:
+        fault = self.misbehave("methods")  # counts the call
+        if fault is not None:
+            return fault
+        if request.headers.get("Authorization") != f"Bearer {self.credentials['jwt']}":
+            return json_response({"message": "Authorization token invalid"}, 401)
+        if application_id != self.application_id:
+            return json_response({"message": f"Application ({application_id}) not found"}, 404)
+        return json_response({"data": METHODS, "status": 1})
+
+    @property
+    def application_id(self) -> str:
+        return self.credentials.get("application_id") or self.credentials["public_key"].removeprefix("application-")
+
+    @staticmethod
+    def _method(chosen: object) -> dict | None:
+        """The available method an invoice names (an integer, or its digits as a string), if any."""
+        if isinstance(chosen, bool) or not isinstance(chosen, int | str):
+            return None
+        return next((method for method in METHODS if str(method["identifier"]) == str(chosen)), None)
 
     def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
         if status not in OUTCOMES:

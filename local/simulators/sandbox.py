@@ -2,7 +2,8 @@
 signed callbacks (HMAC-SHA256, `Paygate-Signature: t=<unix>,v1=<hex>`).
 
 Reads and callbacks carry the payment's `amount` and `currency`, and `amount_paid` once it is paid: the
-whole amount, unless a test set the payment's `amount_paid` first (an underpayment)."""
+whole amount, unless a test set the payment's `amount_paid` first (an underpayment). Each payment also keeps,
+for tests, the create body as it arrived (`request`); it is never part of an answer."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head>
 <button name="status" value="succeeded">Pay</button>
 <button name="status" value="failed">Fail</button></form>
 <p id="result">{result}</p></body></html>"""
+
+
+def public(payment: dict) -> dict:
+    """The payment as the sandbox answers it (without what it keeps for tests)."""
+    return {key: value for key, value in payment.items() if key != "request"}
 
 
 class SandboxSimulator(Simulator):
@@ -63,10 +69,11 @@ class SandboxSimulator(Simulator):
             "reference": body.get("reference"),
             "callback_url": body.get("callback_url"),
             "checkout_url": f"{self.public_url}/checkout/{payment_id}",
+            "request": body,
         }
         with self.lock:
             self.payments[payment_id] = payment
-        return json_response(payment, 201)
+        return json_response(public(payment), 201)
 
     def on_read(self, request: Request, payment_id: str) -> Response:
         self.calls["read"] += 1
@@ -75,7 +82,7 @@ class SandboxSimulator(Simulator):
         payment = self.payments.get(payment_id)
         if payment is None:
             raise NotFound(f"no payment {payment_id}")
-        return json_response(payment)
+        return json_response(public(payment))
 
     def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
         if status not in STATUS_MAP:

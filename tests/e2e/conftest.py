@@ -12,9 +12,9 @@ from local.stack import LocalStack
 class Api:
     """A client of the running stack, as a merchant (and a provider) would call it."""
 
-    def __init__(self, stack: LocalStack):
+    def __init__(self, stack: LocalStack, api_key: str | None = None):
         self.base = f"http://{stack.host}:{stack.port}"
-        self.api_key = stack.api_key
+        self.api_key = api_key or stack.api_key
         self.http = requests.Session()
 
     def post(
@@ -75,6 +75,12 @@ class Table:
 @pytest.fixture
 def api(stack: LocalStack) -> Api:
     return Api(stack)
+
+
+@pytest.fixture
+def other_merchant(stack: LocalStack) -> Api:
+    """A client acting for the stack's second merchant account."""
+    return Api(stack, api_key=list(stack.api_keys)[1])
 
 
 @pytest.fixture

@@ -25,8 +25,11 @@ def test_readme_walkthrough_runs_as_written(stack, tmp_path):
     while position < len(run.stdout):
         answer, position = decoder.raw_decode(run.stdout, position)
         answers.append(answer)
-    created, delivered, payment = answers
+    created, delivered, payment, listing, cancelled = answers
     assert created["status"] == "pending" and created["payment_url"]
     assert delivered == {"delivered": True, "response_status": 200}
     assert payment["status"] == "succeeded"
     assert [entry["status"] for entry in payment["history"]] == ["pending", "succeeded"]
+    assert listing["object"] == "list" and payment["id"] in [p["id"] for p in listing["data"]]
+    assert all(p["reference"] == "order-123" for p in listing["data"])
+    assert (cancelled["status"], cancelled["reference"]) == ("cancelled", "order-124")

@@ -45,7 +45,9 @@ def simulator(stack):
 
 def create(gateway: Gateway, stack, expires_in: str = "PT30M") -> PaymentRecord:
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox", expires_in=expires_in)
-    return gateway.create_payment(request, callback_base_url=f"http://{stack.host}:{stack.port}")
+    return gateway.create_payment(
+        request, account_id=factories.ACCOUNT, callback_base_url=f"http://{stack.host}:{stack.port}"
+    )
 
 
 def sweep(gateway: Gateway) -> dict[str, int]:

@@ -72,7 +72,7 @@ def gateway(dynamodb, clock, echo):
 
 def create(gateway, **fields):
     request = CreatePaymentRequest.model_validate({"amount": "5.00", "currency": "EUR", **fields})
-    return gateway.create_payment(request, callback_base_url="https://gw.example")
+    return gateway.create_payment(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
 
 
 def test_it_is_routed_to_and_created_without_naming_it(gateway, clock):

@@ -63,3 +63,23 @@ def test_the_sample_callback_signed_six_minutes_ago_is_refused(handlers):
     answer = handlers("IpnCallbackFunction", resigned(sample("ipn_sandbox"), int(time.time()) - 360))
     assert answer["statusCode"] == 401
     assert json.loads(answer["body"])["error"]["type"] == "authentication_error"
+
+
+def test_the_list_sample_answers_an_empty_first_page(handlers):
+    answer = handlers("ListPaymentsFunction", sample("list_payments"))
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) == {"object": "list", "data": [], "has_more": False, "next_starting_after": None}
+
+
+def test_cancelling_the_sample_payment_that_does_not_exist_is_404(handlers):
+    answer = handlers("CancelPaymentFunction", sample("cancel_payment"))
+    assert answer["statusCode"] == 404
+    assert json.loads(answer["body"])["error"]["code"] == "payment_not_found"
+
+
+def test_the_payment_methods_sample_lists_the_enabled_sandbox(handlers):
+    answer = handlers("PaymentMethodsFunction", sample("payment_methods"))
+    assert answer["statusCode"] == 200
+    body = json.loads(answer["body"])
+    assert body["object"] == "list"
+    assert {method["provider"] for method in body["data"]} <= {"sandbox"}

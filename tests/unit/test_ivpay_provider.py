@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -234,3 +235,28 @@ def test_the_key_is_checked_before_the_body_is_read(clock):
 def test_an_authentic_but_unreadable_webhook_is_invalid(clock, body):
     with pytest.raises(InvalidRequest):
         ivpay(clock).verify_callback(webhook(KEY, body))
+
+
+# --- payment methods -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("currency", "amount"), [("USD", Decimal("10.00")), ("EUR", None), ("BRL", Decimal("6000"))])
+def test_payment_methods_is_crypto_for_any_currency_without_asking(clock, currency, amount):
+    adapter = ivpay(clock)
+    methods = adapter.payment_methods(currency, amount)
+    assert [(m.provider, m.method, m.kind, m.currencies) for m in methods] == [("ivpay", "crypto", "crypto", None)]
+    assert adapter.session.sent == []
+
+
+def test_provider_options_of_other_providers_are_not_sent(clock):
+    adapter = ivpay(clock, (200, CREATED))
+    options = {"payop": {"language": "de"}, "nowpayments": {"is_fixed_rate": True}, "paygentic": {"customer_id": "c"}}
+    request = CreatePaymentRequest(amount="10.50", currency="USD", provider="ivpay", provider_options=options)
+    adapter.create(payment(clock), request, CONTEXT)
+    assert set(adapter.session.sent[0][2]["json"]) == {
+        "amount_fiat",
+        "currency_fiat",
+        "foreign_id",
+        "url_success",
+        "url_failed",
+    }

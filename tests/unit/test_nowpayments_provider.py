@@ -4,6 +4,7 @@ body and its errors."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -267,3 +268,98 @@ def test_create_errors_map_to_the_error_shape(clock, answer, error, code, http_s
         adapter(clock, answer).create(payment(clock), create_request(), CONTEXT)
     assert (raised.value.code, raised.value.http_status) == (code, http_status)
     assert API_KEY not in raised.value.message
+
+
+# --- provider options ----------------------------------------------------------------------------
+
+BASE_FIELDS = {"price_amount", "price_currency", "pay_currency", "order_id", "ipn_callback_url"}
+
+
+@pytest.mark.parametrize(
+    ("options", "wire"),
+    [
+        ({"is_fixed_rate": True}, b'"is_fixed_rate":true'),
+        ({"is_fixed_rate": False}, b'"is_fixed_rate":false'),
+        ({"is_fee_paid_by_user": True}, b'"is_fee_paid_by_user":true'),
+        ({"is_fee_paid_by_user": False}, b'"is_fee_paid_by_user":false'),
+        ({"payout_address": "TNDFkiSmBQorNFacb3735q8MnT29sn8BLn", "payout_currency": "trx"},
+         b'"payout_address":"TNDFkiSmBQorNFacb3735q8MnT29sn8BLn","payout_currency":"trx"'),
+        ({"payout_currency": "xrp", "payout_extra_id": "12345"}, b'"payout_currency":"xrp","payout_extra_id":"12345"'),
+    ],
+)  # fmt: skip
+def test_each_option_goes_out_under_its_nowpayments_name_and_nothing_else(clock, options, wire):
+    nowpayments = adapter(clock, (201, CREATED))
+    nowpayments.create(payment(clock), create_request(provider_options={"nowpayments": options}), CONTEXT)
+    sent = nowpayments.session.sent[0][2]["data"]
+    # JSON booleans (not "true" strings), strings as given, under NOWPayments' own names
+    assert wire in sent
+    body = json.loads(sent)
+    assert {key: body[key] for key in options} == options
+    # only the options given: nothing else beyond the fields every create sends
+    assert set(body) == BASE_FIELDS | set(options)
+
+
+def test_all_options_together_are_sent_with_their_exact_values(clock):
+    nowpayments = adapter(clock, (201, CREATED))
+    options = {
+        "is_fixed_rate": True,
+        "is_fee_paid_by_user": True,
+        "payout_address": "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh",
+        "payout_currency": "xrp",
+        "payout_extra_id": "1234567",
+    }
+    nowpayments.create(payment(clock), create_request(provider_options={"nowpayments": options}), CONTEXT)
+    body = json.loads(nowpayments.session.sent[0][2]["data"], parse_float=Decimal)
+    assert body == {
+        "price_amount": Decimal("10.50"), "price_currency": "usd", "pay_currency": "btc", "order_id": "pay_1",
+        "ipn_callback_url": CONTEXT.callback_url, **options,
+    }  # fmt: skip
+
+
+def test_options_of_other_providers_are_not_sent(clock):
+    nowpayments = adapter(clock, (201, CREATED))
+    others = {"payop": {"payment_method": "381", "language": "de"}, "paygentic": {"customer_id": "cus_1"}}
+    nowpayments.create(payment(clock), create_request(provider_options=others), CONTEXT)
+    sent = nowpayments.session.sent[0][2]["data"]
+    assert set(json.loads(sent)) == BASE_FIELDS
+    assert b"381" not in sent and b"cus_1" not in sent and b"language" not in sent
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"is_fixed_rate": True}, {"is_fee_paid_by_user": True}, {"is_fixed_rate": False, "is_fee_paid_by_user": True}],
+)
+def test_a_fixed_rate_payment_lives_at_most_20_minutes(clock, options):
+    nowpayments = adapter(clock)
+    fixed = {"provider_options": {"nowpayments": options}}
+    assert nowpayments.lifetime(create_request(**fixed)) == timedelta(minutes=20)  # instead of 7 days
+    assert nowpayments.lifetime(create_request(expires_in="P1D", **fixed)) == timedelta(minutes=20)
+    assert nowpayments.lifetime(create_request(expires_in="PT5M", **fixed)) == timedelta(minutes=5)  # shorter stays
+
+
+def test_a_fixed_rate_payment_still_needs_the_minimum_lifetime(clock):
+    fixed = {"provider_options": {"nowpayments": {"is_fixed_rate": True}}}
+    with pytest.raises(ValidationFailed) as refused:
+        adapter(clock).accepts(create_request(expires_in="PT30S", **fixed))
+    assert refused.value.param == "expires_in"
+
+
+@pytest.mark.parametrize(
+    "options", [{"is_fixed_rate": False}, {"is_fee_paid_by_user": False}, {"payout_currency": "btc"}, {}]
+)
+def test_without_a_fixed_rate_the_lifetime_stays_seven_days(clock, options):
+    request = create_request(provider_options={"nowpayments": options, "payop": {"language": "de"}})
+    assert adapter(clock).lifetime(request) == timedelta(days=7)
+
+
+# --- payment methods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("currency", "amount"), [("USD", Decimal("10.00")), ("BRL", None), ("JPY", Decimal("1"))])
+def test_payment_methods_is_crypto_for_any_price_currency_without_asking(clock, currency, amount):
+    nowpayments = adapter(clock)  # no canned answer: any request would fail
+    methods = nowpayments.payment_methods(currency, amount)
+    assert [(m.provider, m.method, m.kind, m.currencies) for m in methods] == [
+        ("nowpayments", "crypto", "crypto", None)
+    ]
+    assert nowpayments.session.sent == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import requests
@@ -324,3 +325,74 @@ def test_a_failed_status_call_is_a_provider_error(clock):
         paygentic(clock, (404, {"error": "not_found", "message": "Payment not found"})).fetch(payment(clock))
     with pytest.raises(ProviderError):
         paygentic(clock, (500, {"error": "internal", "message": "oops"})).fetch(payment(clock))
+
+
+# --- provider options ------------------------------------------------------------------------------
+
+BASE_FIELDS = {
+    "amount",
+    "currency",
+    "reference",
+    "idempotencyKey",
+    "expiresIn",
+    "successRedirectUrl",
+    "failureRedirectUrl",
+}
+
+
+@pytest.mark.parametrize(
+    ("options", "wire"),
+    [
+        ({"customer_id": "cus_42"}, {"customerId": "cus_42"}),
+        ({"save_payment_method": True}, {"savePaymentMethod": True}),
+        ({"save_payment_method": False}, {"savePaymentMethod": False}),  # false is sent too: it was asked
+        ({"customer_id": "cus_42", "save_payment_method": True}, {"customerId": "cus_42", "savePaymentMethod": True}),
+    ],
+)
+def test_each_option_goes_out_under_its_paygentic_name(clock, options, wire):
+    adapter = paygentic(clock, (201, PAYMENT_ANSWER))
+    adapter.create(payment(clock), create_request(provider_options={"paygentic": options}), CONTEXT)
+    body = adapter.session.sent[0][2]["json"]
+    assert {key: body[key] for key in wire} == wire
+    assert all(type(body[key]) is type(value) for key, value in wire.items())  # a JSON boolean, not "true"
+    assert set(body) == BASE_FIELDS | set(wire)
+
+
+def test_options_of_other_providers_are_not_sent(clock):
+    adapter = paygentic(clock, (201, PAYMENT_ANSWER))
+    others = {"payop": {"payment_method": 381, "language": "de"}, "nowpayments": {"is_fixed_rate": True}}
+    adapter.create(payment(clock), create_request(provider_options=others), CONTEXT)
+    assert set(adapter.session.sent[0][2]["json"]) == BASE_FIELDS
+
+
+def test_the_retry_sends_the_options_again(clock):
+    adapter = paygentic(clock, requests.Timeout(), (200, PAYMENT_ANSWER))
+    options = {"paygentic": {"customer_id": "cus_42", "save_payment_method": True}}
+    adapter.create(payment(clock), create_request(provider_options=options), CONTEXT)
+    first, second = (sent[2]["json"] for sent in adapter.session.sent)
+    assert first == second and second["customerId"] == "cus_42" and second["savePaymentMethod"] is True
+
+
+# --- payment methods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount"),
+    [("USD", None), ("EUR", Decimal("1.00")), ("GBP", Decimal("5000.00")), ("AUD", Decimal("10.5"))],
+)
+def test_payment_methods_is_card_for_what_paygentic_takes(clock, currency, amount):
+    adapter = paygentic(clock)
+    methods = adapter.payment_methods(currency, amount)
+    assert [(m.provider, m.method, m.kind, m.currencies) for m in methods] == [
+        ("paygentic", "card", "card", ["AUD", "EUR", "GBP", "USD"])
+    ]
+    assert adapter.session.sent == []
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount"),
+    [("BRL", None), ("JPY", Decimal("100")), ("USD", Decimal("0.99")), ("USD", Decimal("5000.01")),
+     ("EUR", Decimal("6000.00")), ("USD", Decimal("10.505"))],
+)  # fmt: skip
+def test_payment_methods_is_empty_for_what_paygentic_would_refuse(clock, currency, amount):
+    assert paygentic(clock).payment_methods(currency, amount) == []

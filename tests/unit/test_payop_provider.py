@@ -1,21 +1,26 @@
-"""The Payop adapter: its signature (the vectors of docs/providers/payop.md), create, the status maps, IPN checks."""
+"""The Payop adapter: its signature (the vectors of docs/providers/payop.md), create and its options, the status
+maps, IPN checks, and the payment methods read from Payop (filtered, mapped, cached)."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
+import requests
 
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
+    ProviderError,
     ProviderInvalidResponse,
     ProviderRejected,
+    ProviderTimeout,
     ValidationFailed,
 )
 from paygate.models import CreatePaymentRequest, Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.payop import PayopProvider, sign
+from paygate.providers.payop import PayopProvider, method_kind, sign
 from tests.factories import FakeSession
 
 SECRET = "unit_secret"
@@ -260,3 +265,174 @@ def test_a_legacy_ipn_with_a_numeric_amount_is_checked_as_written(clock):
 def test_a_legacy_ipn_with_a_wrong_signature_is_refused(clock, body, credentials):
     with pytest.raises(AuthenticationFailed):
         payop(clock, **credentials).verify_callback(ipn(body))
+
+
+# --- provider options ------------------------------------------------------------------------------
+
+CREATED = (200, {"data": "inv-9", "status": 1}, {"identifier": "inv-9"})
+BASE_FIELDS = {"publicKey", "order", "payer", "language", "signature", "resultUrl"}
+
+
+@pytest.mark.parametrize("method", [381, "381"])
+def test_payment_method_goes_out_as_payment_method_exactly_as_given(clock, method):
+    adapter = payop(clock, CREATED)
+    adapter.create(payment(clock), create_request(provider_options={"payop": {"payment_method": method}}), CONTEXT)
+    body = adapter.session.sent[0][2]["json"]
+    assert body["paymentMethod"] == method and type(body["paymentMethod"]) is type(method)  # 381 stays a number
+    assert body["language"] == "en"
+    assert set(body) == BASE_FIELDS | {"paymentMethod"}
+
+
+def test_language_replaces_the_default(clock):
+    adapter = payop(clock, CREATED)
+    adapter.create(payment(clock), create_request(provider_options={"payop": {"language": "pt"}}), CONTEXT)
+    body = adapter.session.sent[0][2]["json"]
+    assert body["language"] == "pt"
+    assert set(body) == BASE_FIELDS  # no paymentMethod when none is given
+
+
+def test_without_options_the_language_is_english_and_no_method_is_chosen(clock):
+    adapter = payop(clock, CREATED)
+    adapter.create(payment(clock), create_request(), CONTEXT)
+    body = adapter.session.sent[0][2]["json"]
+    assert body["language"] == "en" and "paymentMethod" not in body
+
+
+def test_options_of_other_providers_are_not_sent(clock):
+    adapter = payop(clock, CREATED)
+    others = {
+        "nowpayments": {"is_fixed_rate": True, "payout_address": "addr-1", "payout_currency": "btc"},
+        "paygentic": {"customer_id": "cus_1", "save_payment_method": True},
+    }
+    adapter.create(payment(clock), create_request(provider_options=others), CONTEXT)
+    body = adapter.session.sent[0][2]["json"]
+    assert set(body) == BASE_FIELDS and body["language"] == "en"
+    assert "addr-1" not in json.dumps(body) and "cus_1" not in json.dumps(body)
+
+
+# --- payment methods -------------------------------------------------------------------------------
+
+FIELDS = {"fields": [{"name": "email", "type": "email", "required": True}]}
+METHODS = {
+    "data": [
+        # Payop's documented example
+        {"identifier": 336, "type": "cards_local", "title": "Argencard", "logo": "https://payop.example/a.jpg",
+         "currencies": ["USD"], "countries": ["AR"], "config": FIELDS},
+        {"identifier": 381, "type": "cards_international", "title": "Visa / Mastercard",
+         "currencies": ["EUR", "USD"], "countries": ["DE", "US"], "config": FIELDS},
+        {"identifier": 203, "type": "bank_transfer", "title": "SEPA Instant", "currencies": ["EUR"],
+         "countries": ["DE", "FR"], "config": FIELDS},
+        {"identifier": 617, "type": "ewallet", "title": "E-wallet", "currencies": ["USD", "EUR"], "countries": [],
+         "config": FIELDS},
+        {"identifier": 862, "type": "instant_payment", "title": "Pix", "currencies": ["BRL"], "countries": ["BR"],
+         "config": FIELDS},
+        {"identifier": 900, "type": "cash", "title": "No currencies"},  # cannot be matched: left out
+        "not a method",
+    ],
+    "status": 1,
+}  # fmt: skip
+
+
+def test_payment_methods_are_read_from_payop_with_the_jwt_and_the_application_id(clock):
+    adapter = payop(clock, (200, METHODS), public_key="application-606")
+    methods = adapter.payment_methods("USD", Decimal("10.00"))
+    # the application id is the public key without `application-`, the JWT a bearer token
+    method, url, kwargs = adapter.session.sent[0]
+    assert (method, url) == (
+        "GET",
+        "https://api.payop.test/v1/instrument-settings/payment-methods/available-for-application/606",
+    )
+    assert kwargs["headers"] == {"Authorization": "Bearer jwt-1"}
+    # only the methods that take USD, each as ours: identifier as a string, kind from Payop's type
+    assert [m.model_dump() for m in methods] == [
+        {"provider": "payop", "method": "336", "kind": "card", "name": "Argencard", "currencies": ["USD"],
+         "countries": ["AR"]},
+        {"provider": "payop", "method": "381", "kind": "card", "name": "Visa / Mastercard",
+         "currencies": ["EUR", "USD"], "countries": ["DE", "US"]},
+        {"provider": "payop", "method": "617", "kind": "wallet", "name": "E-wallet", "currencies": ["USD", "EUR"],
+         "countries": []},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("currency", "expected"),
+    [("EUR", [("381", "card"), ("203", "bank_transfer"), ("617", "wallet")]), ("BRL", [("862", "other")]),
+     ("JPY", [])],
+)  # fmt: skip
+def test_payment_methods_keep_only_those_taking_the_currency(clock, currency, expected):
+    methods = payop(clock, (200, METHODS)).payment_methods(currency, None)
+    assert [(m.method, m.kind) for m in methods] == expected
+
+
+@pytest.mark.parametrize(
+    ("payop_type", "kind"),
+    [("cards_local", "card"), ("cards_international", "card"), ("card", "card"), ("bank_transfer", "bank_transfer"),
+     ("online_banking", "bank_transfer"), ("ewallet", "wallet"), ("wallet", "wallet"), ("crypto", "other"),
+     ("cash", "other"), ("", "other"), (None, "other")],
+)  # fmt: skip
+def test_payop_types_map_to_our_kinds(payop_type, kind):
+    assert method_kind(payop_type) == kind
+
+
+def test_a_configured_application_id_is_used_as_it_is(clock):
+    adapter = payop(clock, (200, METHODS), application_id="77", public_key="application-606")
+    adapter.payment_methods("USD", None)
+    assert adapter.session.sent[0][1].endswith("/available-for-application/77")
+
+
+def test_a_public_key_without_the_prefix_is_the_application_id_unchanged(clock):
+    adapter = payop(clock, (200, METHODS))  # public_key "app-1"
+    adapter.payment_methods("USD", None)
+    assert adapter.session.sent[0][1].endswith("/available-for-application/app-1")
+
+
+def test_the_list_is_cached_for_ten_minutes_of_the_adapters_clock(clock):
+    adapter = payop(clock, (200, METHODS), (200, {"data": [METHODS["data"][2]], "status": 1}))
+    first = adapter.payment_methods("EUR", None)
+    # Within 10 minutes, any currency is answered from the one list read: no request
+    clock.advance(minutes=9, seconds=59)
+    assert adapter.payment_methods("EUR", None) == first
+    assert [m.method for m in adapter.payment_methods("BRL", None)] == ["862"]
+    assert len(adapter.session.sent) == 1
+    # After 10 minutes Payop is asked again, and its new answer is what is listed
+    clock.advance(seconds=1)
+    assert [m.method for m in adapter.payment_methods("EUR", None)] == ["203"]
+    assert len(adapter.session.sent) == 2
+
+
+def test_without_a_jwt_nothing_is_asked_and_it_is_a_provider_error(clock):
+    adapter = payop(clock, jwt="")
+    with pytest.raises(ProviderError, match="jwt"):
+        adapter.payment_methods("EUR", None)
+    assert adapter.session.sent == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        ((401, {"message": "Authorization token invalid"}), ProviderRejected,
+         "payop: payment methods read refused: Authorization token invalid"),
+        ((404, {"message": "Application not found"}), ProviderRejected,
+         "payop: payment methods read refused: Application not found"),
+        ((401, {"message": "token jwt-1 expired"}), ProviderRejected,
+         "payop: payment methods read refused: token *** expired"),
+        ((200, {"data": "", "status": 1}), ProviderInvalidResponse, "payop: the payment methods answer has no list"),
+        ((200, b"<html>"), ProviderInvalidResponse, "payop answered HTTP 200 with no JSON"),
+        ((500, {"message": "oops"}), ProviderError, "payop answered HTTP 500"),
+        (requests.Timeout(), ProviderTimeout, "payop did not answer within 10 s"),
+    ],
+)  # fmt: skip
+def test_payop_errors_are_provider_errors_without_the_jwt(clock, answer, error, message):
+    adapter = payop(clock, answer)
+    with pytest.raises(error) as raised:
+        adapter.payment_methods("EUR", None)
+    assert raised.value.message == message
+    assert "jwt-1" not in raised.value.message
+
+
+def test_a_failure_is_not_cached(clock):
+    adapter = payop(clock, (401, {"message": "Authorization token invalid"}), (200, METHODS))
+    with pytest.raises(ProviderRejected):
+        adapter.payment_methods("EUR", None)
+    assert [m.method for m in adapter.payment_methods("EUR", None)] == ["381", "203", "617"]
+    assert len(adapter.session.sent) == 2

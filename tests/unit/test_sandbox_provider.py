@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 import requests
@@ -71,3 +72,9 @@ def test_no_configured_secret_refuses_everything(clock):
 def test_a_signed_but_unreadable_body_is_invalid(sandbox, clock):
     with pytest.raises(InvalidRequest):
         sandbox.verify_callback(request(b"[]", sign(SECRET, int(clock().timestamp()), b"[]")))
+
+
+@pytest.mark.parametrize(("currency", "amount"), [("USD", Decimal("10.00")), ("JPY", None), ("BRL", Decimal("1"))])
+def test_payment_methods_is_one_test_method_for_any_currency(sandbox, currency, amount):
+    methods = sandbox.payment_methods(currency, amount)
+    assert [(m.provider, m.method, m.kind, m.currencies) for m in methods] == [("sandbox", "test", "test", None)]

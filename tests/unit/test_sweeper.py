@@ -46,3 +46,49 @@ def test_a_sweep_goes_on_past_a_check_that_raises_something_unexpected(dynamodb,
     statuses = {p.provider_payment_id: gateway.store.get(p.id).status for p in payments}
     assert statuses == {"sbx_1": Status.SUCCEEDED, "sbx_2": Status.PENDING, "sbx_3": Status.SUCCEEDED}
     assert gateway.store.get(payments[1].id).due_at == payments[1].due_at  # still due
+
+
+class Answers(requests.Session):
+    """The sandbox's status API, answering what the test last set."""
+
+    def __init__(self):
+        super().__init__()
+        self.status = "pending"
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        response = requests.Response()
+        response.status_code = 200
+        body = {"status": self.status, "amount": "1.00", "currency": "USD", "amount_paid": "1.00"}
+        response._content = json.dumps(body).encode()
+        return response
+
+
+def test_a_cancelled_payment_is_watched_for_the_late_window_and_then_no_more(dynamodb, clock):
+    api = Answers()
+    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=api)
+    payment = factories.record(at=clock(), provider_payment_id="sbx_late", due_at=clock() + timedelta(minutes=1))
+    gateway.store.insert(payment)
+    cancelled = gateway.cancel_payment(payment.id, account_id=factories.ACCOUNT)
+    assert cancelled.status is Status.CANCELLED and cancelled.due_at is not None
+    # Still watched a day later, though nothing changed at the provider
+    clock.advance(hours=23)
+    Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    assert gateway.store.get(payment.id).due_at is not None
+    # Past the window: no more checks
+    clock.advance(hours=2)
+    Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    after = gateway.store.get(payment.id)
+    assert (after.status, after.due_at) == (Status.CANCELLED, None)
+
+
+def test_money_found_by_the_watch_after_a_cancel_succeeds_it_late(dynamodb, clock):
+    api = Answers()
+    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=api)
+    payment = factories.record(at=clock(), provider_payment_id="sbx_paid", due_at=clock() + timedelta(minutes=1))
+    gateway.store.insert(payment)
+    gateway.cancel_payment(payment.id, account_id=factories.ACCOUNT)
+    api.status = "succeeded"  # the customer paid anyway, and the callback was lost
+    clock.advance(hours=2)
+    Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    after = gateway.store.get(payment.id)
+    assert (after.status, after.paid_late, after.due_at) == (Status.SUCCEEDED, True, None)

@@ -34,7 +34,7 @@ def gateway(dynamodb, clock, session):
 def created(gateway, session) -> PaymentRecord:
     session.answers.append((201, {**answer("waiting")[1], "payment_id": PROVIDER_ID}))
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="nowpayments", pay_currency="btc")
-    return gateway.create_payment(request, callback_base_url="https://gw.example")
+    return gateway.create_payment(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
 
 
 def stored(gateway, record: PaymentRecord) -> PaymentRecord:
@@ -67,7 +67,7 @@ def test_a_child_payment_noted_on_its_parent_is_one_version(gateway, created):
 
 def test_a_sync_is_one_version(gateway, created, session):
     session.answers.append(answer("confirming"))
-    after = gateway.get_payment(created.id, sync=True)
+    after = gateway.get_payment(created.id, account_id=factories.ACCOUNT, sync=True)
     assert (after.status, after.version) == (Status.PROCESSING, created.version + 1)
 
 
@@ -107,6 +107,6 @@ def test_a_create_the_provider_refuses_is_one_version_more_than_the_write_ahead(
     session.answers.append((400, {"status": False, "code": "INVALID_REQUEST_PARAMS", "message": "no"}))
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="nowpayments", pay_currency="btc")
     with pytest.raises(Exception, match="nowpayments"):
-        gateway.create_payment(request, callback_base_url="https://gw.example")
+        gateway.create_payment(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
     [item] = dynamodb.scan(TableName=gateway.store.table_name)["Items"]
     assert (item["status"]["S"], item["version"]["N"]) == ("failed", "2")

@@ -4,7 +4,10 @@ shape, body limits, and what a request's context tells (its caller, its address,
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -17,7 +20,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from paygate import wire
 from paygate.config import settings
-from paygate.errors import InvalidRequest, NotFound, PaygateError, ValidationFailed
+from paygate.errors import AuthenticationFailed, InvalidRequest, NotFound, PaygateError, ValidationFailed
+from paygate.models import PaymentQuery
 from paygate.observability import logger
 from paygate.providers.base import CallbackRequest
 
@@ -109,7 +113,8 @@ def _from_validation_errors(errors: Sequence[Any]) -> PaygateError:
     kind, location = first.get("type", ""), tuple(first.get("loc", ()))
     if kind == "json_invalid":
         return InvalidRequest("The body is not valid JSON", code="invalid_json")
-    param = ".".join(str(part) for part in location[1:]) or None
+    # A union's member tags ("constrained-str", "int") are pydantic's, not the request's: leave them out.
+    param = ".".join(str(part) for part in location[1:] if not _UNION_TAG.fullmatch(str(part))) or None
     if kind == "missing" and not param:
         message = "A JSON object body is required"
     elif kind == "model_attributes_type" and not param:
@@ -120,9 +125,15 @@ def _from_validation_errors(errors: Sequence[Any]) -> PaygateError:
         detail = str(first.get("msg", "is invalid"))
         message = f"{param}: {detail}" if param else detail
     code = kind if kind in _OWN_CODES else "validation_error"
-    if param is None and code == "validation_error" and location[:1] == ("body",) and ":" in message:
-        param = message.split(":", 1)[0]  # a rule over several fields names the field it is about
+    named = _FIELD_NAMED.match(str(first.get("msg", ""))) if kind == "validation_error" else None
+    if named and location[:1] == ("body",):
+        # A rule over several fields names the field it is about: "amount: USD allows at most 2 decimals"
+        param = f"{param}.{named.group(1)}" if param else named.group(1)
     return ValidationFailed(message, code=code, param=param)
+
+
+_FIELD_NAMED = re.compile(r"([a-z_]+): ")
+_UNION_TAG = re.compile(r"str|int|float|bool|.*[-\[].*")
 
 
 # --- request context ----------------------------------------------------------------------------
@@ -139,9 +150,26 @@ def callback_base_url(event: APIGatewayProxyEvent) -> str:
     return f"{scheme}://{host}{prefix}"
 
 
-def api_key_scope(event: APIGatewayProxyEvent) -> str:
-    identity = event.request_context.identity
-    return identity.api_key_id or identity.api_key or "anonymous"
+def account_id(event: APIGatewayProxyEvent) -> str:
+    """The merchant account a request acts for: the id of its API key (API Gateway checked the key and
+    names its id; the local emulator does the same)."""
+    key_id = event.request_context.identity.api_key_id
+    if not key_id:
+        raise AuthenticationFailed("This route needs an API key (X-API-Key)", code="missing_api_key")
+    return key_id
+
+
+def aware(query: PaymentQuery) -> PaymentQuery:
+    """Times given without a zone are taken as UTC (RFC 3339 asks for one; a missing one is no reason to fail)."""
+    return replace(
+        query,
+        created_gte=_utc(query.created_gte),
+        created_lt=_utc(query.created_lt),
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def callback_request(event: APIGatewayProxyEvent) -> CallbackRequest:

@@ -53,6 +53,14 @@ class MethodNotAllowed(PaygateError):
     code = "method_not_allowed"
 
 
+class PaymentNotCancellable(PaygateError):
+    """409: the payment already ended (succeeded, failed or expired)."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "payment_not_cancellable"
+
+
 class IdempotencyInProgress(PaygateError):
     http_status = 409
     type = "idempotency_error"

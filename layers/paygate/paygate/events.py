@@ -19,6 +19,8 @@ class PaymentEvent(BaseModel):
     event_id: str
     sequence: int
     previous_status: Status | None
+    # The merchant account the payment belongs to, so consumers can route per merchant.
+    account_id: str | None
     payment: dict[str, Any]
 
     @property
@@ -38,6 +40,7 @@ def status_change(old_image: dict | None, new_image: dict | None) -> PaymentEven
         event_id=f"{new.id}:{new.version}",
         sequence=new.version,
         previous_status=old.status if old else None,
+        account_id=new.account_id,
         payment=new.public().model_dump(mode="json"),
     )
 

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from paygate.currencies import MINOR_UNITS
 from paygate.providers import SPECS
+from paygate.providers.options import ProviderOptions
 
 
 class Status(StrEnum):
@@ -62,6 +63,7 @@ def new_payment_id() -> str:
 # Arabic-Indic or full-width digits and "10\n" through.
 _AMOUNT_GRAMMAR = r"(0|[1-9][0-9]{0,14})(\.[0-9]{1,18})?"
 _AMOUNT = re.compile(_AMOUNT_GRAMMAR)
+AMOUNT_PATTERN = f"^{_AMOUNT_GRAMMAR}$"
 # C0 and C1 control characters, and lone surrogates (no UTF-8 encoder can write them).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 TEXT_PATTERN = "^[^\x00-\x1f\x7f-\x9f]*$"
@@ -130,7 +132,7 @@ Amount = Annotated[
     str,
     StringConstraints(max_length=40),
     AfterValidator(_check_amount),
-    Field(json_schema_extra={"pattern": f"^{_AMOUNT_GRAMMAR}$", "examples": ["10.50"]}),
+    Field(json_schema_extra={"pattern": AMOUNT_PATTERN, "examples": ["10.50"]}),
 ]
 Currency = Annotated[
     str,
@@ -201,6 +203,7 @@ class CreatePaymentRequest(BaseModel):
     failure_url: Url | None = None
     expires_in: Duration | None = None
     metadata: Metadata | None = None
+    provider_options: ProviderOptions | None = None
 
     @model_validator(mode="after")
     def _precision(self) -> CreatePaymentRequest:
@@ -215,6 +218,20 @@ class CreatePaymentRequest(BaseModel):
     @property
     def lifetime(self) -> timedelta | None:
         return _DURATION.validate_python(self.expires_in) if self.expires_in else None
+
+
+class PaymentMethod(BaseModel):
+    """A way a customer could pay, at one provider (GET /payment-methods)."""
+
+    provider: str
+    # The provider's own id for it, to pass back as an option (Payop's payment method id), or its kind.
+    method: str
+    kind: Literal["card", "crypto", "bank_transfer", "wallet", "test", "other"]
+    name: str
+    # The price currencies it takes; None: any.
+    currencies: list[str] | None = None
+    # Where it is offered (ISO 3166 codes); None: anywhere.
+    countries: list[str] | None = None
 
 
 # --- the payment ---------------------------------------------------------------------------------
@@ -303,6 +320,8 @@ class PaymentRecord(Payment):
     """A payment as it is stored: the public object plus the bookkeeping of the store and the sweeper,
     which never leaves the API (`public()` keeps exactly the fields of Payment)."""
 
+    # The merchant account (API key id) that created it; every merchant route is scoped to it.
+    account_id: str | None = None
     # When the sweeper checks this payment next; None once nothing can change any more.
     due_at: datetime | None = None
     # Provider-only facts an adapter needs later, and re-deposits noted on their parent; never shown.
@@ -310,3 +329,30 @@ class PaymentRecord(Payment):
 
     def public(self) -> Payment:
         return Payment.model_validate(self.model_dump(include=set(Payment.model_fields)))
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentQuery:
+    """GET /payments: a merchant's payments, newest first, a page at a time, with optional filters."""
+
+    limit: int = 20
+    starting_after: str | None = None  # a payment id from the previous page
+    status: Status | None = None
+    provider: str | None = None
+    reference: str | None = None
+    created_gte: datetime | None = None
+    created_lt: datetime | None = None
+
+
+class PaymentList(BaseModel):
+    """A page of payments. `has_more`: there may be more after this page; ask again with
+    `starting_after=<next_starting_after>` (the last payment of the page, or, when a filter skipped many,
+    the last one read)."""
+
+    object: Literal["list"] = "list"
+    data: list[Payment]
+    has_more: bool
+    next_starting_after: str | None = None

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from paygate.models import PaymentRecord
+from paygate.models import PaymentQuery, PaymentRecord
 
 BY_PROVIDER_PAYMENT = "by-provider-payment"
 DUE_CHECKS = "due-checks"
+BY_ACCOUNT_CREATED = "by-account-created"
+BY_ACCOUNT_REFERENCE = "by-account-reference"
+# A filtered page reads at most this many items, however few match: its cost is bounded, and the
+# caller is told there may be more (`has_more`) and where to go on from.
+LIST_READ_BUDGET = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[PaymentRecord]
+    has_more: bool
+    # Where the next page starts: the last record of this page, or the last item read when a filter
+    # skipped the rest of the budget.
+    next_starting_after: str | None
+
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
@@ -67,6 +83,84 @@ class PaymentStore:
         answer = self._call("query", **query)
         return [item["id"]["S"] for item in answer["Items"]], answer.get("LastEvaluatedKey")
 
+    def list_page(self, account_id: str, query: PaymentQuery, after: PaymentRecord | None = None) -> Page:
+        """One page of an account's payments, newest first, from the account indexes (never the table):
+        the time range and the cursor are key conditions, status and provider a filter over at most
+        LIST_READ_BUDGET items."""
+        if query.reference is not None:
+            index, partition = BY_ACCOUNT_REFERENCE, ("account_reference", f"{account_id}#{query.reference}")
+        else:
+            index, partition = BY_ACCOUNT_CREATED, ("account_id", account_id)
+        lower = _time_key(query.created_gte) if query.created_gte else None
+        # Every key of a payment created before `created_lt` sorts before its bare time (keys are
+        # "<time>#<id>"); a cursor's own key is excluded below.
+        uppers = [
+            key
+            for key in (_time_key(query.created_lt) if query.created_lt else None, after and created_key(after))
+            if key
+        ]
+        upper = min(uppers) if uppers else None
+        if lower and upper and lower >= upper:
+            return Page([], False, None)
+        condition = "#partition = :partition"
+        values: dict[str, Any] = {":partition": {"S": partition[1]}}
+        if lower and upper:
+            condition += " AND created_key BETWEEN :lower AND :upper"
+            values |= {":lower": {"S": lower}, ":upper": {"S": upper}}
+        elif lower:
+            condition += " AND created_key >= :lower"
+            values[":lower"] = {"S": lower}
+        elif upper:
+            condition += " AND created_key < :upper"
+            values[":upper"] = {"S": upper}
+        names = {"#partition": partition[0]}
+        filters = []
+        if query.status is not None:
+            filters.append("#status = :status")
+            names["#status"], values[":status"] = "status", {"S": query.status.value}
+        if query.provider is not None:
+            filters.append("#provider = :provider")
+            names["#provider"], values[":provider"] = "provider", {"S": query.provider}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,  # newest first
+        }
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        wanted = query.limit + 1  # one more than the page tells whether there is more
+        found: list[str] = []  # ids, newest first
+        read, last_key = 0, None
+        while len(found) < wanted and read < LIST_READ_BUDGET:
+            chunk = {**request, "Limit": min(wanted, LIST_READ_BUDGET - read)}
+            if last_key:
+                chunk["ExclusiveStartKey"] = last_key
+            answer = self._call("query", **chunk)
+            read += answer["ScannedCount"]
+            found += [item["id"]["S"] for item in answer["Items"] if item["created_key"]["S"] != upper]
+            last_key = answer.get("LastEvaluatedKey")
+            if not last_key:
+                break
+        if len(found) >= wanted:
+            ids = found[: query.limit]
+            return Page(self._get_many(ids), True, ids[-1])
+        # The budget ran out before the page filled: there may be more beyond the last item read.
+        return Page(self._get_many(found), bool(last_key), last_key["id"]["S"] if last_key else None)
+
+    def _get_many(self, ids: list[str]) -> list[PaymentRecord]:
+        """The records of `ids`, in that order (the indexes hold only keys, status and provider)."""
+        found: dict[str, PaymentRecord] = {}
+        keys = [{"id": {"S": payment_id}} for payment_id in ids]
+        while keys:  # at most 100 keys a call; the limit of a page is 100
+            answer = self._call("batch_get_item", RequestItems={self.table_name: {"Keys": keys[:100]}})
+            for item in answer["Responses"].get(self.table_name, []):
+                found[item["id"]["S"]] = record_from_item(item)
+            keys = keys[100:] + answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        return [found[payment_id] for payment_id in ids if payment_id in found]
+
     # --- writes --------------------------------------------------------------------------------
 
     def insert(self, record: PaymentRecord) -> None:
@@ -79,6 +173,14 @@ class PaymentStore:
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
             raise AlreadyExists(record.id) from error
+
+    def put_many(self, records: list[PaymentRecord]) -> None:
+        """Bulk load, without conditions (backfills, benchmarks, tests): 25 items a BatchWriteItem, with
+        what DynamoDB leaves unprocessed sent again."""
+        requests = [{"PutRequest": {"Item": self._to_item(record)}} for record in records]
+        while requests:
+            answer = self._call("batch_write_item", RequestItems={self.table_name: requests[:25]})
+            requests = requests[25:] + answer.get("UnprocessedItems", {}).get(self.table_name, [])
 
     def replace(self, record: PaymentRecord, *, expected_version: int) -> None:
         """Write the record over the stored one if that one is still at `expected_version`, else
@@ -98,6 +200,9 @@ class PaymentStore:
 
     def _to_item(self, record: PaymentRecord) -> dict[str, Any]:
         data = record.model_dump(mode="json", exclude_none=True)
+        data["created_key"] = created_key(record)
+        if record.account_id and record.reference is not None:
+            data["account_reference"] = f"{record.account_id}#{record.reference}"
         if record.provider_payment_id:
             data["provider_key"] = f"{record.provider}#{record.provider_payment_id}"
         if record.due_at is not None:
@@ -107,7 +212,9 @@ class PaymentStore:
 
     def _call(self, operation: str, **kwargs: Any) -> dict:
         answer = getattr(self.client, operation)(ReturnConsumedCapacity="TOTAL", **kwargs)
-        self.consumed_capacity += float(answer.get("ConsumedCapacity", {}).get("CapacityUnits", 0))
+        consumed = answer.get("ConsumedCapacity", {})
+        for part in consumed if isinstance(consumed, list) else [consumed]:  # BatchGetItem: one per table
+            self.consumed_capacity += float(part.get("CapacityUnits", 0))
         return answer
 
 
@@ -121,4 +228,14 @@ def record_from_item(item: dict[str, Any]) -> PaymentRecord:
     return PaymentRecord.model_validate(data)
 
 
-_INDEX_KEYS = {"provider_key", "due_shard"}
+_INDEX_KEYS = {"provider_key", "due_shard", "created_key", "account_reference"}
+
+
+def _time_key(moment: datetime) -> str:
+    """A time as the account indexes sort it: fixed-width UTC to the microsecond, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def created_key(record: PaymentRecord) -> str:
+    """The account indexes' sort key: creation time, then id (payments created in the same microsecond)."""
+    return f"{_time_key(record.created_at)}#{record.id}"

@@ -53,11 +53,17 @@ class Created:
 
 
 def create_payment(
-    request: CreatePaymentRequest, *, raw_body: Any, idempotency_key: str | None, scope: str, callback_base_url: str
+    request: CreatePaymentRequest,
+    *,
+    raw_body: Any,
+    idempotency_key: str | None,
+    account_id: str,
+    callback_base_url: str,
 ) -> Created:
     if not idempotency_key:
-        return Created(_create(request, callback_base_url), replayed=False)
-    call = {"scope": scope, "key": idempotency_key, "body": raw_body, "base_url": callback_base_url}
+        return Created(_create(request, account_id, callback_base_url), replayed=False)
+    # Keys are the account's own: another merchant's same key is another payment.
+    call = {"scope": account_id, "key": idempotency_key, "body": raw_body, "base_url": callback_base_url}
     try:
         answer = _create_once(call=call)
     except IdempotencyValidationError as error:
@@ -73,8 +79,9 @@ def create_payment(
 def _create_once(call: dict[str, Any]) -> dict[str, Any]:
     """What the idempotency record keeps and replays: the public Payment as JSON."""
     request = CreatePaymentRequest.model_validate(call["body"])
-    return {"payment": _create(request, call["base_url"]).model_dump(mode="json")}
+    return {"payment": _create(request, call["scope"], call["base_url"]).model_dump(mode="json")}
 
 
-def _create(request: CreatePaymentRequest, callback_base_url: str) -> Payment:
-    return service.gateway().create_payment(request, callback_base_url=callback_base_url).public()
+def _create(request: CreatePaymentRequest, account_id: str, callback_base_url: str) -> Payment:
+    gateway = service.gateway()
+    return gateway.create_payment(request, account_id=account_id, callback_base_url=callback_base_url).public()

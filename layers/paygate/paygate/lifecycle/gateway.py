@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from paygate.errors import NotFound, PaygateError
+from paygate.errors import NotFound, PaygateError, PaymentNotCancellable
 from paygate.lifecycle import money
 from paygate.lifecycle.status_machine import with_note, with_status
 from paygate.models import (
     ChangeSource,
     CreatePaymentRequest,
     HistoryEntry,
+    PaymentMethod,
+    PaymentQuery,
     PaymentRecord,
     Status,
     new_payment_id,
@@ -27,7 +30,7 @@ from paygate.models import (
 from paygate.observability import metrics
 from paygate.providers.base import Callback, CallbackRequest, Clock, CreateContext, ProviderState
 from paygate.providers.registry import Registry, polling_plan
-from paygate.store import PaymentStore, VersionConflict
+from paygate.store import Page, PaymentStore, VersionConflict
 
 logger = Logger(service="paygate", child=True)
 
@@ -109,12 +112,15 @@ class Gateway:
 
     # --- use cases ---------------------------------------------------------------------------------
 
-    def create_payment(self, request: CreatePaymentRequest, *, callback_base_url: str) -> PaymentRecord:
+    def create_payment(
+        self, request: CreatePaymentRequest, *, account_id: str, callback_base_url: str
+    ) -> PaymentRecord:
         provider = self.providers.route(request)
         now = self.clock()
         expires_at = now + provider.lifetime(request)
         record = PaymentRecord(
             id=new_payment_id(),
+            account_id=account_id,
             status=Status.PENDING,
             amount=request.amount,
             currency=request.currency,
@@ -166,12 +172,40 @@ class Gateway:
 
         return self.change(record, attach)
 
-    def get_payment(self, payment_id: str, *, sync: bool = False) -> PaymentRecord:
-        record = self.get_record(payment_id)
+    def get_payment(self, payment_id: str, *, account_id: str, sync: bool = False) -> PaymentRecord:
+        record = self.get_record(payment_id, account_id=account_id)
         if sync and record.provider_payment_id:
             provider = self.providers.get(record.provider)
             record = self.apply(record, provider.fetch(record), source="sync")
         return record
+
+    def cancel_payment(self, payment_id: str, *, account_id: str) -> PaymentRecord:
+        """The merchant gives up on a payment that has not ended. No provider documents a cancel call, so
+        the customer could still pay: the payment stays watched for the late-payment window, and money
+        that arrives is recorded (`succeeded`, `paid_late`). Cancelling a cancelled payment changes
+        nothing; one that succeeded, failed or expired cannot be cancelled."""
+        record = self.get_record(payment_id, account_id=account_id)
+
+        def decide(current: PaymentRecord) -> PaymentRecord | None:
+            if current.status is Status.CANCELLED:
+                return None
+            if current.status.is_terminal:
+                raise PaymentNotCancellable(f"The payment is {current.status.value} and cannot be cancelled")
+            now = self.clock()
+            cancelled = with_status(current, Status.CANCELLED, at=now, source="api")
+            assert cancelled is not None  # a non-terminal payment may always be cancelled
+            return cancelled.model_copy(update={"due_at": now + polling_plan(current.provider).every})
+
+        return self.change(record, decide)
+
+    def list_payments(self, query: PaymentQuery, *, account_id: str) -> Page:
+        """A page of the account's payments, newest first (see PaymentStore.list_page)."""
+        after = (
+            self.get_record(query.starting_after, account_id=account_id, param="starting_after")
+            if (query.starting_after)
+            else None
+        )
+        return self.store.list_page(account_id, query, after=after)
 
     def handle_callback(self, provider_name: str, request: CallbackRequest) -> CallbackResult:
         """Authenticate a callback, find the one payment it belongs to, and apply it."""
@@ -191,12 +225,27 @@ class Gateway:
         state = callback.state or provider.fetch(record)
         return CallbackResult("applied", self.apply(record, state, source="callback", event_id=callback.event_id))
 
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        """What a customer could pay with, across the enabled providers in routing order. A provider
+        that cannot be asked right now is left out (and logged), not the whole answer."""
+        found: list[PaymentMethod] = []
+        for name in self.providers.enabled:
+            try:
+                found += self.providers.get(name).payment_methods(currency, amount)
+            except PaygateError as error:
+                logger.warning("payment methods unavailable", provider=name, code=error.code, detail=error.message)
+            except Exception:  # its credentials, say, could not be read: still no reason to fail the others
+                logger.exception("payment methods unavailable", provider=name)
+        return found
+
     # --- helpers -----------------------------------------------------------------------------------
 
-    def get_record(self, payment_id: str) -> PaymentRecord:
+    def get_record(self, payment_id: str, *, account_id: str | None = None, param: str = "payment_id") -> PaymentRecord:
+        """The stored payment; with `account_id`, only if that account owns it: another account's
+        payment is not found, exactly as an id that does not exist."""
         record = self.store.get(payment_id)
-        if record is None:
-            raise NotFound(f"No payment with id {payment_id!r}", param="payment_id")
+        if record is None or (account_id is not None and record.account_id != account_id):
+            raise NotFound(f"No payment with id {payment_id!r}", param=param)
         return record
 
     def _match(self, provider_name: str, callback: Callback) -> PaymentRecord | None:

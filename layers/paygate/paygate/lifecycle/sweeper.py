@@ -26,6 +26,8 @@ from paygate.providers.registry import polling_plan
 logger = Logger(service="paygate", child=True)
 
 LATE_PAYMENT_WINDOW = timedelta(hours=24)
+# Ended without the provider saying it was paid, yet the customer may still pay: watched a while longer.
+_WATCHED_AFTER_THE_END = frozenset({Status.EXPIRED, Status.CANCELLED})
 
 
 @dataclass
@@ -116,7 +118,13 @@ class Sweeper:
             if record.expires_at and record.expires_at > now:
                 return min(next_check, record.expires_at)
             return next_check
-        if record.status is Status.EXPIRED and record.expires_at:
-            watch_until = record.expires_at + LATE_PAYMENT_WINDOW
+        if record.status in _WATCHED_AFTER_THE_END:
+            watch_until = _ended_at(record) + LATE_PAYMENT_WINDOW
             return now + every if now + every <= watch_until else None
         return None
+
+
+def _ended_at(record: PaymentRecord) -> datetime:
+    """When the payment reached its status (an expired one, at its expiry time at the latest)."""
+    ended = next((entry.at for entry in reversed(record.history) if entry.status is record.status), record.updated_at)
+    return min(ended, record.expires_at) if record.status is Status.EXPIRED and record.expires_at else ended

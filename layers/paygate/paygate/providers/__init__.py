@@ -67,7 +67,7 @@ SPECS: dict[str, ProviderSpec] = {
             adapter="paygate.providers.payop:PayopProvider",
             base_url="https://api.payop.com",
             credentials=("public_key", "secret_key"),
-            optional_credentials=("jwt", "ipn_allowlist", "checkout_url"),
+            optional_credentials=("jwt", "ipn_allowlist", "checkout_url", "application_id"),
             status_calls=2,  # the invoice, then its transaction
         ),
         ProviderSpec(

@@ -6,13 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import ClassVar
 
 import requests
 
 from paygate import wire
 from paygate.errors import ProviderError, ProviderInvalidResponse, ProviderTimeout, ValidationFailed
-from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 
 Clock = Callable[[], datetime]
 
@@ -122,6 +123,11 @@ class Provider(ABC):
                 param="expires_in",
             )
         return min(asked, self.max_lifetime)
+
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        """What a customer could pay a payment of this currency (and amount) with at this provider; []
+        for none. Raise a ProviderError when the provider cannot be asked (the list goes on without it)."""
+        return []
 
     @abstractmethod
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:

@@ -18,11 +18,15 @@ Webhooks: one URL per API key (set in IVPAY's dashboard, none per payment), a fl
 sender proves itself only by sending our own key in `X-API-KEY`. It is compared in constant time (an
 empty configured key refuses everything) and the webhook is then only a hint: the gateway asks `fetch`
 and applies what IVPAY's status API answers. IVPAY retries anything but HTTP 200 (3 attempts, 5 s apart);
-the gateway answers 200 for every accepted webhook, duplicates included."""
+the gateway answers 200 for every accepted webhook, duplicates included.
+
+IVPAY takes no provider options. Payment methods: one `crypto` method; IVPAY's list of fiat currencies is
+not documented (unconfirmed), so it is offered for every currency."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import requests
 
@@ -34,7 +38,7 @@ from paygate.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 API_KEY_HEADER = "x-api-key"  # CallbackRequest headers are lower-cased
@@ -67,6 +71,9 @@ class IvpayProvider(Provider):
         if not str(configured).isascii() or not str(configured).isdigit() or int(configured) == 0:
             raise ProviderError("ivpay: lifetime_minutes must be a positive whole number")
         return min(timedelta(minutes=int(configured)), self.max_lifetime)
+
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        return [PaymentMethod(provider=self.name, method="crypto", kind="crypto", name="Cryptocurrency")]
 
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
         body = {"amount_fiat": payment.amount, "currency_fiat": payment.currency, "foreign_id": payment.id}

@@ -15,6 +15,14 @@ them), and the older replacer-array form `JSON.stringify(params, Object.keys(par
 list also filters nested objects. Every form is an HMAC with the same secret over the same parsed data,
 so trying several does not let an unsigned body in.
 
+Provider options (`provider_options.nowpayments`) go out under NOWPayments' own names, only those given:
+`is_fixed_rate` and `is_fee_paid_by_user` as JSON booleans, `payout_address`, `payout_currency` and
+`payout_extra_id` as strings. Either flag fixes the exchange rate for 20 minutes, after which NOWPayments
+expires the payment, so such a payment's lifetime is at most 20 minutes here too.
+
+`payment_methods`: NOWPayments converts any price currency into the crypto the customer picks, so it
+offers one `crypto` method for every currency (its minimum amount per currency pair is not checked here).
+
 A re-deposit arrives as its own payment with `parent_payment_id`: it is recorded on the parent, never
 fulfils it. NOWPayments has no event id; `payment_id:status:updated_at` names a delivery so exact
 repeats are recognised."""
@@ -41,8 +49,9 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.options import NowPaymentsOptions
 
 SIGNATURE_HEADER = "x-nowpayments-sig"
 STATUS_MAP = {
@@ -57,6 +66,10 @@ STATUS_MAP = {
     "expired": Status.EXPIRED,
 }
 AUTH_ERRORS = {"INVALID_API_KEY", "AUTH_REQUIRED"}
+# A fixed rate (is_fixed_rate, or is_fee_paid_by_user, which forces one) holds this long; then the payment expires.
+FIXED_RATE_LIFETIME = timedelta(minutes=20)
+# Our option name -> NOWPayments' field (the same names).
+OPTION_FIELDS = ("is_fixed_rate", "is_fee_paid_by_user", "payout_address", "payout_currency", "payout_extra_id")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ARRAY_INDEX = re.compile(r"^(0|[1-9][0-9]{0,9})$")
 
@@ -132,6 +145,12 @@ def sign(secret: str, text: str) -> str:
     return hmac.new(secret.encode(), text.encode(), hashlib.sha512).hexdigest()
 
 
+def _options(request: CreatePaymentRequest) -> NowPaymentsOptions | None:
+    """This provider's options from the request, if it has any (another provider's are never read)."""
+    options = request.provider_options.of(NowPaymentsProvider.name) if request.provider_options else None
+    return options if isinstance(options, NowPaymentsOptions) else None
+
+
 def _text(value: Any) -> str | None:
     """A provider value kept on the payment: numbers with their exact digits, never in exponent form."""
     if value is None or value == "":
@@ -146,9 +165,17 @@ def _text(value: Any) -> str | None:
 
 class NowPaymentsProvider(Provider):
     name = "nowpayments"
-    # 7 days to pay (fixed-rate payments last 20 min, but we never ask for a fixed rate).
+    # 7 days to pay; a fixed-rate payment 20 minutes (see lifetime()).
     default_lifetime = timedelta(days=7)
     max_lifetime = timedelta(days=7)
+
+    def lifetime(self, request: CreatePaymentRequest) -> timedelta:
+        lifetime = super().lifetime(request)  # the minimum-lifetime check and the 7-day cap
+        options = _options(request)
+        return min(lifetime, FIXED_RATE_LIFETIME) if options and options.fixed_rate else lifetime
+
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        return [PaymentMethod(provider=self.name, method="crypto", kind="crypto", name="Cryptocurrency")]
 
     def check(self, request: CreatePaymentRequest) -> None:
         if not request.pay_currency:
@@ -167,6 +194,11 @@ class NowPaymentsProvider(Provider):
         }
         if request.description:
             fields["order_description"] = json.dumps(request.description)
+        if options := _options(request):
+            for name in OPTION_FIELDS:
+                value = getattr(options, name)
+                if value is not None:
+                    fields[name] = json.dumps(value)  # booleans as true/false, strings quoted
         body = "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in fields.items()) + "}"
         response = self.request("POST", "/v1/payment", headers=self._headers(), data=body.encode())
         answer = self._read(response)

@@ -4,6 +4,12 @@ Create sends our payment id as `reference` (how callbacks find the payment) and 
 (a body field), so a create retried after a timeout or a 5xx gets the same Paygentic payment back
 (HTTP 200) instead of a second one.
 
+Provider options (`provider_options.paygentic`): `customer_id` goes out as `customerId` (a Paygentic
+customer of this merchant), `save_payment_method` as `savePaymentMethod` (a JSON boolean), only when given.
+
+Payment methods: one `card` method, for the currencies and amounts create takes (USD, EUR, GBP, AUD;
+1.00 to 5000.00 with at most two decimals). Nothing is asked of Paygentic for it.
+
 Webhooks: HMAC-SHA256 with key b64decode(secret minus "whsec_") over `svix-id.svix-timestamp.raw body`,
 base64, in `svix-signature` as space-separated `v1,<b64>` entries; refused more than 300 s from now.
 Paygentic's payment event names are unconfirmed, so they are a credential option (`event_types`):
@@ -33,8 +39,9 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status, decimals
+from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status, decimals
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.options import PaygenticOptions
 
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "AUD"})
 MIN_AMOUNT, MAX_AMOUNT = Decimal("1.00"), Decimal("5000.00")
@@ -82,6 +89,11 @@ def verify_signature(secret: str, msg_id: str, timestamp: str, header: str, body
         raise AuthenticationFailed("The webhook's signature does not match")
 
 
+def _takes_amount(amount: str) -> bool:
+    """An amount Paygentic takes: 1.00 to 5000.00, at most two decimals."""
+    return decimals(amount) <= 2 and MIN_AMOUNT <= Decimal(amount) <= MAX_AMOUNT
+
+
 def iso_duration(lifetime: timedelta) -> str:
     """A timedelta as an ISO 8601 duration (`P30D`, `PT30M`, `P1DT2H`), whole seconds."""
     days, rest = divmod(int(lifetime.total_seconds()), 86400)
@@ -103,12 +115,19 @@ class PaygenticProvider(Provider):
             raise ValidationFailed(
                 f"paygentic takes {', '.join(sorted(CURRENCIES))} only", code="unsupported_currency", param="currency"
             )
-        if decimals(request.amount) > 2 or not MIN_AMOUNT <= Decimal(request.amount) <= MAX_AMOUNT:
+        if not _takes_amount(request.amount):
             raise ValidationFailed(
                 "paygentic takes amounts from 1.00 to 5000.00 with at most two decimals",
                 code="amount_out_of_range",
                 param="amount",
             )
+
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        if currency not in CURRENCIES or (amount is not None and not _takes_amount(str(amount))):
+            return []
+        return [
+            PaymentMethod(provider=self.name, method="card", kind="card", name="Card", currencies=sorted(CURRENCIES))
+        ]
 
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
         body: dict = {
@@ -130,6 +149,12 @@ class PaygenticProvider(Provider):
             body["failureRedirectUrl"] = context.failure_url
         if payment.metadata:
             body["metadata"] = dict(payment.metadata)
+        options = request.provider_options.of(self.name) if request.provider_options else None
+        if isinstance(options, PaygenticOptions):
+            if options.customer_id is not None:
+                body["customerId"] = options.customer_id
+            if options.save_payment_method is not None:
+                body["savePaymentMethod"] = options.save_payment_method
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
                 response = self.request("POST", "/v0/payments", headers=self._headers(), json=body)

@@ -8,6 +8,16 @@ Status: `GET /v1/invoices/{id}`, and with a JWT (credential `jwt`) also `GET /v2
 when the invoice names its transaction. The transaction is the finer signal: state 9 (pre-approved) may
 still fail, so it is `processing`, never success.
 
+Provider options (`provider_options.payop`): `payment_method` goes out as `paymentMethod`, as given (Payop
+documents it as a string or an integer), sending the payer straight to that method; `language` replaces
+the default `en` of the checkout page.
+
+Payment methods: `GET /v1/instrument-settings/payment-methods/available-for-application/{application id}`
+with the JWT. Payop does not document how the application id relates to the project's other keys, so it
+is the optional credential `application_id`, by default the public key without its `application-`
+prefix (unconfirmed). The list is kept for 10 minutes of the adapter's clock (an adapter lives as long
+as its container), then asked again; a failure is not kept.
+
 IPNs: the current format carries no signature, so it is authenticated by the sender's address (the
 `ipn_allowlist` credential, comma-separated addresses or networks; default: Payop's published list)
 and then treated as a hint: the gateway asks `fetch` and applies only what Payop's API answers. A claim
@@ -19,8 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, Literal
+from urllib.parse import quote
 
 import requests
 
@@ -33,12 +45,17 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.options import PayopOptions
 
 # Payop's published IPN senders, then the addresses of its older docs (docs/providers/payop.md).
 DEFAULT_IPN_ALLOWLIST = "18.199.249.46,35.158.36.143,3.125.109.58,3.127.103.117,52.49.204.201,54.229.170.212"
 DEFAULT_CHECKOUT_URL = "https://checkout.payop.com/en/payment/invoice-preprocessing/{invoice_id}"
+DEFAULT_LANGUAGE = "en"
+METHODS_PATH = "/v1/instrument-settings/payment-methods/available-for-application/{application_id}"
+METHODS_CACHE = timedelta(minutes=10)
+APPLICATION_PREFIX = "application-"
 
 INVOICE_STATUS = {
     0: Status.PENDING,  # new
@@ -69,6 +86,11 @@ class PayopProvider(Provider):
     default_lifetime = timedelta(hours=24)
     max_lifetime = timedelta(hours=24)  # Payop's invoices are overdue after 24 h; no longer life can be asked
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        # Payop's available methods, all currencies, and when they were read (see payment_methods).
+        self._methods: tuple[datetime, list[dict]] | None = None
+
     def check(self, request: CreatePaymentRequest) -> None:
         if not request.customer_email:
             raise ValidationFailed("payop needs the payer's email: customer_email is required", param="customer_email")
@@ -92,13 +114,17 @@ class PayopProvider(Provider):
         }
         if payment.description:
             order["description"] = payment.description
-        body = {
+        options = request.provider_options.of(self.name) if request.provider_options else None
+        options = options if isinstance(options, PayopOptions) else PayopOptions()
+        body: dict[str, Any] = {
             "publicKey": self.credentials["public_key"],
             "order": order,
             "payer": {"email": request.customer_email},
-            "language": "en",
+            "language": options.language or DEFAULT_LANGUAGE,
             "signature": sign(amount, payment.currency, payment.id, secret),
         }
+        if options.payment_method is not None:
+            body["paymentMethod"] = options.payment_method  # as given: Payop takes a string or an integer
         if context.success_url:
             body["resultUrl"] = context.success_url
         if context.failure_url:
@@ -121,6 +147,59 @@ class PayopProvider(Provider):
         # A path (the local simulator's page) is taken relative to the API base.
         url = template.format(invoice_id=invoice_id)
         return self.base_url + url if url.startswith("/") else url
+
+    # --- payment methods ---------------------------------------------------------------------------
+
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        """Payop's methods for this application that take `currency` (Payop states no amount limits)."""
+        found = []
+        for method in self._available():
+            currencies, identifier = method.get("currencies"), method.get("identifier")
+            if not isinstance(currencies, list) or currency not in currencies:
+                continue
+            if isinstance(identifier, bool) or not isinstance(identifier, int | str) or str(identifier) == "":
+                continue  # nothing we could send back as `payment_method`
+            countries = method.get("countries")
+            found.append(
+                PaymentMethod(
+                    provider=self.name,
+                    method=str(identifier),
+                    kind=method_kind(method.get("type")),
+                    name=str(method.get("title") or identifier),
+                    currencies=[str(code) for code in currencies],
+                    countries=[str(code) for code in countries] if isinstance(countries, list) else None,
+                )
+            )
+        return found
+
+    def application_id(self) -> str:
+        """Credential `application_id`; by default the public key without `application-` (unconfirmed)."""
+        configured = self.credentials.get("application_id")
+        return configured or self.credentials.get("public_key", "").removeprefix(APPLICATION_PREFIX)
+
+    def _available(self) -> list[dict]:
+        """Every method Payop offers the application, from the cache while it is under 10 minutes old."""
+        now = self.clock()
+        if self._methods is not None and now - self._methods[0] < METHODS_CACHE:
+            return self._methods[1]
+        jwt = self.credentials.get("jwt")
+        if not jwt:
+            raise ProviderError("payop: no jwt is configured, so its payment methods cannot be listed")
+        application_id = self.application_id()
+        if not application_id:
+            raise ProviderError("payop: no application_id or public_key is configured")
+        path = METHODS_PATH.format(application_id=quote(application_id, safe=""))
+        response = self.request("GET", path, headers={"Authorization": f"Bearer {jwt}"})
+        body = self.json(response)
+        if response.status_code != 200:
+            message = _message(body, response.status_code).replace(jwt, "***")  # never echo the token
+            raise ProviderRejected(f"payop: payment methods read refused: {message}")
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise ProviderInvalidResponse("payop: the payment methods answer has no list")
+        methods = [method for method in data if isinstance(method, dict)]
+        self._methods = (now, methods)
+        return methods
 
     # --- status ------------------------------------------------------------------------------------
 
@@ -206,6 +285,18 @@ class PayopProvider(Provider):
                 status=LEGACY_STATUS.get(status), provider_status=f"v1 {status}", paid=Money.of(amount, currency)
             ),
         )
+
+
+def method_kind(payop_type: object) -> Literal["card", "bank_transfer", "wallet", "other"]:
+    """Our `kind` for Payop's method `type` (`cards_local`, `bank_transfer`, `ewallet`...)."""
+    text = str(payop_type or "").lower()
+    if "card" in text:
+        return "card"
+    if "bank" in text:  # bank_transfer included
+        return "bank_transfer"
+    if "wallet" in text:  # ewallet included
+        return "wallet"
+    return "other"
 
 
 def _integer(value: object) -> int | None:

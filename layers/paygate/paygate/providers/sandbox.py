@@ -3,18 +3,21 @@
 Callbacks are signed with HMAC-SHA256 over `timestamp + "." + raw body`, sent in
 `Paygate-Signature: t=<unix seconds>,v1=<hex>`, and refused when more than 300 s from now. Its answers and
 callbacks carry the payment's `amount` and `currency`, and `amount_paid` once money arrived, so the
-gateway's money checks run against it as against a real provider."""
+gateway's money checks run against it as against a real provider.
+
+It takes no provider options, and offers one `test` method for any currency."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from paygate import wire
 from paygate.errors import AuthenticationFailed, InvalidRequest, ProviderInvalidResponse, ProviderRejected
-from paygate.models import CreatePaymentRequest, Money, Payment, ProviderFacts, Status
+from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 SIGNATURE_HEADER = "paygate-signature"
@@ -31,6 +34,9 @@ class SandboxProvider(Provider):
     name = "sandbox"
     default_lifetime = timedelta(hours=1)
     max_lifetime = timedelta(days=7)
+
+    def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+        return [PaymentMethod(provider=self.name, method="test", kind="test", name="Sandbox test payment")]
 
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
         response = self.request(

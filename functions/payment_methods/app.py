@@ -1,0 +1,53 @@
+"""GET /payment-methods: what a customer could pay a payment of this currency (and amount) with, across
+the enabled providers."""
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from paygate import api, service
+from paygate.currencies import MINOR_UNITS
+from paygate.errors import ValidationFailed
+from paygate.models import AMOUNT_PATTERN, PaymentMethod
+from paygate.observability import logger, metrics
+
+app = api.create_app()
+
+
+class PaymentMethodList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[PaymentMethod]
+
+
+@app.get(
+    "/payment-methods",
+    summary="List the ways a customer could pay",
+    operation_id="listPaymentMethods",
+    security=[{"apiKey": []}],
+)
+def payment_methods(
+    currency: Annotated[
+        str,
+        Query(
+            description="ISO 4217 code of the price",
+            pattern="^[A-Z]{3}$",
+            json_schema_extra={"enum": sorted(MINOR_UNITS)},
+        ),
+    ],
+    amount: Annotated[str | None, Query(description="The price, a decimal string", pattern=AMOUNT_PATTERN)] = None,
+) -> PaymentMethodList:
+    if currency not in MINOR_UNITS:
+        raise ValidationFailed(
+            "currency: not an ISO 4217 fiat currency code", code="unsupported_currency", param="currency"
+        )
+    methods = service.gateway().payment_methods(currency, Decimal(amount) if amount else None)
+    return PaymentMethodList(data=methods)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return api.serve(app, event, context)
