@@ -150,7 +150,13 @@ def sweep_capacity(endpoint: str, not_due: int) -> None:
 def _settings(payments_table: str):
     from paygate.config import Settings
 
-    return Settings(payments_table=payments_table, idempotency_table="bench-idempotency", event_bus_name="bench")
+    return Settings(
+        payments_table=payments_table,
+        idempotency_table="bench-idempotency",
+        event_bus_name="bench",
+        webhook_endpoints_table="bench-endpoints",
+        webhook_deliveries_table="bench-deliveries",
+    )
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ class StreamPump:
         self.table_name = table_name
         self.lock = threading.Lock()
         self.iterators: dict[str, str | None] = {}
+        self.last_sequence: dict[str, str] = {}
         self.streams = boto3.client("dynamodbstreams")
         self.stream_arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
 
@@ -32,17 +34,31 @@ class StreamPump:
             for shard in self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]:
                 shard_id = shard["ShardId"]
                 if shard_id not in self.iterators:
-                    self.iterators[shard_id] = self.streams.get_shard_iterator(
-                        StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
+                    self.iterators[shard_id] = self._iterator(shard_id)
                 while self.iterators[shard_id]:
-                    answer = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=100)
+                    try:
+                        answer = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=100)
+                    except (
+                        self.streams.exceptions.TrimmedDataAccessException,
+                        self.streams.exceptions.ExpiredIteratorException,
+                    ):
+                        # An iterator taken on an empty shard, or left too long: start again after the last
+                        # record delivered, as Lambda's poller does.
+                        self.iterators[shard_id] = self._iterator(shard_id)
+                        continue
                     self.iterators[shard_id] = answer.get("NextShardIterator")
                     if not answer["Records"]:
                         break
                     self._deliver(answer["Records"])
+                    self.last_sequence[shard_id] = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
                     delivered += len(answer["Records"])
             return delivered
+
+    def _iterator(self, shard_id: str) -> str:
+        position: dict = {"ShardIteratorType": "TRIM_HORIZON"}
+        if shard_id in self.last_sequence:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_sequence[shard_id]}
+        return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **position)["ShardIterator"]
 
     def _deliver(self, records: list[dict]) -> None:
         event = {"Records": [self._lambda_record(record) for record in records]}
@@ -105,3 +121,71 @@ class Repeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+
+
+class WebhookPump:
+    """What AWS runs for merchant webhooks: the bus rule that feeds the webhook queue, Lambda's SQS
+    trigger that hands its messages to `deliver_webhooks` (a failed message stays for another try), and
+    the schedule that attempts the deliveries that are due."""
+
+    FUNCTION = "DeliverWebhooksFunction"
+
+    def __init__(self, bus_name: str, queue_name: str):
+        self.sqs = boto3.client("sqs")
+        # Short: a message the worker failed on comes back soon (Lambda's own is six function timeouts).
+        self.queue_url = self.sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+        self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        bus = boto3.client("events")
+        bus.put_rule(Name="webhooks", EventBusName=bus_name, EventPattern=json.dumps({"source": ["paygate"]}))
+        bus.put_targets(Rule="webhooks", EventBusName=bus_name, Targets=[{"Id": "webhooks", "Arn": self.queue_arn}])
+        self.lock = threading.Lock()
+
+    def pump(self, concurrency: int = 4) -> int:
+        """Hand every message that is visible now to deliver_webhooks, ten a batch, several batches at
+        once (as Lambda's SQS trigger runs several instances); returns how many were processed."""
+        with self.lock, ThreadPoolExecutor(max_workers=concurrency) as pool:
+            processed = 0
+            while True:
+                batches = []
+                for _ in range(concurrency):
+                    answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+                    if not answer.get("Messages"):
+                        break
+                    batches.append(answer["Messages"])
+                if not batches:
+                    return processed
+                results = list(pool.map(self._invoke, batches))
+                processed += sum(done for done, _ in results)
+                if any(failed for _, failed in results):
+                    return processed  # those come back after the visibility timeout
+
+    def _invoke(self, messages: list[dict]) -> tuple[int, int]:
+        """One instance of the function on one batch: (messages processed, messages left for a retry)."""
+        event = {"Records": [self._record(message) for message in messages]}
+        answer = template.handler(self.FUNCTION)(event, lambda_context(self.FUNCTION, 120))
+        failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
+        done = [message for message in messages if message["MessageId"] not in failed]
+        if done:
+            entries = [{"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(done)]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return len(done), len(failed)
+
+    def due(self) -> dict:
+        """The minute schedule: attempt the deliveries whose next attempt is due."""
+        with self.lock:
+            return template.handler(self.FUNCTION)({"source": "paygate.schedule"}, lambda_context(self.FUNCTION, 120))
+
+    def _record(self, message: dict) -> dict:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": "us-east-1",
+        }

@@ -22,7 +22,14 @@ SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="X-API-Key", in_=APIKe
 
 def document() -> str:
     # The functions read their settings when imported; the document needs no table, bus or region.
-    for name in ("PAYMENTS_TABLE", "IDEMPOTENCY_TABLE", "EVENT_BUS_NAME", "AWS_DEFAULT_REGION"):
+    names = (
+        "PAYMENTS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "EVENT_BUS_NAME",
+        "WEBHOOK_ENDPOINTS_TABLE",
+        "WEBHOOK_DELIVERIES_TABLE",
+    )
+    for name in (*names, "AWS_DEFAULT_REGION"):
         os.environ.setdefault(name, "openapi" if name != "AWS_DEFAULT_REGION" else "us-east-1")
     merged = OpenAPIMerge(
         title="Paygate",

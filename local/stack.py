@@ -22,9 +22,10 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local import simulators, template
-from local.background import EventLog, Repeat, StreamPump
+from local.background import EventLog, Repeat, StreamPump, WebhookPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
+from local.simulators.merchant import MerchantReceiver
 
 # Two merchant accounts, each an API key and its id (as API Gateway names a key in a request).
 DEFAULT_API_KEYS = {"pg_local_test_key": "local-merchant-1", "pg_local_test_key_2": "local-merchant-2"}
@@ -46,8 +47,17 @@ class LocalStack:
     credential_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     # Logical id in template.yaml -> table name.
     tables: dict[str, str] = field(
-        default_factory=lambda: {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
+        default_factory=lambda: {
+            "PaymentsTable": "paygate-payments",
+            "IdempotencyTable": "paygate-idempotency",
+            "WebhookEndpointsTable": "paygate-webhook-endpoints",
+            "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+        }
     )
+    # Seconds before each webhook retry (comma-separated; None: the production schedule), and how long
+    # an attempt holds its delivery.
+    webhook_retry_schedule: str | None = None
+    webhook_lease_seconds: float = 60.0
     simulators: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -85,8 +95,15 @@ class LocalStack:
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "PROVIDER_BASE_URLS": ",".join(f"{name}={base}/_sim/{name}" for name in simulated),
+                "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
+                "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
+                # Locally, merchants are 127.0.0.1 (the /_sim/merchant receiver), over http.
+                "WEBHOOK_ALLOW_PRIVATE": "true",
+                "WEBHOOK_LEASE_SECONDS": str(self.webhook_lease_seconds),
             }
         )
+        if self.webhook_retry_schedule is not None:
+            os.environ["WEBHOOK_RETRY_SCHEDULE"] = self.webhook_retry_schedule
         template.create_tables(boto3.client("dynamodb"), self.tables)
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(credentials))
@@ -101,15 +118,21 @@ class LocalStack:
             self.simulators[name].fault_delay = self.provider_timeout + 1
         self.events = EventLog(EVENT_BUS_NAME)
         self.stream = StreamPump(self.tables["PaymentsTable"])
+        self.webhooks = WebhookPump(EVENT_BUS_NAME, "paygate-local-webhooks")
+        os.environ["WEBHOOK_QUEUE_URL"] = self.webhooks.queue_url
+        self.merchant = MerchantReceiver()
         self._timers = [
             Repeat(seconds, action, name)
             for seconds, action, name in (
                 (self.sweep_seconds, self.sweep, "schedule"),
                 (self.pump_seconds, self.stream.pump, "stream"),
+                (self.pump_seconds, self.webhooks.pump, "webhooks"),
+                (self.sweep_seconds, self.webhooks.due, "webhook-retries"),
             )
             if seconds > 0
         ]
         mounts = {f"/_sim/{name}": simulator for name, simulator in self.simulators.items()}
+        mounts["/_sim/merchant"] = self.merchant
         mounts["/_local"] = self._local_routes
         app = DispatcherMiddleware(ApiEmulator(self.api_keys), mounts)
         self._server = make_server(self.host, self.port, app, threaded=True)
@@ -118,6 +141,15 @@ class LocalStack:
     def api_key(self) -> str:
         """The first merchant's key (the one the README uses)."""
         return next(iter(self.api_keys))
+
+    def deliver_webhooks(self, rounds: int = 50) -> None:
+        """Everything that happened, to the merchants: the stream to the bus, the bus to the webhook queue,
+        the queue and what is due to deliver_webhooks, until nothing is left to do now."""
+        for _ in range(rounds):
+            moved = self.stream.pump() + self.webhooks.pump()
+            moved += self.webhooks.due().get("attempted", 0)
+            if not moved:
+                return
 
     def sweep(self) -> dict:
         """What the EventBridge schedule does every minute: invoke expire_payments."""

@@ -69,7 +69,15 @@ def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
     """The local stack, in this process, over real HTTP, on DynamoDB Local."""
     saved = dict(os.environ)
     local = LocalStack(
-        port=_free_port(), db=dynamodb_local.endpoint, provider_timeout=1.0, sweep_seconds=0, pump_seconds=0
+        port=_free_port(),
+        db=dynamodb_local.endpoint,
+        provider_timeout=1.0,
+        sweep_seconds=0,
+        pump_seconds=0,
+        # Webhook retries at once (a dozen, so a receiver failing at random still gets each event), and a
+        # worker that dies gives its delivery back after a second.
+        webhook_retry_schedule=",".join(["0"] * 12),
+        webhook_lease_seconds=1.0,
     )
     local.start()
     thread = threading.Thread(target=local.serve_forever, daemon=True)

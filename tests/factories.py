@@ -22,7 +22,12 @@ from paygate.providers.base import CallbackRequest
 from paygate.providers.registry import Registry
 from paygate.store import PaymentStore
 
-TABLES = {"PaymentsTable": "paygate-payments", "IdempotencyTable": "paygate-idempotency"}
+TABLES = {
+    "PaymentsTable": "paygate-payments",
+    "IdempotencyTable": "paygate-idempotency",
+    "WebhookEndpointsTable": "paygate-webhook-endpoints",
+    "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+}
 EVENT_BUS = "paygate-test-payments"
 SECRET_NAME = "paygate/providers"
 # The development credentials the simulators hold (and the local stack stores for the adapters).
@@ -68,6 +73,8 @@ def environment() -> dict[str, str]:
         "IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
         "EVENT_BUS_NAME": EVENT_BUS,
         "SECRET_NAME": SECRET_NAME,
+        "WEBHOOK_ENDPOINTS_TABLE": TABLES["WebhookEndpointsTable"],
+        "WEBHOOK_DELIVERIES_TABLE": TABLES["WebhookDeliveriesTable"],
     }
 
 
@@ -76,6 +83,8 @@ def settings(**overrides: Any) -> Settings:
         "payments_table": TABLES["PaymentsTable"],
         "idempotency_table": TABLES["IdempotencyTable"],
         "event_bus_name": EVENT_BUS,
+        "webhook_endpoints_table": TABLES["WebhookEndpointsTable"],
+        "webhook_deliveries_table": TABLES["WebhookDeliveriesTable"],
         "enabled_providers": list(CREDENTIALS),
         **overrides,
     }

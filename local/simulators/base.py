@@ -19,7 +19,22 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
     return Response(json.dumps(body), status=status, content_type="application/json", headers=headers)
 
 
-class Simulator:
+class RoutedApp:
+    """A WSGI app whose `url_map` endpoints are its `on_<endpoint>` methods; HTTP errors answer in JSON."""
+
+    url_map: Map
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            endpoint, arguments = self.url_map.bind_to_environ(environ).match()
+            response = getattr(self, f"on_{endpoint}")(request, **arguments)
+        except HTTPException as error:
+            response = json_response({"message": error.description}, error.code or 500)
+        return response(environ, start_response)
+
+
+class Simulator(RoutedApp):
     """A provider's API as it answers on the wire. Subclasses add their routes and callback format."""
 
     name: str
@@ -44,17 +59,6 @@ class Simulator:
 
     def rules(self) -> list[Rule]:
         return []
-
-    # --- WSGI ------------------------------------------------------------------------------------
-
-    def __call__(self, environ: dict, start_response: Any) -> Any:
-        request = Request(environ)
-        try:
-            endpoint, arguments = self.url_map.bind_to_environ(environ).match()
-            response = getattr(self, f"on_{endpoint}")(request, **arguments)
-        except HTTPException as error:
-            response = json_response({"message": error.description}, error.code or 500)
-        return response(environ, start_response)
 
     # --- control: change a payment and deliver the callback exactly as the provider would ---------
 

@@ -84,7 +84,7 @@ def test_it_is_routed_to_and_created_without_naming_it(gateway, clock):
 
 def test_requests_may_name_it_and_settings_know_its_api(gateway):
     assert create(gateway, provider="echo").provider == "echo"
-    settings = Settings.from_env({"PAYMENTS_TABLE": "p", "IDEMPOTENCY_TABLE": "i", "EVENT_BUS_NAME": "b"})
+    settings = Settings.from_env(factories.environment())
     assert settings.base_urls["echo"] == "https://echo.example"
 
 

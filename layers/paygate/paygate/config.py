@@ -21,6 +21,18 @@ class Settings(BaseModel):
     payments_table: str = Field(min_length=1)
     idempotency_table: str = Field(min_length=1)
     event_bus_name: str = Field(min_length=1)
+    webhook_endpoints_table: str = Field(min_length=1)
+    webhook_deliveries_table: str = Field(min_length=1)
+    # Where short webhook retries are queued (SQS, with a delay); empty: the scheduled run alone retries.
+    webhook_queue_url: str = ""
+    # Seconds to wait before each retry of a failed webhook delivery; after the last, the delivery failed.
+    webhook_retry_schedule: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
+    # How long an attempt holds its delivery; a worker that dies mid-attempt gives it back after this.
+    webhook_lease_seconds: float = 60.0
+    # Local development only: deliver to private and loopback addresses, over http too.
+    webhook_allow_private: bool = False
     secret_name: str = "paygate/providers"
     secret_max_age_seconds: int = 300
     # The order is the routing order when a request names no provider.
@@ -45,6 +57,8 @@ class Settings(BaseModel):
         }
         if env.get("ENABLED_PROVIDERS"):
             values["enabled_providers"] = _split(env["ENABLED_PROVIDERS"])
+        if env.get("WEBHOOK_RETRY_SCHEDULE"):
+            values["webhook_retry_schedule"] = _split(env["WEBHOOK_RETRY_SCHEDULE"])
         overrides = dict(entry.split("=", 1) for entry in _split(env.get("PROVIDER_BASE_URLS", "")) if "=" in entry)
         values["base_urls"] = {name: overrides.get(name) or spec.base_url for name, spec in SPECS.items()}
         try:
@@ -54,7 +68,7 @@ class Settings(BaseModel):
             raise RuntimeError(f"Paygate is not configured: set {missing} in the environment") from error
 
 
-_LISTS = {"enabled_providers", "base_urls"}
+_LISTS = {"enabled_providers", "base_urls", "webhook_retry_schedule"}
 
 
 def _split(text: str) -> list[str]:

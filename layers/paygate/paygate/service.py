@@ -6,6 +6,9 @@ consumer never imports the providers or `requests`)."""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from paygate.events import EventPublisher
     from paygate.lifecycle.gateway import Gateway
     from paygate.lifecycle.sweeper import Sweeper
+    from paygate.webhooks.service import Webhooks
 
 
 @cache
@@ -50,7 +54,38 @@ def publisher() -> EventPublisher:
     return EventPublisher(boto3.client("events"), settings().event_bus_name)
 
 
+@cache
+def webhooks() -> Webhooks:
+    from paygate.models import utcnow
+    from paygate.webhooks.service import Webhooks
+    from paygate.webhooks.store import WebhookStore
+
+    config = settings()
+    store = WebhookStore(
+        config.webhook_endpoints_table, config.webhook_deliveries_table, dynamodb_client(), due_shards=config.due_shards
+    )
+    return Webhooks(
+        store=store,
+        clock=utcnow,
+        retry_schedule=config.webhook_retry_schedule,
+        lease_seconds=config.webhook_lease_seconds,
+        allow_private=config.webhook_allow_private,
+        enqueue_retry=_retry_queue(config.webhook_queue_url) if config.webhook_queue_url else None,
+    )
+
+
+def _retry_queue(queue_url: str) -> Callable[[str, float], None]:
+    """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (15 min at most)."""
+    sqs = boto3.client("sqs")
+
+    def enqueue(delivery_id: str, delay: float) -> None:
+        body = json.dumps({"delivery_id": delivery_id})
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(900, math.ceil(delay)))
+
+    return enqueue
+
+
 def reset() -> None:
     """Forget everything built so far (tests and the local stack change the environment between runs)."""
-    for cached in (settings, dynamodb_client, gateway, sweeper, publisher):
+    for cached in (settings, dynamodb_client, gateway, sweeper, publisher, webhooks):
         cached.cache_clear()

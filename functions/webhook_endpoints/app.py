@@ -1,0 +1,121 @@
+"""The merchant's webhook endpoints: register (the secret shown once), list, read, delete, rotate the
+secret (both sign for 24 h), the delivery log, and sending a delivery again."""
+
+from http import HTTPStatus
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from paygate import api, service
+from paygate.observability import logger, metrics
+from paygate.webhooks.models import CreateEndpointRequest, Delivery, WebhookEndpoint
+
+app = api.create_app()
+SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
+EndpointId = Annotated[str, Path(max_length=64)]
+
+
+class EndpointList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[WebhookEndpoint]
+
+
+class DeliveryList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Delivery]
+
+
+class Deleted(BaseModel):
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    deleted: bool = True
+
+
+def account() -> str:
+    return api.account_id(app.current_event)
+
+
+@app.post(
+    "/webhook-endpoints",
+    summary="Register a webhook endpoint",
+    operation_id="createWebhookEndpoint",
+    security=SECURITY,
+    responses={201: {"description": "The endpoint, with its signing secret: shown only here and on rotation"}},
+)
+def create_endpoint(request: Annotated[CreateEndpointRequest, Body()]) -> Response[WebhookEndpoint]:
+    endpoint = service.webhooks().register(account(), request)
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=endpoint.public(with_secret=True),
+    )
+
+
+@app.get("/webhook-endpoints", summary="List webhook endpoints", operation_id="listWebhookEndpoints", security=SECURITY)
+def list_endpoints() -> EndpointList:
+    return EndpointList(data=[endpoint.public() for endpoint in service.webhooks().endpoints(account())])
+
+
+@app.get(
+    "/webhook-endpoints/<endpoint_id>",
+    summary="Read a webhook endpoint",
+    operation_id="getWebhookEndpoint",
+    security=SECURITY,
+)
+def get_endpoint(endpoint_id: EndpointId) -> WebhookEndpoint:
+    return service.webhooks().endpoint(account(), endpoint_id).public()
+
+
+@app.delete(
+    "/webhook-endpoints/<endpoint_id>",
+    summary="Delete a webhook endpoint",
+    operation_id="deleteWebhookEndpoint",
+    security=SECURITY,
+)
+def delete_endpoint(endpoint_id: EndpointId) -> Deleted:
+    service.webhooks().delete(account(), endpoint_id)
+    return Deleted(id=endpoint_id)
+
+
+@app.post(
+    "/webhook-endpoints/<endpoint_id>/rotate-secret",
+    summary="Rotate an endpoint's signing secret (the previous one signs too for 24 h)",
+    operation_id="rotateWebhookSecret",
+    security=SECURITY,
+)
+def rotate_secret(endpoint_id: EndpointId) -> WebhookEndpoint:
+    return service.webhooks().rotate_secret(account(), endpoint_id).public(with_secret=True)
+
+
+@app.get(
+    "/webhook-endpoints/<endpoint_id>/deliveries",
+    summary="An endpoint's delivery log, newest first",
+    operation_id="listWebhookDeliveries",
+    security=SECURITY,
+)
+def list_deliveries(endpoint_id: EndpointId, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> DeliveryList:
+    deliveries = service.webhooks().deliveries(account(), endpoint_id, limit=limit)
+    return DeliveryList(data=[delivery.public() for delivery in deliveries])
+
+
+@app.post(
+    "/webhook-endpoints/<endpoint_id>/deliveries/<delivery_id>/retry",
+    summary="Send a delivery again",
+    operation_id="retryWebhookDelivery",
+    security=SECURITY,
+    responses={202: {"description": "The delivery, due again"}},
+)
+def retry_delivery(endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=64)]) -> Response[Delivery]:
+    delivery = service.webhooks().retry(account(), endpoint_id, delivery_id)
+    return Response(
+        status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=delivery.public()
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return api.serve(app, event, context, json_only=True)

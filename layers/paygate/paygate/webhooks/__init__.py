@@ -1,0 +1,10 @@
+"""Merchant webhooks: every payment event, POSTed to the merchant's own HTTPS endpoints, signed as the
+Standard Webhooks specification says (so any of its libraries verifies them), retried for a day,
+every attempt recorded, nothing held only in memory.
+
+- `models`: endpoints, deliveries and their attempts (pydantic, no I/O).
+- `signing`: secrets and the `webhook-*` headers.
+- `sender`: one POST to a merchant URL, refusing private addresses (SSRF), with no redirects.
+- `store`: the endpoints and deliveries tables (the only code here that touches DynamoDB).
+- `service`: the use cases: the endpoint API, fanning an event out to deliveries, attempting them.
+"""

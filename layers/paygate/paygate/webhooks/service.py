@@ -1,0 +1,299 @@
+"""The webhook use cases: the endpoint API, fanning a payment event out to deliveries, and attempting them.
+
+A delivery is the source of truth for its event and endpoint: the exact body, every attempt, and when the
+next one is due. An attempt first claims the delivery (one conditional write moves `next_attempt_at` a
+lease ahead), then POSTs, then records the outcome. A worker that dies anywhere in between loses
+nothing: the claim's lease runs out and the delivery is due again. Delivery is at least once; receivers
+dedupe on `webhook-id` (the event id) and order by `data.sequence`.
+
+Retries follow the schedule (about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): short delays come back
+through the queue (`enqueue_retry`, an SQS message with a delay), and the scheduled run over the
+`due-deliveries` index attempts whatever is due, long delays and any retry whose message was lost.
+After the last retry the delivery is `failed`. An endpoint that answers 410 Gone, or whose every delivery
+has failed for 5 days, is disabled."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from paygate.errors import NotFound, PaygateError, ValidationFailed
+from paygate.observability import metrics
+from paygate.providers.base import Clock
+from paygate.store import VersionConflict
+from paygate.webhooks import sender, signing
+from paygate.webhooks.models import (
+    EVENT_TYPES,
+    MAX_ENDPOINTS,
+    Attempt,
+    CreateEndpointRequest,
+    DeliveryRecord,
+    EndpointRecord,
+    new_endpoint_id,
+)
+from paygate.webhooks.store import WebhookStore
+
+logger = Logger(service="paygate", child=True)
+
+SECRET_OVERLAP = timedelta(hours=24)
+MAX_WRITE_ATTEMPTS = 10
+DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
+# SQS holds a message back at most this long; longer waits are the scheduled run's.
+MAX_QUEUE_DELAY_SECONDS = 900
+
+
+class Busy(PaygateError):
+    """409: another writer kept changing the same item; the request can simply be made again."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "conflict"
+
+
+def delivery_id(event_id: str, endpoint_id: str) -> str:
+    """The same event for the same endpoint is always the same delivery (a message delivered twice)."""
+    return "del_" + hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).hexdigest()[:24]
+
+
+@dataclass
+class Webhooks:
+    store: WebhookStore
+    clock: Clock
+    retry_schedule: list[float]
+    lease_seconds: float = 60.0
+    allow_private: bool = False
+    # Queue a delivery to be attempted after a delay (seconds); None: the scheduled run alone retries.
+    enqueue_retry: Callable[[str, float], None] | None = None
+    send: Callable[..., sender.SendResult] = field(default=sender.send)
+    # How a registered URL's host is looked up (the sender resolves again, itself, at every delivery).
+    resolve: Callable[[str, int], list[str]] = field(default=sender.resolve_host)
+
+    # --- the endpoint API ----------------------------------------------------------------------------
+
+    def register(self, account_id: str, request: CreateEndpointRequest) -> EndpointRecord:
+        self._check_url(request.url)
+        if len(self.store.endpoints(account_id, limit=MAX_ENDPOINTS + 1)) >= MAX_ENDPOINTS:
+            raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
+        endpoint = EndpointRecord(
+            id=new_endpoint_id(),
+            account_id=account_id,
+            url=request.url,
+            events=list(request.events or EVENT_TYPES),
+            description=request.description,
+            created_at=self.clock(),
+            secret=signing.new_secret(),
+        )
+        self.store.insert_endpoint(endpoint)
+        return endpoint
+
+    def endpoints(self, account_id: str) -> list[EndpointRecord]:
+        return sorted(self.store.endpoints(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
+
+    def endpoint(self, account_id: str, endpoint_id: str) -> EndpointRecord:
+        endpoint = self.store.endpoint(account_id, endpoint_id)
+        if endpoint is None:
+            raise NotFound(f"No webhook endpoint with id {endpoint_id!r}", code="endpoint_not_found", param="id")
+        return endpoint
+
+    def delete(self, account_id: str, endpoint_id: str) -> None:
+        self.endpoint(account_id, endpoint_id)
+        self.store.delete_endpoint(account_id, endpoint_id)
+
+    def rotate_secret(self, account_id: str, endpoint_id: str) -> EndpointRecord:
+        """A new secret; for SECRET_OVERLAP the previous one signs too (two entries in webhook-signature),
+        so the merchant can switch without losing a delivery."""
+        secret = signing.new_secret()
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            endpoint = self.endpoint(account_id, endpoint_id)
+            rotated = endpoint.model_copy(
+                update={
+                    "secret": secret,
+                    "previous_secret": endpoint.secret,
+                    "previous_secret_until": self.clock() + SECRET_OVERLAP,
+                    "version": endpoint.version + 1,
+                }
+            )
+            try:
+                self.store.replace_endpoint(rotated, expected_version=endpoint.version)
+                return rotated
+            except VersionConflict:  # a delivery's outcome was being recorded on it: read it again
+                continue
+        raise Busy("The endpoint is changing too fast to rotate its secret; try again")
+
+    def deliveries(self, account_id: str, endpoint_id: str, *, limit: int = 20) -> list[DeliveryRecord]:
+        self.endpoint(account_id, endpoint_id)
+        return self.store.deliveries_of(endpoint_id, limit=limit)
+
+    def retry(self, account_id: str, endpoint_id: str, delivery_id_: str) -> DeliveryRecord:
+        """Send a delivery again, whatever became of it: due now, attempted from the queue."""
+        self.endpoint(account_id, endpoint_id)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            delivery = self.store.delivery(delivery_id_)
+            if delivery is None or delivery.endpoint_id != endpoint_id or delivery.account_id != account_id:
+                raise NotFound(f"No delivery with id {delivery_id_!r}", code="delivery_not_found", param="delivery_id")
+            again = delivery.model_copy(
+                update={"status": "pending", "next_attempt_at": self.clock(), "version": delivery.version + 1}
+            )
+            try:
+                self.store.replace_delivery(again, expected_version=delivery.version)
+            except VersionConflict:  # a worker was attempting it: read it again
+                continue
+            if self.enqueue_retry:
+                self.enqueue_retry(again.id, 0)
+            return again
+        raise Busy("The delivery is changing too fast to retry; try again")
+
+    # --- delivery ------------------------------------------------------------------------------------
+
+    def fan_out(self, event: dict[str, Any]) -> list[tuple[DeliveryRecord, EndpointRecord]]:
+        """The deliveries of one payment event (as EventBridge hands it on): one per enabled endpoint of
+        its account subscribed to its type, each made already claimed by this worker, to be attempted
+        at once (`deliver`). Made once: an event handed on twice makes no second delivery (and if the
+        worker dies before attempting, the claim runs out and the scheduled run attempts it)."""
+        detail, event_type = event["detail"], event["detail-type"]
+        account_id = detail.get("account_id")
+        if not account_id:
+            return []
+        body = json.dumps({"type": event_type, "timestamp": event["time"], "data": detail}, separators=(",", ":"))
+        now = self.clock()
+        made = []
+        for endpoint in self.store.endpoints(account_id, limit=MAX_ENDPOINTS):
+            if not endpoint.subscribed(event_type):
+                continue
+            delivery = DeliveryRecord(
+                id=delivery_id(detail["event_id"], endpoint.id),
+                account_id=account_id,
+                endpoint_id=endpoint.id,
+                event_id=detail["event_id"],
+                type=event_type,
+                body=body,
+                next_attempt_at=now + timedelta(seconds=self.lease_seconds),
+                created_at=now,
+            )
+            if self.store.insert_delivery(delivery):  # False: made already by an earlier copy of the event
+                made.append((delivery, endpoint))
+        return made
+
+    def deliver(self, delivery: DeliveryRecord, endpoint: EndpointRecord) -> DeliveryRecord:
+        """The first attempt of a delivery `fan_out` just made (and so holds)."""
+        return self._send(delivery, endpoint, self.clock())
+
+    def attempt(self, delivery_id_: str) -> DeliveryRecord | None:
+        """Attempt a delivery that is due: claim it, POST it, record what happened. None when it is not
+        this worker's to attempt (not due, done already, or claimed by another)."""
+        delivery = self.store.delivery(delivery_id_)
+        now = self.clock()
+        if delivery is None or delivery.status != "pending":
+            return delivery
+        if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
+            return None  # not due (another worker holds it, or its retry is later)
+        claimed = delivery.model_copy(
+            update={"next_attempt_at": now + timedelta(seconds=self.lease_seconds), "version": delivery.version + 1}
+        )
+        try:
+            self.store.replace_delivery(claimed, expected_version=delivery.version)
+        except VersionConflict:
+            return None
+        endpoint = self.store.endpoint(delivery.account_id, delivery.endpoint_id)
+        if endpoint is None or endpoint.status != "enabled":
+            why = "the endpoint was deleted" if endpoint is None else "the endpoint is disabled"
+            return self._record(claimed, Attempt(at=now, latency_ms=0, error=why), final=True)
+        return self._send(claimed, endpoint, now)
+
+    def _send(self, claimed: DeliveryRecord, endpoint: EndpointRecord, now: datetime) -> DeliveryRecord:
+        """POST a delivery this worker holds, and record the outcome."""
+        delivery = claimed
+        headers = signing.headers(
+            endpoint.signing_secrets(now), delivery.event_id, int(now.timestamp()), delivery.body.encode()
+        )
+        result = self.send(endpoint.url, delivery.body.encode(), headers, allow_private=self.allow_private)
+        attempt = Attempt(at=now, http_status=result.http_status, latency_ms=result.latency_ms, error=result.error)
+        delivered = result.http_status is not None and 200 <= result.http_status < 300
+        gone = result.http_status == 410
+        self._endpoint_outcome(endpoint, delivered=delivered, gone=gone, now=now)
+        recorded = self._record(claimed, attempt, final=gone, delivered=delivered)
+        metrics.add_metric(name="WebhookDelivered" if delivered else "WebhookAttemptFailed", unit="Count", value=1)
+        return recorded
+
+    def attempt_due(self, *, time_left: Callable[[], float], page_size: int = 100) -> dict[str, int]:
+        """The scheduled run: attempt every delivery whose next attempt is due, shard by shard."""
+        counts = {"attempted": 0}
+        for shard in range(self.store.due_shards):
+            start_key = None
+            while True:
+                ids, start_key = self.store.due_delivery_ids(shard, self.clock(), limit=page_size, start_key=start_key)
+                for due_id in ids:
+                    if time_left() < sender.TIMEOUT_SECONDS + 2:
+                        counts["stopped_early"] = 1
+                        return counts
+                    if self.attempt(due_id) is not None:
+                        counts["attempted"] += 1
+                if not start_key:
+                    break
+        return counts
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _record(
+        self, claimed: DeliveryRecord, attempt: Attempt, *, final: bool, delivered: bool = False
+    ) -> DeliveryRecord:
+        attempts = [*claimed.attempts, attempt]
+        # Automatic retries follow the schedule; an attempt beyond it (a manual retry) gets no more.
+        retries_used = len(attempts) - 1
+        if delivered:
+            status, next_attempt = "delivered", None
+        elif final or retries_used >= len(self.retry_schedule):
+            status, next_attempt = "failed", None
+        else:
+            status, next_attempt = "pending", attempt.at + timedelta(seconds=self.retry_schedule[retries_used])
+        done = claimed.model_copy(
+            update={
+                "attempts": attempts,
+                "status": status,
+                "next_attempt_at": next_attempt,
+                "version": claimed.version + 1,
+            }
+        )
+        try:
+            self.store.replace_delivery(done, expected_version=claimed.version)
+        except VersionConflict:  # retried by the merchant meanwhile: that attempt's record stands
+            return claimed
+        if next_attempt and self.enqueue_retry:
+            delay = (next_attempt - self.clock()).total_seconds()
+            if delay <= MAX_QUEUE_DELAY_SECONDS:
+                self.enqueue_retry(done.id, max(delay, 0))
+        return done
+
+    def _endpoint_outcome(self, endpoint: EndpointRecord, *, delivered: bool, gone: bool, now: datetime) -> None:
+        """Keep `failing_since`, and disable an endpoint that answered 410 or failed for 5 days."""
+        if delivered:
+            update: dict[str, Any] = {"failing_since": None}
+        else:
+            failing_since = endpoint.failing_since or now
+            update = {"failing_since": failing_since}
+            if gone:
+                update |= {"status": "disabled", "disabled_reason": "the endpoint answered 410 Gone"}
+            elif now - failing_since >= DISABLE_AFTER_FAILING_FOR:
+                update |= {"status": "disabled", "disabled_reason": "every delivery failed for 5 days"}
+        if all(getattr(endpoint, name) == value for name, value in update.items()):
+            return
+        try:
+            changed = endpoint.model_copy(update={**update, "version": endpoint.version + 1})
+            self.store.replace_endpoint(changed, expected_version=endpoint.version)
+        except VersionConflict:  # another delivery's outcome got there first; the next one will tell again
+            return
+        if update.get("status") == "disabled":
+            logger.warning("webhook endpoint disabled", endpoint_id=endpoint.id, reason=update["disabled_reason"])
+            metrics.add_metric(name="WebhookEndpointDisabled", unit="Count", value=1)
+
+    def _check_url(self, url: str) -> None:
+        try:
+            sender.check_url(url, allow_private=self.allow_private, resolve=self.resolve)
+        except sender.UnsafeUrl as refusal:
+            raise ValidationFailed(f"url: {refusal}", param="url") from refusal

@@ -1,0 +1,293 @@
+"""Merchant webhooks on moto, with a recording sender and a clock the test moves: what is signed, when it
+is retried, when it gives up, what disables an endpoint, and that a dying worker loses nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from paygate.errors import NotFound, ValidationFailed
+from paygate.webhooks.models import CreateEndpointRequest
+from paygate.webhooks.sender import SendResult
+from paygate.webhooks.service import Webhooks
+from paygate.webhooks.store import WebhookStore
+from tests import factories
+
+SCHEDULE = [5.0, 300.0, 1800.0]
+
+
+@dataclass
+class Merchant:
+    """The merchant's server: answers each POST with the next status queued (200 when none is)."""
+
+    answers: list[int] = field(default_factory=list)
+    received: list[dict] = field(default_factory=list)
+
+    def __call__(self, url: str, body: bytes, headers: dict, *, allow_private: bool) -> SendResult:
+        self.received.append({"url": url, "body": body, "headers": dict(headers)})
+        status = self.answers.pop(0) if self.answers else 200
+        return SendResult(http_status=status, latency_ms=3, error=None, body_excerpt="")
+
+
+@pytest.fixture
+def merchant() -> Merchant:
+    return Merchant()
+
+
+@pytest.fixture
+def webhooks(dynamodb, clock, merchant) -> Webhooks:
+    tables = factories.TABLES
+    store = WebhookStore(tables["WebhookEndpointsTable"], tables["WebhookDeliveriesTable"], dynamodb)
+    return Webhooks(
+        store=store, clock=clock, retry_schedule=SCHEDULE, lease_seconds=30, send=merchant, resolve=public_dns
+    )
+
+
+def public_dns(host: str, port: int) -> list[str]:
+    """shop.example is a public address; literal addresses are themselves."""
+    return ["93.184.216.34"] if host == "shop.example" else [host.strip("[]")]
+
+
+def register(webhooks: Webhooks, account: str = factories.ACCOUNT, **fields):
+    request = CreateEndpointRequest.model_validate({"url": "https://shop.example/hooks", **fields})
+    return webhooks.register(account, request)
+
+
+def event(payment_id: str = "pay_1", sequence: int = 2, status: str = "succeeded", account=factories.ACCOUNT) -> dict:
+    """A payment event as EventBridge hands it on (publish_events' detail)."""
+    return {
+        "detail-type": f"payment.{status}",
+        "time": "2026-01-01T12:00:00Z",
+        "detail": {
+            "event_id": f"{payment_id}:{sequence}",
+            "sequence": sequence,
+            "previous_status": "pending",
+            "account_id": account,
+            "payment": {"id": payment_id, "status": status},
+        },
+    }
+
+
+def deliver(webhooks: Webhooks, payment_event: dict) -> list:
+    """What the worker does with one event: make its deliveries, and attempt each at once."""
+    return [webhooks.deliver(delivery, endpoint) for delivery, endpoint in webhooks.fan_out(payment_event)]
+
+
+def signed_by(secret: str, received: dict) -> bool:
+    """Whether `secret` signed this delivery, by the standardwebhooks library's own signing (at any time)."""
+    headers = received["headers"]
+    stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+    expected = Webhook(secret).sign(headers["webhook-id"], stamp, received["body"].decode())
+    return expected in headers["webhook-signature"].split()
+
+
+def test_a_delivery_is_a_standard_webhook_the_library_verifies(webhooks, merchant, clock):
+    clock.now = datetime.now(UTC)  # the library checks the timestamp against its own clock
+    endpoint = register(webhooks)
+    [delivery] = deliver(webhooks, event())
+    assert delivery.status == "delivered"
+    [received] = merchant.received
+    payload = Webhook(endpoint.secret).verify(received["body"], received["headers"])
+    assert payload["type"] == "payment.succeeded"
+    assert payload["data"]["event_id"] == "pay_1:2" and payload["data"]["sequence"] == 2
+    assert received["headers"]["webhook-id"] == "pay_1:2"
+    assert received["headers"]["webhook-timestamp"] == str(int(clock().timestamp()))
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "A" * 32).verify(received["body"], received["headers"])
+
+
+def test_after_a_rotation_both_secrets_sign_for_24_hours_then_only_the_new(webhooks, merchant, clock):
+    old = register(webhooks)
+    new = webhooks.rotate_secret(factories.ACCOUNT, old.id)
+    assert new.secret != old.secret
+    deliver(webhooks, event(sequence=2))
+    during = merchant.received[-1]
+    assert len(during["headers"]["webhook-signature"].split()) == 2
+    assert signed_by(old.secret, during) and signed_by(new.secret, during)
+    clock.advance(hours=24, seconds=1)
+    deliver(webhooks, event(sequence=3))
+    after = merchant.received[-1]
+    assert signed_by(new.secret, after) and not signed_by(old.secret, after)
+
+
+def test_failures_are_retried_on_the_schedule_with_the_same_id_and_body(webhooks, merchant, clock):
+    endpoint = register(webhooks)
+    merchant.answers = [500, 503, 502]
+    [first] = deliver(webhooks, event())
+    assert (first.status, first.next_attempt_at) == ("pending", clock() + timedelta(seconds=5))
+    for delay in SCHEDULE:
+        assert webhooks.attempt_due(time_left=lambda: 60.0)["attempted"] == 0  # not due yet
+        clock.advance(seconds=delay)
+        webhooks.attempt_due(time_left=lambda: 60.0)
+    [logged] = webhooks.deliveries(factories.ACCOUNT, endpoint.id)
+    assert logged.status == "delivered"
+    assert [attempt.http_status for attempt in logged.attempts] == [500, 503, 502, 200]
+    assert {received["headers"]["webhook-id"] for received in merchant.received} == {"pay_1:2"}
+    assert len({received["body"] for received in merchant.received}) == 1
+
+
+def test_a_delivery_fails_after_the_last_retry(webhooks, merchant, clock):
+    register(webhooks)
+    merchant.answers = [500] * 10
+    [delivery] = deliver(webhooks, event())
+    for delay in SCHEDULE:
+        clock.advance(seconds=delay)
+        webhooks.attempt_due(time_left=lambda: 60.0)
+    final = webhooks.store.delivery(delivery.id)
+    assert (final.status, final.next_attempt_at, len(final.attempts)) == ("failed", None, 1 + len(SCHEDULE))
+    clock.advance(days=1)
+    assert webhooks.attempt_due(time_left=lambda: 60.0)["attempted"] == 0
+
+
+def test_an_endpoint_answering_410_is_disabled_and_gets_nothing_more(webhooks, merchant):
+    endpoint = register(webhooks)
+    merchant.answers = [410]
+    [delivery] = deliver(webhooks, event(sequence=2))
+    assert delivery.status == "failed"
+    disabled = webhooks.endpoint(factories.ACCOUNT, endpoint.id)
+    assert (disabled.status, disabled.disabled_reason) == ("disabled", "the endpoint answered 410 Gone")
+    assert deliver(webhooks, event(sequence=3)) == []
+    assert len(merchant.received) == 1
+
+
+def test_an_endpoint_failing_every_delivery_for_5_days_is_disabled(webhooks, merchant, clock):
+    endpoint = register(webhooks)
+    merchant.answers = [500] * 100
+    for day in range(6):
+        deliver(webhooks, event(sequence=day + 2))
+        assert webhooks.endpoint(factories.ACCOUNT, endpoint.id).status == ("disabled" if day == 5 else "enabled")
+        clock.advance(days=1)
+
+
+def test_one_success_resets_the_5_days(webhooks, merchant, clock):
+    endpoint = register(webhooks)
+    merchant.answers = [500, 500, 500, 500, 200, 500, 500]
+    for day in range(7):
+        deliver(webhooks, event(sequence=day + 2))
+        clock.advance(days=1)
+    assert webhooks.endpoint(factories.ACCOUNT, endpoint.id).status == "enabled"
+
+
+def test_only_subscribed_enabled_endpoints_of_the_events_account_get_it(webhooks, merchant):
+    wanted = register(webhooks, events=["payment.succeeded"])
+    register(webhooks, events=["payment.failed"])
+    register(webhooks, account="acct_other")
+    deliveries = deliver(webhooks, event(status="succeeded"))
+    assert [delivery.endpoint_id for delivery in deliveries] == [wanted.id]
+    assert deliver(webhooks, event(status="succeeded", account=None)) == []
+
+
+def test_the_same_event_twice_is_one_delivery(webhooks, merchant):
+    register(webhooks)
+    first, second = deliver(webhooks, event()), deliver(webhooks, event())
+    assert len(first) == 1 and second == []  # made once; the second copy of the event made nothing
+    assert len(merchant.received) == 1
+
+
+def test_a_worker_that_dies_mid_attempt_loses_nothing(webhooks, merchant, clock):
+    # Given a worker that claimed a delivery and died (here: its POST raised, as a crash would)
+    register(webhooks)
+    [(delivery, endpoint)] = webhooks.fan_out(event())
+    delivery_id = delivery.id
+
+    def crash(*args, **kwargs):
+        raise SystemExit("the worker died")
+
+    webhooks.send = crash
+    with pytest.raises(SystemExit):
+        webhooks.deliver(delivery, endpoint)
+    webhooks.send = merchant
+    # Then nobody attempts it while its claim holds, and the scheduled run does once the claim runs out
+    assert webhooks.attempt_due(time_left=lambda: 60.0)["attempted"] == 0
+    clock.advance(seconds=31)
+    assert webhooks.attempt_due(time_left=lambda: 60.0)["attempted"] == 1
+    assert webhooks.store.delivery(delivery_id).status == "delivered"
+    assert len(merchant.received) == 1
+
+
+def test_a_manual_retry_sends_a_delivery_again(webhooks, merchant):
+    endpoint = register(webhooks)
+    [delivery] = deliver(webhooks, event())
+    again = webhooks.retry(factories.ACCOUNT, endpoint.id, delivery.id)
+    assert (again.status, again.next_attempt_at is not None) == ("pending", True)
+    assert webhooks.attempt(delivery.id).status == "delivered"
+    assert len(merchant.received) == 2 and merchant.received[0]["body"] == merchant.received[1]["body"]
+
+
+def test_another_accounts_endpoints_and_deliveries_are_not_found(webhooks):
+    endpoint = register(webhooks)
+    [delivery] = deliver(webhooks, event())
+    for call in (
+        lambda: webhooks.endpoint("acct_other", endpoint.id),
+        lambda: webhooks.deliveries("acct_other", endpoint.id),
+        lambda: webhooks.rotate_secret("acct_other", endpoint.id),
+        lambda: webhooks.delete("acct_other", endpoint.id),
+        lambda: webhooks.retry("acct_other", endpoint.id, delivery.id),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    assert webhooks.endpoints("acct_other") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://shop.example/hooks",  # not https
+        "https://127.0.0.1/hooks",  # loopback
+        "https://10.0.0.5/hooks",  # private
+        "https://169.254.169.254/latest/meta-data",  # link-local: the metadata service
+        "https://[::1]/hooks",
+    ],
+)
+def test_registration_refuses_what_is_not_a_public_https_url(webhooks, url):
+    with pytest.raises(ValidationFailed) as refused:
+        register(webhooks, url=url)
+    assert refused.value.param == "url"
+    assert webhooks.endpoints(factories.ACCOUNT) == []
+
+
+def test_the_delivery_body_is_the_event(webhooks, merchant):
+    register(webhooks)
+    deliver(webhooks, event())
+    body = json.loads(merchant.received[0]["body"])
+    assert body == {"type": "payment.succeeded", "timestamp": "2026-01-01T12:00:00Z", "data": event()["detail"]}
+
+
+def test_a_retry_or_rotation_racing_a_worker_reads_again_and_wins(webhooks, merchant):
+    # Given a delivery and an endpoint that a worker changes between the API's read and its write
+    endpoint = register(webhooks)
+    [delivery] = deliver(webhooks, event())
+    store, real_replace = webhooks.store, webhooks.store.replace_delivery
+    raced = {"delivery": False}
+
+    def replace_after_a_worker(record, *, expected_version):
+        if not raced["delivery"]:
+            raced["delivery"] = True  # the worker records an attempt first
+            current = store.delivery(record.id)
+            real_replace(current.model_copy(update={"version": current.version + 1}), expected_version=current.version)
+        real_replace(record, expected_version=expected_version)
+
+    store.replace_delivery = replace_after_a_worker  # type: ignore[method-assign]
+    again = webhooks.retry(factories.ACCOUNT, endpoint.id, delivery.id)
+    assert raced["delivery"] and again.status == "pending"
+    store.replace_delivery = real_replace  # type: ignore[method-assign]
+    # and likewise a rotation racing the worker's bookkeeping on the endpoint
+    real_endpoint_replace = store.replace_endpoint
+    raced["endpoint"] = False
+
+    def endpoint_after_a_worker(record, *, expected_version):
+        if not raced["endpoint"]:
+            raced["endpoint"] = True
+            current = store.endpoint(factories.ACCOUNT, record.id)
+            real_endpoint_replace(
+                current.model_copy(update={"version": current.version + 1}), expected_version=current.version
+            )
+        real_endpoint_replace(record, expected_version=expected_version)
+
+    store.replace_endpoint = endpoint_after_a_worker  # type: ignore[method-assign]
+    rotated = webhooks.rotate_secret(factories.ACCOUNT, endpoint.id)
+    assert raced["endpoint"] and rotated.previous_secret == endpoint.secret
