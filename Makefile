@@ -10,7 +10,7 @@ DB ?= moto
 # SAM builds the layer with the runtime's Python (3.13) next to the machine's default one.
 SAM_PYENV := PYENV_VERSION="$$(pyenv version-name 2>/dev/null || echo system):3.13.0"
 
-.PHONY: setup run test test-unit test-integration test-e2e fuzz lint format openapi validate build bench deploy clean
+.PHONY: setup run test test-unit test-integration test-e2e fuzz lint audit format openapi validate build bench deploy clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -42,6 +42,12 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The template as AWS will read it: cfn-lint (on the SAM-transformed template) and checkov, whose skipped
+# checks are listed, each with its reason, in .checkov.yaml.
+audit: setup
+	.tools/sam/bin/cfn-lint template.yaml
+	.tools/checkov/bin/checkov -f template.yaml --config-file .checkov.yaml --skip-download
 
 format: setup
 	$(VENV)/bin/ruff format .

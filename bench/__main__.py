@@ -84,10 +84,11 @@ def lifecycle_capacity(endpoint: str) -> None:
     table = f"bench-{uuid.uuid4().hex[:8]}"
     template.create_tables(client, {"PaymentsTable": table})
     store = PaymentStore(table, client)
-    registry = Registry(_settings(table), credentials=lambda *_: {})
+    registry = Registry(_settings(table), credentials=lambda *_, **__: {"api_key": "k", "webhook_secret": "s"})
     registry._providers["sandbox"] = InstantProvider(
-        base_url="", credentials={}, session=requests.Session(), clock=utcnow
+        base_url="", credentials={"api_key": "k", "webhook_secret": "s"}, session=requests.Session(), clock=utcnow
     )
+    registry._read_at["sandbox"] = utcnow()
     gateway = Gateway(store=store, providers=registry, clock=utcnow)
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox")
     payment = gateway.create_payment(request, account_id="bench", callback_base_url="http://localhost")

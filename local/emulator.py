@@ -66,7 +66,7 @@ class ApiEmulator:
             if not match:
                 continue
             path_matched = True
-            if route.method == request.method:
+            if route.method in (request.method, "ANY"):
                 return self._invoke(route, match.groupdict(), request)
         if path_matched:
             return _error(MethodNotAllowed("Method not allowed"))
@@ -132,4 +132,7 @@ class ApiEmulator:
 
 
 def _pattern(path: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
+    """An API Gateway path as a regex: `{name}` is one segment, `{name+}` the rest of the path."""
+    escaped = re.escape(path)
+    greedy = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", escaped)
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", greedy))

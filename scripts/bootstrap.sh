@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, once: the Python 3.13 virtualenv,
-# the SAM CLI in its own virtualenv (it pins its own boto3) and DynamoDB Local (Amazon's engine,
-# shipped inside the npm package amplify-dynamodb-simulator). Each step is skipped when done.
+# the SAM CLI and checkov each in a virtualenv of their own (they pin their own dependencies) and
+# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator). Each step
+# is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,12 @@ if [[ "$what" == all || "$what" == sam ]] && [[ ! -x "$TOOLS/sam/bin/sam" ]]; th
   echo "==> SAM CLI"
   python3 -m venv "$TOOLS/sam"
   "$TOOLS/sam/bin/pip" install -q aws-sam-cli==1.170.0
+fi
+
+if [[ "$what" == all || "$what" == checkov ]] && [[ ! -x "$TOOLS/checkov/bin/checkov" ]]; then
+  echo "==> checkov"
+  python3 -m venv "$TOOLS/checkov"
+  "$TOOLS/checkov/bin/pip" install -q checkov==3.3.30
 fi
 
 if [[ "$what" == all || "$what" == dynamodb ]] && [[ ! -f "$TOOLS/dynamodb-local/DynamoDBLocal.jar" ]]; then

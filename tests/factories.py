@@ -86,6 +86,8 @@ def settings(**overrides: Any) -> Settings:
         "webhook_endpoints_table": TABLES["WebhookEndpointsTable"],
         "webhook_deliveries_table": TABLES["WebhookDeliveriesTable"],
         "enabled_providers": list(CREDENTIALS),
+        # Tests talk to a sandbox somewhere, not to one on an API of their own.
+        "base_urls": {**Settings.model_fields["base_urls"].default_factory(), "sandbox": "https://sandbox.test"},  # type: ignore[misc,call-arg]
         **overrides,
     }
     return Settings(**values)
@@ -113,7 +115,9 @@ def gateway(
     default), talking through `session` (a FakeSession for canned answers), on the test's clock."""
     if registry is None:
         config = settings(payments_table=table, enabled_providers=enabled or list(credentials))
-        registry = Registry(config, session=session, clock=clock, credentials=lambda name, _: dict(credentials[name]))
+        registry = Registry(
+            config, session=session, clock=clock, credentials=lambda name, *_, **__: dict(credentials.get(name, {}))
+        )
     return Gateway(store=PaymentStore(table, client, due_shards=due_shards), providers=registry, clock=clock)
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import api
+from paygate import api, service
 from paygate.lifecycle import create
 from paygate.models import CreatePaymentRequest, Payment
 from paygate.observability import logger, metrics
@@ -52,5 +52,6 @@ def create_payment(
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    service.checked_providers()  # once per container: an unconfigured provider is logged at its start
     create.config.register_lambda_context(context)
     return api.serve(app, event, context, json_only=True)

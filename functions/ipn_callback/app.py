@@ -33,4 +33,5 @@ def ipn_callback(provider: Annotated[str, Path(max_length=32, json_schema_extra=
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    service.checked_providers()  # once per container: an unconfigured provider is logged at its start
     return api.serve(app, event, context)

@@ -17,21 +17,9 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.sandbox import STATUS_MAP, sign
+from paygate.providers.sandbox import CHECKOUT_PAGE, STATUS_MAP, sign
 
 CREDENTIALS = {"api_key": "sbx_local_api_key", "webhook_secret": "sbx_local_webhook_secret"}
-
-CHECKOUT_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Sandbox checkout</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto}}
-button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head>
-<body><h1>Sandbox checkout</h1>
-<p>Payment <code>{id}</code> for <strong>{amount} {currency}</strong> (reference <code>{reference}</code>).</p>
-<p>Status: <strong id="status">{status}</strong></p>
-<form method="post" action="{base}/checkout/{id}">
-<button name="status" value="succeeded">Pay</button>
-<button name="status" value="failed">Fail</button></form>
-<p id="result">{result}</p></body></html>"""
 
 
 def public(payment: dict) -> dict:

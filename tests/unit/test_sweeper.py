@@ -92,3 +92,35 @@ def test_money_found_by_the_watch_after_a_cancel_succeeds_it_late(dynamodb, cloc
     Sweeper(gateway).sweep(time_left=lambda: 60.0)
     after = gateway.store.get(payment.id)
     assert (after.status, after.paid_late, after.due_at) == (Status.SUCCEEDED, True, None)
+
+
+class NoCalls(requests.Session):
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        raise AssertionError(f"a parked payment's provider was called: {url}")
+
+
+def test_a_payment_whose_provider_was_disabled_is_parked_and_still_expires_on_time(dynamodb, clock):
+    # Given a pending NOWPayments payment, due now and expiring in 30 minutes, and NOWPayments since disabled
+    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=NoCalls())
+    payment = factories.record(
+        at=clock(),
+        provider="nowpayments",
+        provider_payment_id="5077125051",
+        due_at=clock(),
+        expires_at=clock() + timedelta(minutes=30),
+    )
+    gateway.store.insert(payment)
+    # When the sweep finds it: it is not a failed check, nobody is called, and it is next looked at later
+    counts = Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    parked = gateway.store.get(payment.id)
+    assert (counts["checked"], counts["failed_checks"]) == (1, 0)
+    assert parked.status is Status.PENDING and parked.due_at > clock()
+    # At its expiry it expires, as any unpaid payment does
+    clock.advance(minutes=30)
+    Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    assert gateway.store.get(payment.id).status is Status.EXPIRED
+    # And once the late-payment window has passed, it is never looked at again
+    clock.advance(hours=25)
+    Sweeper(gateway).sweep(time_left=lambda: 60.0)
+    after = gateway.store.get(payment.id)
+    assert (after.status, after.due_at) == (Status.EXPIRED, None)

@@ -14,7 +14,6 @@ from paygate.errors import (
     PaygateError,
     TooManyRequests,
 )
-from paygate.lifecycle.sweeper import Sweeper
 from paygate.providers import SPECS
 from tests import factories
 
@@ -42,17 +41,6 @@ def test_every_provider_call_budget_fits_the_function_timeout(function, provider
     calls = BUDGETS[function](SPECS[provider])
     budget = calls * factories.settings().provider_timeout_seconds + MARGIN_SECONDS
     assert budget <= timeout(function), f"{provider}: {calls} calls cannot finish within {function}'s timeout"
-
-
-def test_the_sweep_stops_while_one_more_check_still_fits(dynamodb, clock):
-    sweeper = Sweeper(factories.gateway(dynamodb, clock))
-    assert sweeper.check_budget_seconds + MARGIN_SECONDS <= timeout("ExpirePaymentsFunction")
-    # and it checks the time left before starting one
-    assert sweeper.sweep(time_left=lambda: sweeper.check_budget_seconds - 0.1) == {
-        "checked": 0,
-        "failed_checks": 0,
-        "stopped_early": 1,
-    }
 
 
 MESSAGE = "A message from API Gateway"
@@ -88,3 +76,145 @@ def test_gateway_responses_render_the_one_error_shape(name):
     assert json.loads(text) == expected.body()
     if "StatusCode" in response:
         assert int(response["StatusCode"]) == expected.http_status
+
+
+# --- operations: what the template promises an operator -------------------------------------------
+
+
+def functions() -> dict[str, dict]:
+    return template.resources("AWS::Serverless::Function")
+
+
+def alarms() -> list[dict]:
+    return [alarm["Properties"] for alarm in template.resources("AWS::CloudWatch::Alarm").values()]
+
+
+def alarmed(namespace: str, metric: str, dimension_value: dict) -> bool:
+    """Whether some alarm watches this metric of this resource."""
+    return any(
+        alarm.get("Namespace") == namespace
+        and alarm.get("MetricName") == metric
+        and any(dimension["Value"] == dimension_value for dimension in alarm.get("Dimensions", []))
+        for alarm in alarms()
+    )
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+@pytest.mark.parametrize("metric", ["Errors", "Throttles", "Duration"])
+def test_every_function_has_its_alarms(function, metric):
+    assert alarmed("AWS/Lambda", metric, {"Ref": function}), f"no {metric} alarm on {function}"
+
+
+def test_duration_alarms_sound_before_the_timeout():
+    for name in functions():
+        [alarm] = [
+            a for a in alarms() if a.get("MetricName") == "Duration" and a["Dimensions"][0]["Value"] == {"Ref": name}
+        ]
+        assert alarm["Threshold"] < timeout(name) * 1000, name
+
+
+def test_every_alarm_notifies_the_alarm_topic():
+    # (the template reader writes the short form `!If` as {"If": ...})
+    topic = [{"If": ["HasAlarmTopic", {"Ref": "AlarmTopicArn"}, {"Ref": "AlarmTopic"}]}]
+    for alarm in alarms():
+        assert alarm["AlarmActions"] == topic, alarm["AlarmDescription"]
+
+
+def queue_of(arn: dict) -> str:
+    """The logical id of the queue a `!GetAtt Queue.Arn` names."""
+    return arn["GetAtt"].split(".")[0] if isinstance(arn.get("GetAtt"), str) else arn["GetAtt"][0]
+
+
+def failure_queues() -> dict[str, list[str]]:
+    """Every asynchronous path and the queue its failures go to."""
+    paths: dict[str, list[str]] = {}
+    for name, function in functions().items():
+        properties = function["Properties"]
+        for event_name, event in properties.get("Events", {}).items():
+            kind, source = event["Type"], event["Properties"]
+            path = f"{name}.{event_name}"
+            if kind == "ScheduleV2":
+                paths[path] = [queue_of(source["DeadLetterConfig"]["Arn"])]
+                # Scheduler invokes asynchronously: the function's own failures need a destination too
+                on_failure = properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"]
+                paths[path].append(queue_of(on_failure))
+            elif kind == "DynamoDB":
+                paths[path] = [queue_of(source["DestinationConfig"]["OnFailure"]["Destination"])]
+            elif kind == "SQS":
+                queue = template.load()["Resources"][queue_of(source["Queue"])]["Properties"]
+                paths[path] = [queue_of(queue["RedrivePolicy"]["deadLetterTargetArn"])]
+    for name, rule in template.resources("AWS::Events::Rule").items():
+        for target in rule["Properties"]["Targets"]:
+            paths[f"{name}.{target['Id']}"] = [queue_of(target["DeadLetterConfig"]["Arn"])]
+    return paths
+
+
+def test_every_async_path_has_a_failure_queue_with_an_alarm():
+    paths = failure_queues()
+    assert {"ExpirePaymentsFunction.Sweep", "PublishEventsFunction.PaymentsStream"} <= set(paths)
+    for path, queues in paths.items():
+        for queue in queues:
+            watched = {"Fn::GetAtt": [queue, "QueueName"]}
+            assert any(
+                alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                and alarm["Dimensions"][0]["Value"]
+                in (watched, {"GetAtt": f"{queue}.QueueName"}, {"GetAtt": [queue, "QueueName"]})
+                for alarm in alarms()
+            ), f"{path}: nothing alarms on {queue}"
+
+
+def test_the_sweep_runs_one_at_a_time_without_lambda_retries_and_a_heartbeat():
+    sweep = functions()["ExpirePaymentsFunction"]["Properties"]
+    assert sweep["ReservedConcurrentExecutions"]["If"][1] == 1
+    assert sweep["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    heartbeat = [a for a in alarms() if a.get("MetricName") == "SweepCompleted"]
+    assert heartbeat and heartbeat[0]["TreatMissingData"] == "breaching"
+
+
+API_FUNCTIONS = sorted(
+    name
+    for name, function in functions().items()
+    if any(event["Type"] == "Api" for event in function["Properties"].get("Events", {}).values())
+    and name != "SandboxFunction"  # test mode: deployed all at once
+)
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_api_functions_deploy_by_canary_behind_an_alias_with_rollback_alarms(function):
+    properties = functions()[function]["Properties"]
+    assert template.load()["Globals"]["Function"]["AutoPublishAlias"] == "live"
+    preference = properties["DeploymentPreference"]
+    assert "Canary10Percent5Minutes" in json.dumps(preference["Type"])
+    assert preference["Alarms"] == [{"Ref": f"{function.removesuffix('Function')}ErrorsAlarm"}]
+
+
+NAMED = ("Name", "LogGroupName", "LayerName", "DashboardName", "EventBusName")
+
+
+def test_every_name_derives_from_the_stack_name():
+    """Two stacks (staging, production) live in one account: nothing is named outside the stack's name."""
+    for name, resource in template.load()["Resources"].items():
+        properties = resource.get("Properties", {})
+        for key in NAMED:
+            if key in properties and key != "EventBusName":
+                assert "AWS::StackName" in json.dumps(properties[key]), f"{name}.{key} = {properties[key]}"
+        for event in properties.get("Events", {}).values():
+            if "Name" in event.get("Properties", {}):
+                assert "AWS::StackName" in json.dumps(event["Properties"]["Name"]), name
+    bus = template.load()["Resources"]["PaymentEventsBus"]["Properties"]["Name"]
+    assert "AWS::StackName" in json.dumps(bus)
+
+
+def test_the_stream_is_read_from_the_oldest_record():
+    [stream] = [
+        event["Properties"]
+        for event in functions()["PublishEventsFunction"]["Properties"]["Events"].values()
+        if event["Type"] == "DynamoDB"
+    ]
+    assert stream["StartingPosition"] == "TRIM_HORIZON"
+
+
+def test_test_mode_is_on_by_default_and_off_for_a_production_stage():
+    condition = json.dumps(template.load()["Conditions"]["IsTestMode"])
+    assert '{"Not": [{"Equals": [{"Ref": "Stage"}, "prod"]}]}' in condition
+    assert functions()["SandboxFunction"]["Condition"] == "IsTestMode"

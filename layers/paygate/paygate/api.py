@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from paygate import wire
+from paygate import deadline, wire
 from paygate.config import settings
 from paygate.errors import AuthenticationFailed, InvalidRequest, NotFound, PaygateError, ValidationFailed
 from paygate.models import PaymentQuery
@@ -89,7 +89,8 @@ def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: 
     elif json_only and media_type and media_type != "application/json" and not media_type.endswith("+json"):
         error = InvalidRequest("Bodies must be JSON (Content-Type: application/json)", code="unsupported_content_type")
     else:
-        return app.resolve(_json_content_type(event) if json_only and media_type else event, context)
+        with deadline.invocation(context):
+            return app.resolve(_json_content_type(event) if json_only and media_type else event, context)
     return {
         "statusCode": error.http_status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
@@ -141,8 +142,11 @@ _UNION_TAG = re.compile(r"str|int|float|bool|.*[-\[].*")
 
 def callback_base_url(event: APIGatewayProxyEvent) -> str:
     """Where providers reach this API: configured, or this request's own host and stage."""
-    if settings().public_base_url:
-        return settings().public_base_url
+    return settings().public_base_url or own_base_url(event)
+
+
+def own_base_url(event: APIGatewayProxyEvent) -> str:
+    """This API's address as the request reached it: host, and the stage where it is part of the URL."""
     host = event.request_context.domain_name or event.headers.get("host") or "localhost"
     stage = event.request_context.stage
     scheme = "http" if host.startswith(("127.0.0.1", "localhost")) else "https"

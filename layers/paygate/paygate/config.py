@@ -80,9 +80,12 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-def provider_credentials(provider: str, settings: Settings) -> dict[str, str]:
+def provider_credentials(provider: str, settings: Settings, *, fresh: bool = False) -> dict[str, str]:
+    """One provider's object of the credentials secret (cached; `fresh`: read it again now)."""
     # Imported here: parameters pulls in its own boto3 session, needed only when a provider is used.
     from aws_lambda_powertools.utilities import parameters
 
-    secret = parameters.get_secret(settings.secret_name, transform="json", max_age=settings.secret_max_age_seconds)
+    secret = parameters.get_secret(
+        settings.secret_name, transform="json", max_age=settings.secret_max_age_seconds, force_fetch=fresh
+    )
     return dict(secret.get(provider, {}))  # type: ignore[union-attr]

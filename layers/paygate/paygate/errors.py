@@ -97,6 +97,13 @@ class ProviderError(PaygateError):
     code = "provider_unavailable"
 
 
+class ProviderNotConfigured(ProviderError):
+    """503: the provider is enabled but this deployment holds no (or incomplete) credentials for it."""
+
+    http_status = 503
+    code = "provider_not_configured"
+
+
 class ProviderRejected(ProviderError):
     code = "provider_rejected"
 

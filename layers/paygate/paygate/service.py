@@ -41,6 +41,12 @@ def gateway() -> Gateway:
 
 
 @cache
+def checked_providers() -> list[str]:
+    """The enabled providers without credentials, found (and logged) once per container, at its start."""
+    return gateway().providers.check()
+
+
+@cache
 def sweeper() -> Sweeper:
     from paygate.lifecycle.sweeper import Sweeper
 
@@ -86,6 +92,10 @@ def _retry_queue(queue_url: str) -> Callable[[str, float], None]:
 
 
 def reset() -> None:
-    """Forget everything built so far (tests and the local stack change the environment between runs)."""
-    for cached in (settings, dynamodb_client, gateway, sweeper, publisher, webhooks):
+    """Forget everything built so far (tests and the local stack change the environment between runs),
+    the credentials Powertools holds included."""
+    from aws_lambda_powertools.utilities import parameters
+
+    for cached in (settings, dynamodb_client, gateway, checked_providers, sweeper, publisher, webhooks):
         cached.cache_clear()
+    parameters.clear_caches()

@@ -14,7 +14,7 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from paygate.errors import NotFound, PaygateError, PaymentNotCancellable
+from paygate.errors import AuthenticationFailed, NotFound, PaygateError, PaymentNotCancellable
 from paygate.lifecycle import money
 from paygate.lifecycle.status_machine import with_note, with_status
 from paygate.models import (
@@ -27,7 +27,7 @@ from paygate.models import (
     Status,
     new_payment_id,
 )
-from paygate.observability import metrics
+from paygate.observability import count_for_provider, metrics
 from paygate.providers.base import Callback, CallbackRequest, Clock, CreateContext, ProviderState
 from paygate.providers.registry import Registry, polling_plan
 from paygate.store import Page, PaymentStore, VersionConflict
@@ -210,7 +210,11 @@ class Gateway:
     def handle_callback(self, provider_name: str, request: CallbackRequest) -> CallbackResult:
         """Authenticate a callback, find the one payment it belongs to, and apply it."""
         provider = self.providers.get(provider_name)
-        callback = provider.verify_callback(request)  # nothing is read or changed before this passes
+        try:
+            callback = provider.verify_callback(request)  # nothing is read or changed before this passes
+        except AuthenticationFailed:
+            count_for_provider("CallbacksRefused", provider_name)  # a spike: forgeries, or a rotated secret
+            raise
         if callback.ignored:
             return CallbackResult("ignored")
         record = self._match(provider_name, callback)

@@ -51,14 +51,17 @@ SPECS: dict[str, ProviderSpec] = {
         ProviderSpec(
             name="sandbox",
             adapter="paygate.providers.sandbox:SandboxProvider",
-            base_url="http://127.0.0.1:3000/_sim/sandbox",
+            # A path: the sandbox of test mode, on this gateway's own API (functions/sandbox).
+            base_url="/_sim/sandbox",
             credentials=("api_key", "webhook_secret"),
+            optional_credentials=("previous_webhook_secret",),
         ),
         ProviderSpec(
             name="nowpayments",
             adapter="paygate.providers.nowpayments:NowPaymentsProvider",
             base_url="https://api.nowpayments.io",
             credentials=("api_key", "ipn_secret"),
+            optional_credentials=("previous_ipn_secret",),
             # On-chain payments confirm slowly: no use asking every minute.
             polling=PollingPlan(first=timedelta(minutes=2), every=timedelta(minutes=10)),
         ),
@@ -67,7 +70,7 @@ SPECS: dict[str, ProviderSpec] = {
             adapter="paygate.providers.payop:PayopProvider",
             base_url="https://api.payop.com",
             credentials=("public_key", "secret_key"),
-            optional_credentials=("jwt", "ipn_allowlist", "checkout_url", "application_id"),
+            optional_credentials=("jwt", "ipn_allowlist", "checkout_url", "application_id", "previous_secret_key"),
             status_calls=2,  # the invoice, then its transaction
         ),
         ProviderSpec(
@@ -75,7 +78,7 @@ SPECS: dict[str, ProviderSpec] = {
             adapter="paygate.providers.paygentic:PaygenticProvider",
             base_url="https://api.paygentic.io",
             credentials=("api_key", "webhook_secret"),
-            optional_credentials=("merchant_id", "event_types"),
+            optional_credentials=("merchant_id", "event_types", "previous_webhook_secret"),
             create_calls=2,  # one retry with the same idempotencyKey
         ),
         ProviderSpec(
@@ -83,7 +86,7 @@ SPECS: dict[str, ProviderSpec] = {
             adapter="paygate.providers.ivpay:IvpayProvider",
             base_url="https://api.ivpay.io/api/v4",
             credentials=("api_key",),
-            optional_credentials=("lifetime_minutes",),
+            optional_credentials=("lifetime_minutes", "previous_api_key"),
         ),
     )
 }

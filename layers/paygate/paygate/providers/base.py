@@ -11,9 +11,10 @@ from typing import ClassVar
 
 import requests
 
-from paygate import wire
+from paygate import deadline, wire
 from paygate.errors import ProviderError, ProviderInvalidResponse, ProviderTimeout, ValidationFailed
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
+from paygate.observability import count_for_provider
 
 Clock = Callable[[], datetime]
 
@@ -103,6 +104,11 @@ class Provider(ABC):
         self.clock = clock
         self.timeout = timeout
 
+    def secrets(self, key: str) -> list[str]:
+        """The credential `key`, and during a rotation also `previous_<key>`: callbacks signed (or keyed)
+        with either are accepted until the previous one is removed from the secret."""
+        return [value for value in (self.credentials.get(key), self.credentials.get(f"previous_{key}")) if value]
+
     def accepts(self, request: CreatePaymentRequest) -> None:
         """Raise ValidationFailed for a request this provider cannot take; called before anything is
         written, and by routing to pass over a provider."""
@@ -143,16 +149,27 @@ class Provider(ABC):
 
     # --- HTTP, shared by the adapters so that every provider fails the same clean way ---------------
 
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Call the provider. Timeouts, unreachable hosts and 5xx answers become ProviderErrors;
-        other answers are returned for the adapter to read in its own terms."""
+    def request(self, method: str, path: str, *, base: str | None = None, **kwargs) -> requests.Response:
+        """Call the provider, waiting at most the provider timeout and never past the invocation's
+        deadline. Timeouts, unreachable hosts and 5xx answers become ProviderErrors; other answers are
+        returned for the adapter to read in its own terms."""
+        timeout = self.timeout
+        left = deadline.remaining()
+        if left is not None:
+            if left <= 0.05:
+                raise ProviderTimeout(f"{self.name} was not called: no time was left to wait for it")
+            timeout = min(timeout, left)
+        count_for_provider("ProviderCalls", self.name)
         try:
-            response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, (base or self.base_url) + path, timeout=timeout, **kwargs)
         except requests.Timeout as error:
-            raise ProviderTimeout(f"{self.name} did not answer within {self.timeout:g} s") from error
+            count_for_provider("ProviderErrors", self.name)
+            raise ProviderTimeout(f"{self.name} did not answer within {timeout:.3g} s") from error
         except requests.RequestException as error:
+            count_for_provider("ProviderErrors", self.name)
             raise ProviderError(f"{self.name} could not be reached") from error
         if response.status_code >= 500:
+            count_for_provider("ProviderErrors", self.name)
             raise ProviderError(f"{self.name} answered HTTP {response.status_code}")
         return response
 

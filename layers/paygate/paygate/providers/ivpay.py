@@ -104,10 +104,10 @@ class IvpayProvider(Provider):
         return state_of(status)
 
     def verify_callback(self, request: CallbackRequest) -> Callback:
-        configured = self.credentials.get("api_key", "")
+        configured = self.secrets("api_key")
         sent = request.headers.get(API_KEY_HEADER, "")
         # An empty configured key would match an empty header: refuse everything instead.
-        if not configured or not wire.same(configured, sent):
+        if not configured or not any([wire.same(key, sent) for key in configured]):
             raise AuthenticationFailed("The webhook's X-API-KEY is missing or wrong")
         try:
             event = wire.loads(request.body)

@@ -238,8 +238,8 @@ class NowPaymentsProvider(Provider):
         return {"x-api-key": self.credentials.get("api_key", ""), "Content-Type": "application/json"}
 
     def _verified(self, request: CallbackRequest) -> dict:
-        secret = self.credentials.get("ipn_secret", "")
-        if not secret:
+        secrets = self.secrets("ipn_secret")
+        if not secrets:
             raise AuthenticationFailed("No IPN secret is configured for nowpayments")
         signature = request.headers.get(SIGNATURE_HEADER, "").strip().lower()
         if not signature:
@@ -251,7 +251,7 @@ class NowPaymentsProvider(Provider):
             raise AuthenticationFailed("The IPN cannot be authenticated: its body is not JSON") from error
         if not isinstance(event, dict):
             raise AuthenticationFailed("The IPN cannot be authenticated: its body is not a JSON object")
-        matches = [wire.same(sign(secret, form), signature) for form in signed_forms(event)]
+        matches = [wire.same(sign(secret, form), signature) for secret in secrets for form in signed_forms(event)]
         if not any(matches):
             raise AuthenticationFailed("The IPN's signature does not match")
         return event

@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -68,9 +69,13 @@ def sign(secret: str, msg_id: str, timestamp: int | str, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def verify_signature(secret: str, msg_id: str, timestamp: str, header: str, body: bytes, now: float) -> None:
-    """Raise AuthenticationFailed unless one `v1` entry of the header signs this message, recently."""
-    if not secret:
+def verify_signature(
+    secrets: str | Sequence[str], msg_id: str, timestamp: str, header: str, body: bytes, now: float
+) -> None:
+    """Raise AuthenticationFailed unless one `v1` entry of the header signs this message, recently, with
+    one of the secrets (the current one, and the previous during a rotation)."""
+    secrets = [secrets] if isinstance(secrets, str) else [secret for secret in secrets if secret]
+    if not any(secrets):
         raise AuthenticationFailed("No webhook secret is configured for paygentic")
     stamp = wire.unix_seconds(timestamp)
     if not msg_id or stamp is None or not header:
@@ -78,13 +83,14 @@ def verify_signature(secret: str, msg_id: str, timestamp: str, header: str, body
     if abs(now - stamp) > TOLERANCE_SECONDS:
         raise AuthenticationFailed("The webhook's timestamp is too old or in the future")
     try:
-        expected = sign(secret, msg_id, stamp, body)
+        expected = [sign(secret, msg_id, stamp, body) for secret in secrets]
     except (binascii.Error, ValueError) as error:  # a misconfigured secret refuses everything
         raise AuthenticationFailed("The configured paygentic webhook secret is not valid base64") from error
     # Check every entry (no early exit) so the time taken says nothing about which one matched.
     matched = False
     for entry in header.split():
-        matched |= wire.same(expected, entry)
+        for signature in expected:
+            matched |= wire.same(signature, entry)
     if not matched:
         raise AuthenticationFailed("The webhook's signature does not match")
 
@@ -185,7 +191,7 @@ class PaygenticProvider(Provider):
     def verify_callback(self, request: CallbackRequest) -> Callback:
         headers = request.headers
         verify_signature(
-            self.credentials.get("webhook_secret", ""),
+            self.secrets("webhook_secret"),
             headers.get("svix-id", ""),
             headers.get("svix-timestamp", ""),
             headers.get("svix-signature", ""),

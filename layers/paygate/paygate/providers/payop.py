@@ -268,14 +268,14 @@ class PayopProvider(Provider):
 
     def _legacy(self, event: dict) -> Callback:
         """v1 IPN: `signature = sha256("{amount}:{currency}:{orderId}:{status}:{secretKey}")`."""
-        secret = self.credentials.get("secret_key")
-        if not secret:
+        secrets = self.secrets("secret_key")
+        if not secrets:
             raise AuthenticationFailed("No secret key is configured for payop")
         amount, currency, order_id, status = (
             str(event.get(key, "")) for key in ("amount", "currency", "orderId", "status")
         )
-        expected = sign(amount, currency, order_id, status, secret)
-        if not wire.same(expected, str(event.get("signature", ""))):
+        given = str(event.get("signature", ""))
+        if not any([wire.same(sign(amount, currency, order_id, status, secret), given) for secret in secrets]):
             raise AuthenticationFailed("The IPN's signature does not match")
         invoice_id = event.get("invoiceId")
         return Callback(

@@ -1,17 +1,27 @@
-"""The enabled providers' adapters, built from their specs and the configuration, in routing order."""
+"""The enabled providers' adapters, built from their specs and the configuration, in routing order.
+
+Credentials are read when a provider is first used, and read again once they are older than
+SECRET_MAX_AGE_SECONDS (by the injected clock): a rotated secret takes effect without a deploy or a new
+container. An enabled provider whose credentials are missing is a 503 `provider_not_configured`, and one
+error log line naming what is missing (never a value)."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
 
 import requests
+from aws_lambda_powertools import Logger
 
 from paygate.config import Settings, provider_credentials
-from paygate.errors import NotFound, ValidationFailed
+from paygate.errors import NotFound, ProviderNotConfigured, ValidationFailed
 from paygate.models import CreatePaymentRequest, utcnow
 from paygate.providers import SPECS, PollingPlan, ProviderSpec
 from paygate.providers.base import Clock, Provider
+
+logger = Logger(service="paygate", child=True)
 
 
 def adapter_class(spec: ProviderSpec) -> type[Provider]:
@@ -33,13 +43,15 @@ class Registry:
         *,
         session: requests.Session | None = None,
         clock: Clock = utcnow,
-        credentials: Callable[[str, Settings], Mapping[str, str]] = provider_credentials,
+        credentials: Callable[..., Mapping[str, str]] = provider_credentials,
     ):
         self.settings = settings
         self.session = session or requests.Session()
         self.clock = clock
         self.credentials = credentials
         self._providers: dict[str, Provider] = {}
+        self._read_at: dict[str, datetime] = {}
+        self._reported: set[str] = set()  # providers whose missing credentials were logged
 
     @property
     def enabled(self) -> list[str]:
@@ -48,16 +60,52 @@ class Registry:
     def get(self, name: str) -> Provider:
         if name not in self.enabled:
             raise NotFound(f"No provider named {name!r} is enabled", code="unknown_provider")
-        if name not in self._providers:
-            spec = SPECS[name]
-            self._providers[name] = adapter_class(spec)(
-                base_url=self.settings.base_urls.get(name, spec.base_url),
-                credentials=self.credentials(name, self.settings),
-                session=self.session,
-                clock=self.clock,
-                timeout=self.settings.provider_timeout_seconds,
-            )
+        now = self.clock()
+        max_age = timedelta(seconds=self.settings.secret_max_age_seconds)
+        built = self._providers.get(name)
+        if built is None or now - self._read_at[name] >= max_age:
+            credentials = self._credentials(name, fresh=built is not None)
+            if built is None or built.credentials != credentials:  # new, or rotated: a new adapter
+                spec = SPECS[name]
+                self._providers[name] = adapter_class(spec)(
+                    base_url=self.settings.base_urls.get(name, spec.base_url),
+                    credentials=credentials,
+                    session=self.session,
+                    clock=self.clock,
+                    timeout=self.settings.provider_timeout_seconds,
+                )
+            self._read_at[name] = now
         return self._providers[name]
+
+    def check(self) -> list[str]:
+        """The enabled providers that cannot be used for want of credentials, each one logged as an error
+        (the reason for the 503s that follow). Run once when a container starts, so a secret that was never
+        created shows in the logs at deploy, not at the first customer's payment."""
+        unusable = []
+        for name in self.enabled:
+            try:
+                self.get(name)
+            except ProviderNotConfigured:
+                unusable.append(name)
+        return unusable
+
+    def _credentials(self, name: str, *, fresh: bool) -> dict[str, Any]:
+        try:
+            credentials = dict(self.credentials(name, self.settings, fresh=fresh))
+        except Exception as error:  # no secret, no access to it, not JSON: the same for the merchant
+            self._not_configured(name, "provider credentials cannot be read", error=type(error).__name__)
+        missing = [key for key in SPECS[name].credentials if not credentials.get(key)]
+        if missing:
+            self._not_configured(name, "provider is enabled but its credentials are missing", missing_keys=missing)
+        self._reported.discard(name)
+        return credentials
+
+    def _not_configured(self, name: str, reason: str, **detail: Any) -> NoReturn:
+        """Logged as an error once per container (each request after it says `provider_not_configured`)."""
+        if name not in self._reported:
+            logger.error(reason, provider=name, **detail)
+            self._reported.add(name)
+        raise ProviderNotConfigured(f"The {name} provider is not configured")
 
     def route(self, request: CreatePaymentRequest) -> Provider:
         """The provider the request names, or the first enabled one that accepts it."""

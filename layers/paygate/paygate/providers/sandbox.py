@@ -16,13 +16,32 @@ from decimal import Decimal
 from typing import Any
 
 from paygate import wire
-from paygate.errors import AuthenticationFailed, InvalidRequest, ProviderInvalidResponse, ProviderRejected
+from paygate.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    ProviderError,
+    ProviderInvalidResponse,
+    ProviderRejected,
+)
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 
 SIGNATURE_HEADER = "paygate-signature"
 TOLERANCE_SECONDS = 300
 STATUS_MAP = {status.value: status for status in Status}
+# The sandbox's own checkout page (served by its simulator and, in test mode, by the stack): the payment,
+# and the two choices a customer has. Fields are HTML-escaped by whoever fills them in.
+CHECKOUT_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Sandbox checkout</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto}}
+button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head>
+<body><h1>Sandbox checkout</h1>
+<p>Payment <code>{id}</code> for <strong>{amount} {currency}</strong> (reference <code>{reference}</code>).</p>
+<p>Status: <strong id="status">{status}</strong></p>
+<form method="post" action="{base}/checkout/{id}">
+<button name="status" value="succeeded">Pay</button>
+<button name="status" value="failed">Fail</button></form>
+<p id="result">{result}</p></body></html>"""
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -39,9 +58,11 @@ class SandboxProvider(Provider):
         return [PaymentMethod(provider=self.name, method="test", kind="test", name="Sandbox test payment")]
 
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
+        api_base = self._api_base(context)
         response = self.request(
             "POST",
             "/v1/payments",
+            base=api_base,
             headers={"Authorization": f"Bearer {self.credentials.get('api_key', '')}"},
             json={
                 "amount": payment.amount,
@@ -59,6 +80,7 @@ class SandboxProvider(Provider):
                 provider_payment_id=str(body["id"]),
                 state=self._state(body),
                 facts=ProviderFacts(payment_url=str(body["checkout_url"])),
+                data={"api_base": api_base},
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProviderInvalidResponse(f"sandbox: create answer lacks {error}") from error
@@ -67,6 +89,7 @@ class SandboxProvider(Provider):
         response = self.request(
             "GET",
             f"/v1/payments/{payment.provider_payment_id}",
+            base=_stored_base(payment) or self._api_base(None),
             headers={"Authorization": f"Bearer {self.credentials.get('api_key', '')}"},
         )
         body = self.json(response)
@@ -97,11 +120,21 @@ class SandboxProvider(Provider):
             raise AuthenticationFailed("Missing or malformed Paygate-Signature header")
         if abs(self.clock().timestamp() - timestamp) > TOLERANCE_SECONDS:
             raise AuthenticationFailed("The callback's timestamp is too old or in the future")
-        secret = self.credentials.get("webhook_secret")
-        if not secret:
+        secrets = self.secrets("webhook_secret")
+        if not secrets:
             raise AuthenticationFailed("No webhook secret is configured for sandbox")
-        if not wire.same(sign(secret, timestamp, body), f"t={timestamp},v1={signature}"):
+        given = f"t={timestamp},v1={signature}"
+        if not any([wire.same(sign(secret, timestamp, body), given) for secret in secrets]):
             raise AuthenticationFailed("The callback's signature does not match")
+
+    def _api_base(self, context: CreateContext | None) -> str:
+        """The sandbox's API. A base URL that is a path (the default, `/_sim/sandbox`) is on this gateway's
+        own API, the deployed sandbox function of test mode: known from the request that creates."""
+        if not self.base_url.startswith("/"):
+            return self.base_url
+        if context is None:
+            raise ProviderError("sandbox: the payment does not say where its sandbox is")
+        return context.callback_url.removesuffix(f"/ipn/{self.name}") + self.base_url
 
     @staticmethod
     def _state(body: dict[str, Any]) -> ProviderState:
@@ -110,6 +143,12 @@ class SandboxProvider(Provider):
         price = Money.of(body.get("amount"), body.get("currency"))
         paid = Money.of(body.get("amount_paid"), body.get("currency"))
         return ProviderState(status=STATUS_MAP.get(native), provider_status=native, price=price, paid=paid)
+
+
+def _stored_base(payment: Payment) -> str | None:
+    """Where create found the sandbox (kept with the record, which a status read is given)."""
+    data = getattr(payment, "provider_data", None) or {}
+    return data.get("api_base")
 
 
 def _text(value: object) -> str | None:
