@@ -17,6 +17,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import requests
 
@@ -59,7 +60,6 @@ def cold_starts() -> None:
 
 
 def lifecycle_capacity(endpoint: str) -> None:
-    from paygate.lifecycle.gateway import Gateway
     from paygate.models import CreatePaymentRequest, Status, utcnow
     from paygate.providers.base import CreatedPayment, Provider, ProviderState
     from paygate.providers.registry import Registry
@@ -89,7 +89,7 @@ def lifecycle_capacity(endpoint: str) -> None:
         base_url="", credentials={"api_key": "k", "webhook_secret": "s"}, session=requests.Session(), clock=utcnow
     )
     registry._read_at["sandbox"] = utcnow()
-    gateway = Gateway(store=store, providers=registry, clock=utcnow)
+    gateway = _gateway(store, registry)
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox")
     payment = gateway.create_payment(request, account_id="bench", callback_base_url="http://localhost")
     after_create = store.consumed_capacity
@@ -106,7 +106,6 @@ def lifecycle_capacity(endpoint: str) -> None:
 
 
 def sweep_capacity(endpoint: str, not_due: int) -> None:
-    from paygate.lifecycle.gateway import Gateway
     from paygate.lifecycle.sweeper import Sweeper
     from paygate.models import PaymentRecord, Status, utcnow
     from paygate.providers.registry import Registry
@@ -138,7 +137,7 @@ def sweep_capacity(endpoint: str, not_due: int) -> None:
             list(pool.map(lambda i: put(i, False), range(extra)))
         for index in range(100):
             put(index, True)
-        gateway = Gateway(store=store, providers=Registry(_settings(table)), clock=utcnow)
+        gateway = _gateway(store, Registry(_settings(table)))
         store.consumed_capacity = 0.0
         Sweeper(gateway).sweep(time_left=lambda: 60.0)  # reconciles the 100 (no provider id)
         costs.append(store.consumed_capacity)
@@ -158,6 +157,18 @@ def _settings(payments_table: str):
         webhook_endpoints_table="bench-endpoints",
         webhook_deliveries_table="bench-deliveries",
     )
+
+
+def _gateway(store: Any, registry: Any) -> Any:
+    """A gateway for payments that name their provider: no routing, so no circuit is ever read."""
+    from paygate.checkout.links import CheckoutLinks
+    from paygate.lifecycle.gateway import Gateway
+    from paygate.models import utcnow
+    from paygate.providers.circuits import Circuits
+
+    circuits = Circuits("bench-circuits", store.client, failure_threshold=5, recovery_seconds=60)
+    links = CheckoutLinks(lambda: b"bench")
+    return Gateway(store=store, providers=registry, clock=utcnow, links=links, circuits=circuits)
 
 
 def main() -> None:

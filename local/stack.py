@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
+from secrets import token_hex
 from typing import Any
 
 import boto3
@@ -30,6 +31,7 @@ from local.simulators.merchant import MerchantReceiver
 # Two merchant accounts, each an API key and its id (as API Gateway names a key in a request).
 DEFAULT_API_KEYS = {"pg_local_test_key": "local-merchant-1", "pg_local_test_key_2": "local-merchant-2"}
 SECRET_NAME = "paygate/providers"
+CHECKOUT_SECRET_NAME = "paygate/checkout"
 EVENT_BUS_NAME = "paygate-local-payments"
 
 
@@ -58,6 +60,9 @@ class LocalStack:
     # an attempt holds its delivery.
     webhook_retry_schedule: str | None = None
     webhook_lease_seconds: float = 60.0
+    # A routed provider failing this many creates in a row is skipped for this many seconds.
+    circuit_failure_threshold: int = 5
+    circuit_recovery_seconds: int = 30
     simulators: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -88,6 +93,9 @@ class LocalStack:
                 "PAYMENTS_TABLE": self.tables["PaymentsTable"],
                 "IDEMPOTENCY_TABLE": self.tables["IdempotencyTable"],
                 "SECRET_NAME": SECRET_NAME,
+                "CHECKOUT_SECRET_NAME": CHECKOUT_SECRET_NAME,
+                "CIRCUIT_FAILURE_THRESHOLD": str(self.circuit_failure_threshold),
+                "CIRCUIT_RECOVERY_SECONDS": str(self.circuit_recovery_seconds),
                 "EVENT_BUS_NAME": EVENT_BUS_NAME,
                 "ENABLED_PROVIDERS": ",".join(simulated),
                 "PROVIDER_TIMEOUT_SECONDS": str(self.provider_timeout),
@@ -107,6 +115,8 @@ class LocalStack:
         template.create_tables(boto3.client("dynamodb"), self.tables)
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(credentials))
+        # As the stack makes it: a fresh key each run, so links of an earlier run open nothing.
+        secrets.create_secret(Name=CHECKOUT_SECRET_NAME, SecretString=token_hex(32))
 
         from paygate import service
 

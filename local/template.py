@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -71,13 +72,18 @@ def module(function: str):
     props = load()["Resources"][function]["Properties"]
     module_name = props["Handler"].rpartition(".")[0]
     unique = f"paygate_function_{function}"
-    if unique not in sys.modules:
-        spec = importlib.util.spec_from_file_location(unique, ROOT / props["CodeUri"] / f"{module_name}.py")
-        assert spec and spec.loader
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[unique] = loaded
-        spec.loader.exec_module(loaded)
+    # Requests arrive on many threads; a module half-executed by one must not be handed to another.
+    with _LOADING:
+        if unique not in sys.modules:
+            spec = importlib.util.spec_from_file_location(unique, ROOT / props["CodeUri"] / f"{module_name}.py")
+            assert spec and spec.loader
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[unique] = loaded  # first: pydantic resolves a model's annotations through it
+            spec.loader.exec_module(loaded)
     return sys.modules[unique]
+
+
+_LOADING = threading.RLock()
 
 
 def handler(function: str):

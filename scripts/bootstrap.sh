@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, once: the Python 3.13 virtualenv,
 # the SAM CLI and checkov each in a virtualenv of their own (they pin their own dependencies) and
-# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator). Each step
-# is skipped when done.
+# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator), and
+# Debian's chromium (apt), the browser the browser tests drive through Playwright. Each step is skipped
+# when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +51,25 @@ if [[ "$what" == all || "$what" == dynamodb ]] && [[ ! -f "$TOOLS/dynamodb-local
   rm -rf "$TOOLS/dynamodb-local"
   mv "$tmp/package/emulator" "$TOOLS/dynamodb-local"
   rm -rf "$tmp"
+fi
+
+# Debian's chromium, not Playwright's own download: the browser tests run it through executable_path.
+if [[ "$what" == all || "$what" == browser ]] && [[ ! -x /usr/bin/chromium ]] && ! command -v chromium >/dev/null 2>&1; then
+  echo "==> chromium (apt)"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "chromium is needed by the browser tests (tests/browser) and apt-get is not available:" >&2
+    echo "install chromium with this machine's package manager, then run this again" >&2
+    exit 1
+  fi
+  sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "chromium is needed by the browser tests (tests/browser): run as root, or install sudo," >&2
+      echo "or install it yourself: apt-get install chromium" >&2
+      exit 1
+    fi
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 fi

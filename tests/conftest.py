@@ -14,12 +14,22 @@ import pytest
 from local import template
 from local.dynamodb_local import DynamoDBLocal
 from local.stack import LocalStack
-from tests.factories import TABLES, FixedClock, environment
+from tests.factories import CHECKOUT_KEY, CHECKOUT_SECRET_NAME, TABLES, FixedClock, environment
 
 
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
+
+
+@pytest.fixture(autouse=True)
+def fresh_circuits() -> None:
+    """Powertools' circuit breaker counts failures per process, in module state that outlives a test's
+    tables: each test starts with every provider's count at zero, as a new container would."""
+    from aws_lambda_powertools.utilities.circuit_breaker import base
+
+    for counts in (base._LOCAL_FAILURES, base._LOCAL_SUCCESSES, base._LAST_OBSERVED_STATE):
+        counts.clear()
 
 
 @pytest.fixture
@@ -45,6 +55,8 @@ def dynamodb(aws_env: None) -> Iterator:
     with mock_aws():
         client = boto3.client("dynamodb")
         template.create_tables(client, TABLES)
+        # The key of checkout links, as the stack makes it.
+        boto3.client("secretsmanager").create_secret(Name=CHECKOUT_SECRET_NAME, SecretString=CHECKOUT_KEY.decode())
         yield client
 
 
@@ -78,6 +90,9 @@ def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
         # worker that dies gives its delivery back after a second.
         webhook_retry_schedule=",".join(["0"] * 12),
         webhook_lease_seconds=1.0,
+        # A provider's circuit opens after 3 failures in a row and is tried again 2 s later.
+        circuit_failure_threshold=3,
+        circuit_recovery_seconds=2,
     )
     local.start()
     thread = threading.Thread(target=local.serve_forever, daemon=True)

@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from local import simulators, template
+from paygate.checkout.links import CheckoutLinks
 from paygate.config import Settings
 from paygate.lifecycle.gateway import Gateway
 from paygate.models import HistoryEntry, PaymentRecord, Status
 from paygate.providers import nowpayments, paygentic, sandbox
 from paygate.providers.base import CallbackRequest
+from paygate.providers.circuits import Circuits
 from paygate.providers.registry import Registry
 from paygate.store import PaymentStore
 
@@ -33,6 +36,8 @@ SECRET_NAME = "paygate/providers"
 # The development credentials the simulators hold (and the local stack stores for the adapters).
 CREDENTIALS = simulators.credentials()
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+CHECKOUT_KEY = b"checkout-links-test-key"
+CHECKOUT_SECRET_NAME = "paygate/checkout"
 # The merchant account tests act for (an API key's id).
 ACCOUNT = "acct_test"
 
@@ -73,6 +78,7 @@ def environment() -> dict[str, str]:
         "IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
         "EVENT_BUS_NAME": EVENT_BUS,
         "SECRET_NAME": SECRET_NAME,
+        "CHECKOUT_SECRET_NAME": CHECKOUT_SECRET_NAME,
         "WEBHOOK_ENDPOINTS_TABLE": TABLES["WebhookEndpointsTable"],
         "WEBHOOK_DELIVERIES_TABLE": TABLES["WebhookDeliveriesTable"],
     }
@@ -118,7 +124,18 @@ def gateway(
         registry = Registry(
             config, session=session, clock=clock, credentials=lambda name, *_, **__: dict(credentials.get(name, {}))
         )
-    return Gateway(store=PaymentStore(table, client, due_shards=due_shards), providers=registry, clock=clock)
+    return Gateway(
+        store=PaymentStore(table, client, due_shards=due_shards),
+        providers=registry,
+        clock=clock,
+        links=CheckoutLinks(lambda: CHECKOUT_KEY),
+        circuits=Circuits(
+            TABLES["IdempotencyTable"],
+            client,
+            failure_threshold=registry.settings.circuit_failure_threshold,
+            recovery_seconds=registry.settings.circuit_recovery_seconds,
+        ),
+    )
 
 
 # --- payments -----------------------------------------------------------------------------------
@@ -235,4 +252,35 @@ class FakeSession(requests.Session):
         response.status_code = status
         response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
         response.headers.update(headers[0] if headers else {})
+        return response
+
+
+class ProviderApis(requests.Session):
+    """The providers' APIs by host: each answers with `answer(host)`, an exception to raise or a
+    `(status, body)`. Keeps the hosts called, and what the payment's record said at each call."""
+
+    def __init__(self, answer: Callable[[str], object]):
+        super().__init__()
+        self.answer = answer
+        self.called: list[str] = []
+        self.sent: list[tuple[str, dict]] = []  # host, and what the call carried
+        self.store: PaymentStore | None = None
+        self.seen_at_call: list[tuple[str, str | None, str | None]] = []
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        host = urlsplit(url).hostname or ""
+        self.called.append(host)
+        self.sent.append((host, kwargs))
+        if self.store is not None:  # the write-ahead record, as it stands when the provider is called
+            reference = (kwargs.get("json") or {}).get("reference")
+            record = self.store.get(reference) if reference else None
+            attempt = record.attempts[-1] if record and record.attempts else None
+            self.seen_at_call.append((host, record and record.provider, attempt and attempt.outcome))
+        answer = self.answer(host)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer  # type: ignore[misc]
+        response = requests.Response()
+        response.status_code = status
+        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
         return response

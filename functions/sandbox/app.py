@@ -38,7 +38,7 @@ PREFIX = "/_sim/sandbox"
 http = requests.Session()
 CALLBACK_TIMEOUT_SECONDS = 10
 # What a create body may carry, each a string or null (the adapter sends exactly these).
-CREATE_FIELDS = ("amount", "currency", "reference", "callback_url", "expires_at")
+CREATE_FIELDS = ("amount", "currency", "reference", "callback_url", "return_url", "expires_at")
 MAX_FIELD_LENGTH = 2048
 PAYMENT_ID = "sbx_"  # + 16 hex characters, as the local simulator makes them
 _SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
@@ -215,7 +215,7 @@ def create() -> Response[str]:
     payment = {
         "id": payment_id,
         "status": "pending",
-        **{name: fields[name] for name in ("amount", "currency", "reference", "callback_url")},
+        **{name: fields[name] for name in ("amount", "currency", "reference", "callback_url", "return_url")},
         "checkout_url": f"{api.own_base_url(event)}{PREFIX}/checkout/{payment_id}",
     }
     _save(payment, new=True)
@@ -266,6 +266,8 @@ def checkout_submit(payment_id: str) -> Response[str]:
     answer = _change(event, payment, choice)
     if isinstance(answer, str):
         return _page(event, payment, f"The callback could not be delivered ({answer}).")
+    if payment.get("return_url"):  # back to the shop (or the gateway's own page), as providers do
+        return Response(status_code=303, headers={"Location": payment["return_url"]}, body="")
     return _page(event, payment, f"The gateway answered HTTP {answer}.")
 
 

@@ -14,6 +14,8 @@ keeps every webhook posted to it, with what it answered:
   disabled). `{}` resets to answering 200. `fail_next` comes first, then `status`, then `fail_rate`.
 - `GET /<name>/_received`: `{"received": [{"headers", "body", "status", "at"}]}`, oldest first;
   `DELETE /<name>/_received` forgets them.
+- `GET /<name>/shop/<page>`: the shop's own page a customer lands on (the success or failure URL of a
+  payment), a short HTML page naming it.
 
 Tests in the same process use `received(name)`, `configure(name, **options)` and `clear(name)`. All of
 it is safe to call from several threads at once.
@@ -21,6 +23,7 @@ it is safe to call from several threads at once.
 
 from __future__ import annotations
 
+import html
 import random
 import threading
 import time
@@ -96,6 +99,7 @@ class MerchantReceiver(RoutedApp):
                 Rule("/<name>/_configure", methods=["POST"], endpoint="configure"),
                 Rule("/<name>/_received", methods=["GET"], endpoint="get_received"),
                 Rule("/<name>/_received", methods=["DELETE"], endpoint="delete_received"),
+                Rule("/<name>/shop/<page>", methods=["GET"], endpoint="shop_page"),
             ],
             strict_slashes=False,
         )
@@ -147,3 +151,8 @@ class MerchantReceiver(RoutedApp):
     def on_delete_received(self, request: Request, name: str) -> Response:
         self.clear(name)
         return json_response({"received": []})
+
+    def on_shop_page(self, request: Request, name: str, page: str) -> Response:
+        title = html.escape(f"{name}: {page}")
+        body = f'<!doctype html><html lang="en"><title>{title}</title><h1 id="shop">{title}</h1></html>'
+        return Response(body, content_type="text/html; charset=utf-8")

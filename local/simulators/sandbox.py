@@ -56,6 +56,7 @@ class SandboxSimulator(Simulator):
             "currency": body.get("currency"),
             "reference": body.get("reference"),
             "callback_url": body.get("callback_url"),
+            "return_url": body.get("return_url"),
             "checkout_url": f"{self.public_url}/checkout/{payment_id}",
             "request": body,
         }
@@ -121,6 +122,8 @@ class SandboxSimulator(Simulator):
                 raise NotFound(f"no payment {payment_id}")
             url, body, headers = self.callback(payment, status)
         answer = self.deliver(url, body, headers)
+        if payment.get("return_url"):  # back to the shop (or the gateway's own page), as providers do
+            return Response(status=303, headers={"Location": payment["return_url"]})
         return self.on_checkout(request, payment_id, result=f"The gateway answered HTTP {answer}.")
 
 

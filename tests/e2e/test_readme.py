@@ -20,12 +20,12 @@ def test_readme_walkthrough_runs_as_written(stack, tmp_path):
     script = walkthrough().replace("http://127.0.0.1:3000", f"http://{stack.host}:{stack.port}")
     run = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    # The three answers are printed back to back: read them one after the other.
+    # The answers are printed back to back: read them one after the other.
     answers, position, decoder = [], 0, json.JSONDecoder()
     while position < len(run.stdout):
         answer, position = decoder.raw_decode(run.stdout, position)
         answers.append(answer)
-    created, delivered, payment, listing, cancelled = answers
+    created, delivered, payment, listing, cancelled, waiting = answers
     assert created["status"] == "pending" and created["payment_url"]
     assert delivered == {"delivered": True, "response_status": 200}
     assert payment["status"] == "succeeded"
@@ -33,3 +33,5 @@ def test_readme_walkthrough_runs_as_written(stack, tmp_path):
     assert listing["object"] == "list" and payment["id"] in [p["id"] for p in listing["data"]]
     assert all(p["reference"] == "order-123" for p in listing["data"])
     assert (cancelled["status"], cancelled["reference"]) == ("cancelled", "order-124")
+    assert (waiting["provider"], waiting["status"]) == (None, "pending")
+    assert waiting["checkout_url"].startswith(f"http://{stack.host}:{stack.port}/checkout/{waiting['id']}.")

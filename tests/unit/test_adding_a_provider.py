@@ -54,6 +54,7 @@ def echo(monkeypatch):
     """The one spec entry."""
     spec = ProviderSpec(
         name="echo",
+        title="Echo",
         adapter=EchoProvider,
         base_url="https://echo.example",
         credentials=("secret",),

@@ -71,6 +71,36 @@ def test_the_list_sample_answers_an_empty_first_page(handlers):
     assert json.loads(answer["body"]) == {"object": "list", "data": [], "has_more": False, "next_starting_after": None}
 
 
+def listing(**query: str) -> dict:
+    event = sample("list_payments")
+    return {
+        **event,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+    }
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("created_gte", "0001-01-01T03:00:00+04:59"), ("created_lt", "9999-12-31T23:00:00-04:00"),
+     ("created_gte", "0001-01-01T00:00:00+00:01")],
+)  # fmt: skip
+def test_a_time_outside_what_utc_can_write_is_a_422_naming_it(handlers, param, value):
+    answer = handlers("ListPaymentsFunction", listing(**{param: value}))
+    assert answer["statusCode"] == 422
+    assert json.loads(answer["body"])["error"]["param"] == param
+
+
+def test_times_before_the_year_1000_sort_before_every_payment(handlers, dynamodb):
+    from tests import factories
+
+    sample_account = "a1b2c3d4e5"  # the sample event's API key id
+    factories.gateway(dynamodb, factories.FixedClock()).store.insert(factories.record(account_id=sample_account))
+    early = handlers("ListPaymentsFunction", listing(created_gte="0999-06-01T00:00:00Z"))
+    late = handlers("ListPaymentsFunction", listing(created_lt="0999-06-01T00:00:00Z"))
+    assert [len(json.loads(answer["body"])["data"]) for answer in (early, late)] == [1, 0]
+
+
 def test_cancelling_the_sample_payment_that_does_not_exist_is_404(handlers):
     answer = handlers("CancelPaymentFunction", sample("cancel_payment"))
     assert answer["statusCode"] == 404

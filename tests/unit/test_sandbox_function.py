@@ -170,13 +170,16 @@ def bearer(key: str = API_KEY) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def create(*, callback_url: str, reference: str = "pay_3f9c2a7b1e4d5c6a8b9f0e1d", key: str = API_KEY) -> dict:
+def create(
+    *, callback_url: str, reference: str = "pay_3f9c2a7b1e4d5c6a8b9f0e1d", key: str = API_KEY, **more: str
+) -> dict:
     body = {
         "amount": "10.50",
         "currency": "USD",
         "reference": reference,
         "callback_url": callback_url,
         "expires_at": "2026-01-01T13:00:00+00:00",
+        **more,
     }
     headers = {**bearer(key), "Content-Type": "application/json"}
     return call("POST", "/_sim/sandbox/v1/payments", body=json.dumps(body), headers=headers)
@@ -208,6 +211,7 @@ def test_create_answers_201_with_a_checkout_url_on_the_requests_own_host_and_sta
         "currency": "USD",
         "reference": "pay_3f9c2a7b1e4d5c6a8b9f0e1d",
         "callback_url": receiver.url,
+        "return_url": None,
         "checkout_url": f"{BASE}/checkout/{payment['id']}",
     }
 
@@ -328,6 +332,16 @@ def test_pay_on_the_checkout_page_delivers_a_signed_succeeded_callback_with_the_
 
     read = answer(call("GET", f"/_sim/sandbox/v1/payments/{created['id']}", headers=bearer()))
     assert (read["status"], read["amount_paid"]) == ("succeeded", "10.50")
+
+
+def test_after_pay_or_fail_the_customer_goes_back_to_the_return_url(sandbox, receiver):
+    back = "https://gw.example/v1/checkout/pay_1.1.sig?returned=1"
+    created = answer(create(callback_url=receiver.url, return_url=back))
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = call("POST", f"/_sim/sandbox/checkout/{created['id']}", body="status=failed", headers=form)
+    headers = response.get("headers") or {k: v[-1] for k, v in response["multiValueHeaders"].items()}
+    assert (response["statusCode"], headers["Location"]) == (303, back)
+    assert len(receiver.received) == 1  # the callback went first
 
 
 def test_a_choice_other_than_pay_or_fail_changes_nothing(sandbox, receiver):

@@ -27,9 +27,11 @@ def timeout(function: str) -> float:
     return float(resources[function]["Properties"].get("Timeout", globals_["Timeout"]))
 
 
-# Which provider calls each function can make in one invocation, as the spec counts them.
+# Which provider calls each function can make in one invocation, as the spec counts them. (Failover goes
+# on to a next provider only while the invocation's deadline leaves it time: the first attempt must fit.)
 BUDGETS = {
     "CreatePaymentFunction": lambda spec: spec.create_calls,
+    "CheckoutFunction": lambda spec: spec.create_calls,  # the customer's choice creates the payment
     "GetPaymentFunction": lambda spec: spec.status_calls,  # ?force_sync=true
     "IpnCallbackFunction": lambda spec: spec.status_calls,  # unsigned callbacks are confirmed first
 }

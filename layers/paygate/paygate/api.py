@@ -164,21 +164,32 @@ def account_id(event: APIGatewayProxyEvent) -> str:
 
 
 def aware(query: PaymentQuery) -> PaymentQuery:
-    """Times given without a zone are taken as UTC (RFC 3339 asks for one; a missing one is no reason to fail)."""
+    """The query's times in UTC. Times given without a zone are taken as UTC (RFC 3339 asks for one; a
+    missing one is no reason to fail); a time whose UTC falls outside years 1 to 9999 is a 422."""
     return replace(
         query,
-        created_gte=_utc(query.created_gte),
-        created_lt=_utc(query.created_lt),
+        created_gte=_utc(query.created_gte, "created_gte"),
+        created_lt=_utc(query.created_lt, "created_lt"),
     )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+def _utc(moment: datetime | None, param: str) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(UTC)
+    except OverflowError as error:  # 0001-01-01T03:00+04:59 is a time, but not one UTC can write
+        raise ValidationFailed(f"{param}: out of the range of times (years 1 to 9999 in UTC)", param=param) from error
+
+
+def raw_body(event: APIGatewayProxyEvent) -> bytes:
+    """The body's exact bytes: only API Gateway's own base64 transport encoding undone, nothing decoded
+    as text (a body that is not UTF-8 is the reader's to refuse, not a crash)."""
+    raw = event.body or ""
+    return base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
 
 
 def callback_request(event: APIGatewayProxyEvent) -> CallbackRequest:
-    # Signatures are over the exact bytes received: undo only API Gateway's own base64 transport encoding.
-    raw = event.body or ""
-    payload = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
+    # Signatures are over the exact bytes received.
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    return CallbackRequest(headers=headers, body=payload, source_ip=event.request_context.identity.source_ip)
+    return CallbackRequest(headers=headers, body=raw_body(event), source_ip=event.request_context.identity.source_ip)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from paygate.providers import SPECS
+from paygate.providers.routing import RoutingRule, RoutingRulesError, parse_rules
 
 
 class Settings(BaseModel):
@@ -46,6 +47,14 @@ class Settings(BaseModel):
     provider_timeout_seconds: float = 6.0
     # The sparse `due-checks` index is written over this many shards so no partition runs hot.
     due_shards: int = 4
+    # Which providers take a payment that names none, in order (ROUTING_RULES, JSON; paygate.providers.routing).
+    routing_rules: list[RoutingRule] = Field(default_factory=list)
+    # A routed provider failing this many creates in a row (timeouts, 5xx, unreadable answers) is skipped
+    # for `circuit_recovery_seconds`, then tried again.
+    circuit_failure_threshold: int = Field(default=5, ge=1)
+    circuit_recovery_seconds: int = Field(default=60, ge=1)
+    # The secret whose value signs the hosted checkout links (made by the stack).
+    checkout_secret_name: str = "paygate/checkout"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +68,12 @@ class Settings(BaseModel):
             values["enabled_providers"] = _split(env["ENABLED_PROVIDERS"])
         if env.get("WEBHOOK_RETRY_SCHEDULE"):
             values["webhook_retry_schedule"] = _split(env["WEBHOOK_RETRY_SCHEDULE"])
+        try:
+            values["routing_rules"] = parse_rules(
+                env.get("ROUTING_RULES", ""), enabled=values.get("enabled_providers", ["sandbox"])
+            )
+        except RoutingRulesError as error:
+            raise RuntimeError(f"Paygate is not configured: {error}") from None
         overrides = dict(entry.split("=", 1) for entry in _split(env.get("PROVIDER_BASE_URLS", "")) if "=" in entry)
         values["base_urls"] = {name: overrides.get(name) or spec.base_url for name, spec in SPECS.items()}
         try:
@@ -68,7 +83,7 @@ class Settings(BaseModel):
             raise RuntimeError(f"Paygate is not configured: set {missing} in the environment") from error
 
 
-_LISTS = {"enabled_providers", "base_urls", "webhook_retry_schedule"}
+_LISTS = {"enabled_providers", "base_urls", "webhook_retry_schedule", "routing_rules"}
 
 
 def _split(text: str) -> list[str]:

@@ -61,6 +61,14 @@ class PaymentNotCancellable(PaygateError):
     code = "payment_not_cancellable"
 
 
+class PaymentNotWaiting(PaygateError):
+    """409: the customer chose how to pay a payment that is no longer waiting for a choice."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "payment_not_waiting"
+
+
 class IdempotencyInProgress(PaygateError):
     http_status = 409
     type = "idempotency_error"
@@ -89,6 +97,13 @@ class TooManyRequests(PaygateError):
     code = "rate_limited"
 
 
+class CheckoutNotConfigured(PaygateError):
+    """503: the key that signs checkout links cannot be read (the stack makes it; a policy may hide it)."""
+
+    http_status = 503
+    code = "checkout_not_configured"
+
+
 class ProviderError(PaygateError):
     """502: the provider refused the request or answered something we cannot use."""
 
@@ -105,7 +120,13 @@ class ProviderNotConfigured(ProviderError):
 
 
 class ProviderRejected(ProviderError):
+    """The provider answered and refused: perhaps for what the merchant sent, so never failed over."""
+
     code = "provider_rejected"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached, or answered with a 5xx."""
 
 
 class ProviderInvalidResponse(ProviderError):
@@ -115,3 +136,8 @@ class ProviderInvalidResponse(ProviderError):
 class ProviderTimeout(ProviderError):
     http_status = 504
     code = "provider_timeout"
+
+
+# Failures that are the provider's (or the deployment's), never the merchant's: a create that routing
+# chose may go on to the next eligible provider after one of these.
+PROVIDER_FAULTS = (ProviderUnavailable, ProviderInvalidResponse, ProviderTimeout, ProviderNotConfigured)

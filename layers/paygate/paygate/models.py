@@ -3,6 +3,7 @@ record, and the facts a provider gives about how to pay. Pydantic only, no I/O."
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     TypeAdapter,
+    field_serializer,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -178,6 +181,11 @@ class Item(BaseModel):
     quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
 
 
+# What a customer may be offered on the hosted checkout page (`test` is the sandbox).
+METHOD_KINDS = ("card", "crypto", "test")
+MethodKind = Literal["card", "crypto", "test"]
+
+
 class CreatePaymentRequest(BaseModel):
     """The body of POST /payments. Strict: amounts are strings, never numbers, and unknown fields fail."""
 
@@ -204,6 +212,11 @@ class CreatePaymentRequest(BaseModel):
     expires_in: Duration | None = None
     metadata: Metadata | None = None
     provider_options: ProviderOptions | None = None
+    # The kinds of method the customer may choose from on the hosted checkout page. Given (and no provider),
+    # no provider is called at create: the payment waits, `provider: null`, for the customer's choice.
+    methods: Annotated[list[MethodKind], Field(min_length=1, max_length=len(METHOD_KINDS))] | None = None
+    # Where the customer is, when the merchant knows it (ISO 3166-1 alpha-2): routing rules may use it.
+    customer_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
 
     @model_validator(mode="after")
     def _precision(self) -> CreatePaymentRequest:
@@ -212,6 +225,13 @@ class CreatePaymentRequest(BaseModel):
                 "validation_error",
                 "amount: {currency} allows at most {places} decimal places",
                 {"currency": self.currency, "places": MINOR_UNITS[self.currency]},
+            )
+        if self.methods is not None and len(set(self.methods)) != len(self.methods):
+            raise PydanticCustomError("validation_error", "methods: each kind at most once")
+        if self.methods is not None and self.provider is not None:
+            raise PydanticCustomError(
+                "validation_error",
+                "methods: a payment naming a provider is bound to it; give a provider or methods, not both",
             )
         return self
 
@@ -232,6 +252,8 @@ class PaymentMethod(BaseModel):
     currencies: list[str] | None = None
     # Where it is offered (ISO 3166 codes); None: anywhere.
     countries: list[str] | None = None
+    # Crypto: the coins it takes (the customer picks one on the hosted page, unless the payment names one).
+    pay_currencies: list[str] | None = None
 
 
 # --- the payment ---------------------------------------------------------------------------------
@@ -294,6 +316,20 @@ class ProviderFacts(BaseModel):
         return {name: value for name, value in self.model_dump().items() if value is not None and known[name] is None}
 
 
+AttemptOutcome = Literal["pending", "succeeded", "failed", "skipped"]
+
+
+class Attempt(BaseModel):
+    """One try at creating the payment at a provider: routing may try several before one takes it, and a
+    customer on the hosted page may choose again after a provider failed."""
+
+    provider: str
+    # skipped: its circuit was open (it had been failing), so it was not called.
+    outcome: AttemptOutcome
+    at: datetime
+    error_code: str | None = None
+
+
 class Payment(ProviderFacts):
     """The Payment object of the API."""
 
@@ -302,8 +338,14 @@ class Payment(ProviderFacts):
     status: Status
     amount: str
     currency: str
-    provider: str
+    # None while the customer has still to choose how to pay (a payment created with `methods`).
+    provider: str | None = None
     provider_payment_id: str | None = None
+    # Paygate's hosted checkout page for this payment (public; its token is the customer's key to it).
+    checkout_url: str | None = None
+    # The method kinds the customer may choose from on the hosted page, for a payment created with them.
+    methods: list[MethodKind] | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
     reference: str | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -326,9 +368,26 @@ class PaymentRecord(Payment):
     due_at: datetime | None = None
     # Provider-only facts an adapter needs later, and re-deposits noted on their parent; never shown.
     provider_data: dict[str, str] = Field(default_factory=dict)
+    # The create request, kept while a provider may still be asked to create the payment (the customer
+    # chooses later, on the hosted page); never shown.
+    request: CreatePaymentRequest | None = None
+    # Where the hosted page sends the customer at the end (the merchant's), and where it came back.
+    success_url: str | None = None
+    failure_url: str | None = None
 
     def public(self) -> Payment:
         return Payment.model_validate(self.model_dump(include=set(Payment.model_fields)))
+
+    # The request is stored as its JSON text: stored as a map, its numbers would come back as Decimals,
+    # which the strict request model rightly refuses.
+    @field_serializer("request")
+    def _request_as_json(self, request: CreatePaymentRequest | None) -> str | None:
+        return request.model_dump_json(exclude_none=True) if request is not None else None
+
+    @field_validator("request", mode="before")
+    @classmethod
+    def _request_from_json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import boto3
 from paygate.config import settings
 
 if TYPE_CHECKING:
+    from paygate.checkout.hosted import HostedCheckout
     from paygate.events import EventPublisher
     from paygate.lifecycle.gateway import Gateway
     from paygate.lifecycle.sweeper import Sweeper
@@ -30,20 +31,52 @@ def dynamodb_client() -> Any:
 
 @cache
 def gateway() -> Gateway:
+    from paygate.checkout.links import CheckoutLinks
     from paygate.lifecycle.gateway import Gateway
     from paygate.models import utcnow
+    from paygate.providers.circuits import Circuits
     from paygate.providers.registry import Registry
     from paygate.store import PaymentStore
 
     config = settings()
     store = PaymentStore(config.payments_table, dynamodb_client(), due_shards=config.due_shards)
-    return Gateway(store=store, providers=Registry(config), clock=utcnow)
+    circuits = Circuits(
+        config.idempotency_table,
+        dynamodb_client(),
+        failure_threshold=config.circuit_failure_threshold,
+        recovery_seconds=config.circuit_recovery_seconds,
+    )
+    links = CheckoutLinks(checkout_signing_key)
+    return Gateway(store=store, providers=Registry(config), clock=utcnow, links=links, circuits=circuits)
+
+
+def checkout_signing_key() -> bytes:
+    """The key that signs the hosted checkout's links: the stack's own secret, cached as credentials are."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from paygate.errors import CheckoutNotConfigured
+    from paygate.observability import logger
+
+    config = settings()
+    try:
+        value = parameters.get_secret(config.checkout_secret_name, max_age=config.secret_max_age_seconds)
+    except parameters.exceptions.GetParameterError as error:
+        logger.error("the checkout signing key cannot be read", secret=config.checkout_secret_name)
+        raise CheckoutNotConfigured("Checkout links cannot be made right now") from error
+    return str(value).encode()
 
 
 @cache
 def checked_providers() -> list[str]:
     """The enabled providers without credentials, found (and logged) once per container, at its start."""
     return gateway().providers.check()
+
+
+@cache
+def checkout() -> HostedCheckout:
+    from paygate.checkout.hosted import HostedCheckout
+
+    return HostedCheckout(gateway())
 
 
 @cache
@@ -96,6 +129,6 @@ def reset() -> None:
     the credentials Powertools holds included."""
     from aws_lambda_powertools.utilities import parameters
 
-    for cached in (settings, dynamodb_client, gateway, checked_providers, sweeper, publisher, webhooks):
+    for cached in (settings, dynamodb_client, gateway, checked_providers, checkout, sweeper, publisher, webhooks):
         cached.cache_clear()
     parameters.clear_caches()

@@ -233,7 +233,8 @@ _INDEX_KEYS = {"provider_key", "due_shard", "created_key", "account_reference"}
 
 def _time_key(moment: datetime) -> str:
     """A time as the account indexes sort it: fixed-width UTC to the microsecond, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"  # the year padded: strftime writes year 999 as "999"
 
 
 def created_key(record: PaymentRecord) -> str:

@@ -8,16 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from paygate.errors import AuthenticationFailed, NotFound, PaygateError, PaymentNotCancellable
+from paygate import deadline
+from paygate.checkout.links import CheckoutLinks
+from paygate.errors import (
+    PROVIDER_FAULTS,
+    AuthenticationFailed,
+    NotFound,
+    PaygateError,
+    PaymentNotCancellable,
+    PaymentNotWaiting,
+    ProviderUnavailable,
+    ValidationFailed,
+)
 from paygate.lifecycle import money
-from paygate.lifecycle.status_machine import with_note, with_status
+from paygate.lifecycle.status_machine import closed_attempts, with_note, with_status
 from paygate.models import (
+    Attempt,
+    AttemptOutcome,
     ChangeSource,
     CreatePaymentRequest,
     HistoryEntry,
@@ -28,13 +41,29 @@ from paygate.models import (
     new_payment_id,
 )
 from paygate.observability import count_for_provider, metrics
-from paygate.providers.base import Callback, CallbackRequest, Clock, CreateContext, ProviderState
+from paygate.providers.base import (
+    Callback,
+    CallbackRequest,
+    Clock,
+    CreateContext,
+    CreatedPayment,
+    Provider,
+    ProviderState,
+)
+from paygate.providers.circuits import CircuitBreakerOpenError, Circuits
 from paygate.providers.registry import Registry, polling_plan
 from paygate.store import Page, PaymentStore, VersionConflict
 
 logger = Logger(service="paygate", child=True)
 
 MAX_WRITE_ATTEMPTS = 25
+# How long a payment waits for the customer's choice on the hosted page, unless `expires_in` says.
+WAITING_LIFETIME = timedelta(hours=1)
+WAITING_MAX_LIFETIME = timedelta(hours=24)
+# Failover goes on to the next provider only while it could still answer in time.
+MIN_SECONDS_FOR_FAILOVER = 2.0
+# The query of the hosted page's address when a provider sends the customer back to it.
+RETURNED = "returned=1"
 # What `decide` answers: the record as it should be written, or None for "no change".
 Decision = Callable[[PaymentRecord], PaymentRecord | None]
 
@@ -53,6 +82,8 @@ class Gateway:
     store: PaymentStore
     providers: Registry
     clock: Clock
+    links: CheckoutLinks
+    circuits: Circuits
 
     # --- the write path ----------------------------------------------------------------------------
 
@@ -115,51 +146,186 @@ class Gateway:
     def create_payment(
         self, request: CreatePaymentRequest, *, account_id: str, callback_base_url: str
     ) -> PaymentRecord:
-        provider = self.providers.route(request)
+        """Create a payment. Naming a provider binds it there. Naming none, routing gives the eligible
+        providers and each is tried in turn while the failure is the provider's (failover). Giving
+        `methods` calls no provider: the payment waits for the customer's choice on the hosted page."""
+        if request.methods:
+            record = self._new_record(request, account_id, callback_base_url, lifetime=_waiting_lifetime(request))
+            record = record.model_copy(update={"request": request})
+            self.store.insert(record)
+            return record
+        providers = self.providers.route(request)
+        record = self._new_record(request, account_id, callback_base_url, lifetime=providers[0].lifetime(request))
+        return self._create_at(
+            record, providers, request, callback_base_url, routed=request.provider is None, stored=False
+        )
+
+    def choose(
+        self, record: PaymentRecord, provider_name: str, request: CreatePaymentRequest, base_url: str
+    ) -> PaymentRecord:
+        """The customer's choice on the hosted page: create the waiting payment at that provider, with
+        `request` (the stored one, completed by the choice: a coin, a provider's own method). If the
+        provider fails, the payment goes on waiting (the page offers the others) and the error is raised."""
+        if record.provider is not None or record.request is None or record.status is not Status.PENDING:
+            raise PaymentNotWaiting("This payment is no longer waiting for a choice")
+        if provider_name not in self.providers.enabled:
+            raise ValidationFailed(f"provider {provider_name!r} is not enabled", param="provider")
+        provider = self.providers.get(provider_name)
+        provider.accepts(request)
+        return self._create_at(record, [provider], request, base_url, routed=True, stored=True, waiting=True)
+
+    def _new_record(
+        self, request: CreatePaymentRequest, account_id: str, base_url: str, *, lifetime: timedelta
+    ) -> PaymentRecord:
         now = self.clock()
-        expires_at = now + provider.lifetime(request)
-        record = PaymentRecord(
-            id=new_payment_id(),
+        payment_id = new_payment_id()
+        expires_at = now + lifetime
+        return PaymentRecord(
+            id=payment_id,
             account_id=account_id,
             status=Status.PENDING,
             amount=request.amount,
             currency=request.currency,
-            provider=provider.name,
+            provider=None,
+            methods=request.methods,
+            checkout_url=self.links.url(base_url, payment_id, expires_at),
             pay_currency=request.pay_currency.lower() if request.pay_currency else None,
             reference=request.reference,
             description=request.description,
             metadata=request.metadata or {},
+            success_url=request.success_url,
+            failure_url=request.failure_url,
             created_at=now,
             updated_at=now,
             expires_at=expires_at,
             history=[HistoryEntry(status=Status.PENDING, at=now, source="api")],
-            due_at=min(now + polling_plan(provider.name).first, expires_at),
+            # A waiting payment has nobody to ask: it is looked at when it expires.
+            due_at=expires_at,
         )
-        # Write-ahead: the record exists before the provider hears of the payment, so a crash in
-        # between leaves a record for the sweeper to reconcile, never an unknown provider payment.
-        self.store.insert(record)
-        context = CreateContext(
-            callback_url=f"{callback_base_url.rstrip('/')}/ipn/{provider.name}",
-            success_url=request.success_url,
-            failure_url=request.failure_url,
-        )
-        try:
-            created = provider.create(record, request, context)
-        except PaygateError as error:  # refused or failed at the provider: the outcome is known
-            self._fail(record, f"{error.code}: {error.message}")
-            raise
-        except Exception:
-            self._fail(record, "internal_error: the provider call could not be completed")
-            raise
 
+    def _create_at(
+        self,
+        record: PaymentRecord,
+        providers: list[Provider],
+        request: CreatePaymentRequest,
+        base_url: str,
+        *,
+        routed: bool,
+        stored: bool,
+        waiting: bool = False,
+    ) -> PaymentRecord:
+        """Try `providers` in turn. Before each call the attempt is written (write-ahead: a crash leaves a
+        record to reconcile, never an unknown provider payment) with the outcome of the one before. A
+        routed attempt goes through its provider's circuit and, when the failure is the provider's, on to
+        the next; otherwise the first failure ends the create (the payment fails, or, waiting, waits on)."""
+        last_error: PaygateError | None = None
+        closing: tuple[AttemptOutcome, str | None] | None = None
+        for provider in providers:
+            left = deadline.remaining()
+            if closing is not None and left is not None and left < MIN_SECONDS_FOR_FAILOVER:
+                break  # no time to give the next provider a fair try: answer with the last failure
+            record = self._begin_attempt(record, provider, request, closing, stored=stored)
+            stored = True
+            context = CreateContext(
+                callback_url=f"{base_url.rstrip('/')}/ipn/{provider.name}",
+                # Chosen on the hosted page, the customer comes back to it, and it sends them on.
+                success_url=f"{record.checkout_url}?{RETURNED}" if waiting else request.success_url,
+                failure_url=f"{record.checkout_url}?{RETURNED}" if waiting else request.failure_url,
+            )
+            try:
+                if routed:
+                    created = self.circuits.call(provider.name, provider.create, record, request, context)
+                else:
+                    created = provider.create(record, request, context)
+            except CircuitBreakerOpenError:
+                count_for_provider("ProviderSkipped", provider.name)
+                last_error = ProviderUnavailable(f"{provider.name} is failing; it is not being called for a while")
+                closing = ("skipped", "circuit_open")
+                continue
+            except PaygateError as error:
+                last_error = error
+                closing = ("failed", error.code)
+                if routed and not waiting and isinstance(error, PROVIDER_FAULTS):
+                    logger.warning(
+                        "provider failed at create; trying the next", provider=provider.name, code=error.code
+                    )
+                    continue
+                break
+            except Exception:
+                self._end_attempts(record, ("failed", "internal_error"), "internal_error: the provider call failed")
+                raise
+            return self.change(record, self._attach(created))
+        assert last_error is not None and closing is not None
+        if waiting:
+            self._end_attempts(record, closing, None)
+        else:
+            self._end_attempts(record, closing, f"{last_error.code}: {last_error.message}")
+        raise last_error
+
+    def _begin_attempt(
+        self,
+        record: PaymentRecord,
+        provider: Provider,
+        request: CreatePaymentRequest,
+        closing: tuple[AttemptOutcome, str | None] | None,
+        *,
+        stored: bool,
+    ) -> PaymentRecord:
+        now = self.clock()
+
+        def decide(current: PaymentRecord) -> PaymentRecord:
+            if stored and closing is None and (current.provider is not None or current.status is not Status.PENDING):
+                raise PaymentNotWaiting("This payment is no longer waiting for a choice")
+            expires_at = current.expires_at
+            if current.request is None:  # routed or named: the provider's lifetime (a waiting payment keeps its own)
+                expires_at = current.created_at + provider.lifetime(request)
+            assert expires_at is not None
+            return current.model_copy(
+                update={
+                    "provider": provider.name,
+                    "expires_at": expires_at,
+                    "due_at": min(now + polling_plan(provider.name).first, expires_at),
+                    "attempts": [
+                        *closed_attempts(current.attempts, closing),
+                        Attempt(provider=provider.name, outcome="pending", at=now),
+                    ],
+                }
+            )
+
+        if not stored:
+            started = decide(record)
+            self.store.insert(started)
+            return started
+        return self.change(record, decide)
+
+    def _end_attempts(
+        self, record: PaymentRecord, closing: tuple[AttemptOutcome, str | None], failure_reason: str | None
+    ) -> None:
+        """No attempt took the payment: it fails with the last failure's reason or, waiting for the
+        customer's choice, goes back to waiting (no provider) so another can be chosen."""
+
+        def decide(current: PaymentRecord) -> PaymentRecord | None:
+            closed = current.model_copy(update={"attempts": closed_attempts(current.attempts, closing)})
+            if failure_reason is None:
+                return closed.model_copy(update={"provider": None, "due_at": current.expires_at})
+            return (
+                with_status(closed, Status.FAILED, at=self.clock(), source="api", failure_reason=failure_reason)
+                or closed
+            )
+
+        self.change(record, decide)
+
+    def _attach(self, created: CreatedPayment) -> Decision:
         def attach(current: PaymentRecord) -> PaymentRecord:
-            """The write-ahead record, completed with what the provider answered to create."""
+            """The attempt's record, completed with what the provider answered to create."""
             attached = current.model_copy(
                 update={
                     **created.facts.model_dump(exclude_none=True),
                     "provider_payment_id": created.provider_payment_id,
                     "expires_at": created.expires_at or current.expires_at,
                     "provider_data": {**current.provider_data, **created.data},
+                    "attempts": closed_attempts(current.attempts, ("succeeded", None)),
+                    "request": None,  # taken: nothing more will be created from it
                 }
             )
             state = created.state
@@ -170,11 +336,11 @@ class Gateway:
             )
             return moved or attached
 
-        return self.change(record, attach)
+        return attach
 
     def get_payment(self, payment_id: str, *, account_id: str, sync: bool = False) -> PaymentRecord:
         record = self.get_record(payment_id, account_id=account_id)
-        if sync and record.provider_payment_id:
+        if sync and record.provider and record.provider_payment_id:
             provider = self.providers.get(record.provider)
             record = self.apply(record, provider.fetch(record), source="sync")
         return record
@@ -295,8 +461,11 @@ class Gateway:
         logger.info("child payment recorded on its parent", payment_id=parent.id, child=child_id)
         return self.change(parent, decide)
 
-    def _fail(self, record: PaymentRecord, reason: str) -> None:
-        self.change(
-            record,
-            lambda current: with_status(current, Status.FAILED, at=self.clock(), source="api", failure_reason=reason),
-        )
+
+def _waiting_lifetime(request: CreatePaymentRequest) -> timedelta:
+    asked = request.lifetime
+    if asked is None:
+        return WAITING_LIFETIME
+    if asked < Provider.min_lifetime:
+        raise ValidationFailed("expires_in: a payment needs at least 60 seconds", param="expires_in")
+    return min(asked, WAITING_MAX_LIFETIME)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paygate.models import HISTORY_LIMIT, ChangeSource, HistoryEntry, PaymentRecord, Status
+from paygate.models import HISTORY_LIMIT, Attempt, AttemptOutcome, ChangeSource, HistoryEntry, PaymentRecord, Status
 
 # Non-terminal statuses only move forward, in this order.
 _FORWARD = {Status.PENDING: 0, Status.PROCESSING: 1, Status.PARTIALLY_PAID: 2}
@@ -74,3 +74,11 @@ def with_note(
         status=record.status, at=at, source=source, provider_status=provider_status, event_id=event_id, note=note
     )
     return record.model_copy(update={"history": [*record.history, entry][-HISTORY_LIMIT:]})
+
+
+def closed_attempts(attempts: list[Attempt], closing: tuple[AttemptOutcome, str | None] | None) -> list[Attempt]:
+    """The attempts, the last (pending) one given its outcome."""
+    if closing is None or not attempts or attempts[-1].outcome != "pending":
+        return list(attempts)
+    outcome, code = closing
+    return [*attempts[:-1], attempts[-1].model_copy(update={"outcome": outcome, "error_code": code})]

@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 
 from paygate.errors import NotFound, PaygateError, ProviderNotConfigured
 from paygate.lifecycle.gateway import Gateway
-from paygate.lifecycle.status_machine import with_status
+from paygate.lifecycle.status_machine import closed_attempts, with_status
 from paygate.models import PaymentRecord, Status
 from paygate.providers.base import ProviderState
 from paygate.providers.registry import polling_plan
@@ -70,7 +70,7 @@ class Sweeper:
         now = self.gateway.clock()
         if record.due_at is None or record.due_at > now:
             return record  # already handled by someone else
-        if not record.provider_payment_id:
+        if not record.provider or not record.provider_payment_id:
             return self._reconcile_unfinished(record, now)
         try:
             state: ProviderState | None = self.gateway.providers.get(record.provider).fetch(record)
@@ -97,12 +97,26 @@ class Sweeper:
         return self.gateway.change(record, decide)
 
     def _reconcile_unfinished(self, record: PaymentRecord, now: datetime) -> PaymentRecord:
-        """A write-ahead record whose provider call never finished (the function died in between).
-        Nobody was ever shown its payment URL, so nothing can be paid on it: it fails."""
+        """A payment no provider has created. Waiting for the customer's choice, it only expires. Else it
+        is a write-ahead record whose provider call never finished (the function died in between):
+        nobody was shown its payment URL, so nothing can be paid on it. Routed, it fails; chosen on the
+        hosted page, it goes back to waiting, so the customer can choose again."""
 
         def decide(current: PaymentRecord) -> PaymentRecord | None:
             if current.provider_payment_id:
                 return None  # the create finished after all
+            waiting = current.request is not None
+            if waiting and current.provider is None:
+                if current.status.is_terminal:
+                    return current.model_copy(update={"due_at": None})  # no provider was asked: nothing to watch
+                if current.expires_at and current.expires_at <= now:
+                    return with_status(current, Status.EXPIRED, at=now, source="expiry")
+                return current.model_copy(update={"due_at": current.expires_at})
+            current = current.model_copy(
+                update={"attempts": closed_attempts(current.attempts, ("failed", "unfinished"))}
+            )
+            if waiting:
+                return current.model_copy(update={"provider": None, "due_at": current.expires_at})
             reason = "reconciliation: the provider call never completed"
             failed = with_status(current, Status.FAILED, at=now, source="expiry", failure_reason=reason)
             return failed or current.model_copy(update={"due_at": None})

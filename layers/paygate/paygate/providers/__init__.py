@@ -31,6 +31,8 @@ class PollingPlan:
 @dataclass(frozen=True)
 class ProviderSpec:
     name: str
+    # As a customer reads it (the hosted checkout page).
+    title: str
     # "package.module:Class" (imported on first use), or the class itself.
     adapter: str | type[Provider]
     # The production API; a deployment may point elsewhere with PROVIDER_BASE_URLS.
@@ -50,6 +52,7 @@ SPECS: dict[str, ProviderSpec] = {
     for spec in (
         ProviderSpec(
             name="sandbox",
+            title="Sandbox",
             adapter="paygate.providers.sandbox:SandboxProvider",
             # A path: the sandbox of test mode, on this gateway's own API (functions/sandbox).
             base_url="/_sim/sandbox",
@@ -58,6 +61,7 @@ SPECS: dict[str, ProviderSpec] = {
         ),
         ProviderSpec(
             name="nowpayments",
+            title="NOWPayments",
             adapter="paygate.providers.nowpayments:NowPaymentsProvider",
             base_url="https://api.nowpayments.io",
             credentials=("api_key", "ipn_secret"),
@@ -67,6 +71,7 @@ SPECS: dict[str, ProviderSpec] = {
         ),
         ProviderSpec(
             name="payop",
+            title="Payop",
             adapter="paygate.providers.payop:PayopProvider",
             base_url="https://api.payop.com",
             credentials=("public_key", "secret_key"),
@@ -75,6 +80,7 @@ SPECS: dict[str, ProviderSpec] = {
         ),
         ProviderSpec(
             name="paygentic",
+            title="Paygentic",
             adapter="paygate.providers.paygentic:PaygenticProvider",
             base_url="https://api.paygentic.io",
             credentials=("api_key", "webhook_secret"),
@@ -83,6 +89,7 @@ SPECS: dict[str, ProviderSpec] = {
         ),
         ProviderSpec(
             name="ivpay",
+            title="IVPAY",
             adapter="paygate.providers.ivpay:IvpayProvider",
             base_url="https://api.ivpay.io/api/v4",
             credentials=("api_key",),

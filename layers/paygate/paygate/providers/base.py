@@ -12,7 +12,7 @@ from typing import ClassVar
 import requests
 
 from paygate import deadline, wire
-from paygate.errors import ProviderError, ProviderInvalidResponse, ProviderTimeout, ValidationFailed
+from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable, ValidationFailed
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.observability import count_for_provider
 
@@ -135,6 +135,11 @@ class Provider(ABC):
         for none. Raise a ProviderError when the provider cannot be asked (the list goes on without it)."""
         return []
 
+    def with_method(self, request: CreatePaymentRequest, method: str) -> CreatePaymentRequest:
+        """The request as it goes to this provider once the customer chose `method` (one of this
+        provider's `payment_methods`) on the hosted page. Most providers need nothing more."""
+        return request
+
     @abstractmethod
     def create(self, payment: Payment, request: CreatePaymentRequest, context: CreateContext) -> CreatedPayment:
         """Create the payment at the provider. Raise a ProviderError subclass on failure."""
@@ -167,10 +172,10 @@ class Provider(ABC):
             raise ProviderTimeout(f"{self.name} did not answer within {timeout:.3g} s") from error
         except requests.RequestException as error:
             count_for_provider("ProviderErrors", self.name)
-            raise ProviderError(f"{self.name} could not be reached") from error
+            raise ProviderUnavailable(f"{self.name} could not be reached") from error
         if response.status_code >= 500:
             count_for_provider("ProviderErrors", self.name)
-            raise ProviderError(f"{self.name} answered HTTP {response.status_code}")
+            raise ProviderUnavailable(f"{self.name} answered HTTP {response.status_code}")
         return response
 
     def json(self, response: requests.Response, *, exact: bool = False) -> dict:

@@ -68,6 +68,9 @@ STATUS_MAP = {
 AUTH_ERRORS = {"INVALID_API_KEY", "AUTH_REQUIRED"}
 # A fixed rate (is_fixed_rate, or is_fee_paid_by_user, which forces one) holds this long; then the payment expires.
 FIXED_RATE_LIFETIME = timedelta(minutes=20)
+# The coins the hosted checkout offers (NOWPayments' tickers; it takes many more, which a merchant may name
+# as `pay_currency`). XRP needs a memo (`pay_extra_id`), which the page shows.
+COINS = ("btc", "eth", "ltc", "usdttrc20", "usdterc20", "trx", "xrp", "doge")
 # Our option name -> NOWPayments' field (the same names).
 OPTION_FIELDS = ("is_fixed_rate", "is_fee_paid_by_user", "payout_address", "payout_currency", "payout_extra_id")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -175,7 +178,11 @@ class NowPaymentsProvider(Provider):
         return min(lifetime, FIXED_RATE_LIFETIME) if options and options.fixed_rate else lifetime
 
     def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
-        return [PaymentMethod(provider=self.name, method="crypto", kind="crypto", name="Cryptocurrency")]
+        return [
+            PaymentMethod(
+                provider=self.name, method="crypto", kind="crypto", name="Cryptocurrency", pay_currencies=list(COINS)
+            )
+        ]
 
     def check(self, request: CreatePaymentRequest) -> None:
         if not request.pay_currency:

@@ -47,7 +47,7 @@ from paygate.errors import (
 )
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
-from paygate.providers.options import PayopOptions
+from paygate.providers.options import PayopOptions, ProviderOptions
 
 # Payop's published IPN senders, then the addresses of its older docs (docs/providers/payop.md).
 DEFAULT_IPN_ALLOWLIST = "18.199.249.46,35.158.36.143,3.125.109.58,3.127.103.117,52.49.204.201,54.229.170.212"
@@ -171,6 +171,12 @@ class PayopProvider(Provider):
                 )
             )
         return found
+
+    def with_method(self, request: CreatePaymentRequest, method: str) -> CreatePaymentRequest:
+        """The chosen Payop method goes as `paymentMethod`: the customer lands on it, not on a list."""
+        options = request.provider_options or ProviderOptions()
+        chosen = (options.payop or PayopOptions()).model_copy(update={"payment_method": method})
+        return request.model_copy(update={"provider_options": options.model_copy(update={"payop": chosen})})
 
     def application_id(self) -> str:
         """Credential `application_id`; by default the public key without `application-` (unconfirmed)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import requests
@@ -20,6 +21,7 @@ from paygate.errors import NotFound, ProviderNotConfigured, ValidationFailed
 from paygate.models import CreatePaymentRequest, utcnow
 from paygate.providers import SPECS, PollingPlan, ProviderSpec
 from paygate.providers.base import Clock, Provider
+from paygate.providers.routing import providers_for
 
 logger = Logger(service="paygate", child=True)
 
@@ -31,8 +33,8 @@ def adapter_class(spec: ProviderSpec) -> type[Provider]:
     return spec.adapter
 
 
-def polling_plan(provider: str) -> PollingPlan:
-    spec = SPECS.get(provider)
+def polling_plan(provider: str | None) -> PollingPlan:
+    spec = SPECS.get(provider) if provider else None
     return spec.polling if spec else PollingPlan()
 
 
@@ -107,21 +109,40 @@ class Registry:
             self._reported.add(name)
         raise ProviderNotConfigured(f"The {name} provider is not configured")
 
-    def route(self, request: CreatePaymentRequest) -> Provider:
-        """The provider the request names, or the first enabled one that accepts it."""
+    def route(self, request: CreatePaymentRequest) -> list[Provider]:
+        """The providers to try for a payment, in order: the one the request names, or those the routing
+        rules give (paygate.providers.routing) that take it. A provider without credentials is passed
+        over; if that leaves none, the payment cannot be taken here (503), else none takes it (422)."""
         if request.provider:
             if request.provider not in self.enabled:
                 raise ValidationFailed(f"provider {request.provider!r} is not enabled", param="provider")
             provider = self.get(request.provider)
             provider.accepts(request)
-            return provider
-        refusals = []
-        for name in self.enabled:
-            provider = self.get(name)
+            return [provider]
+        names = providers_for(
+            self.settings.routing_rules,
+            self.enabled,
+            currency=request.currency,
+            amount=Decimal(request.amount),
+            pay_currency=request.pay_currency is not None,
+            country=request.customer_country,
+        )
+        if names is None:
+            raise ValidationFailed("no routing rule matches this payment", code="no_route")
+        eligible, refusals, unconfigured = [], [], None
+        for name in names:
             try:
+                provider = self.get(name)
                 provider.accepts(request)
+            except ProviderNotConfigured as error:
+                unconfigured = unconfigured or error
+                continue
             except ValidationFailed as refusal:
                 refusals.append(f"{name}: {refusal.message}")
                 continue
-            return provider
+            eligible.append(provider)
+        if eligible:
+            return eligible
+        if unconfigured and not refusals:
+            raise unconfigured
         raise ValidationFailed("no enabled provider accepts this payment (" + "; ".join(refusals) + ")")

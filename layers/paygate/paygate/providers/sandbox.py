@@ -69,6 +69,7 @@ class SandboxProvider(Provider):
                 "currency": payment.currency,
                 "reference": payment.id,
                 "callback_url": context.callback_url,
+                "return_url": context.success_url,  # where its page sends the customer after Pay or Fail
                 "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
             },
         )

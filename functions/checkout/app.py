@@ -1,0 +1,60 @@
+"""GET and POST /checkout/{token}: Paygate's hosted checkout page, public (the signed token is the key).
+
+HTML, not the JSON API: every answer, errors included, is a page with the checkout's security headers
+(paygate.checkout.pages). What the page shows and what a choice does is paygate.checkout.hosted."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import api, deadline, service
+from paygate.checkout import pages
+from paygate.checkout.hosted import Answer
+from paygate.observability import logger, metrics
+
+app = APIGatewayRestResolver()
+# A choice is one method and one coin: anything much longer is not one.
+MAX_FORM_BYTES = 2048
+
+
+def _respond(answer: Answer) -> Response[str]:
+    headers = dict(pages.HEADERS)
+    if answer.location:
+        headers["Location"] = answer.location
+    return Response(status_code=answer.status, headers=headers, body=answer.html)
+
+
+@app.get("/checkout/<token>")
+def show(token: str) -> Response[str]:
+    returned = app.current_event.get_query_string_value("returned") == "1"
+    return _respond(service.checkout().show(token, returned=returned))
+
+
+@app.post("/checkout/<token>")
+def choose(token: str) -> Response[str]:
+    event = app.current_event
+    body = api.raw_body(event)
+    try:
+        if len(body) > MAX_FORM_BYTES:
+            raise ValueError("too long")
+        fields = parse_qs(body.decode(), max_num_fields=10)
+    except ValueError:  # not UTF-8, or more than a choice: no choice at all (the page asks again, 400)
+        fields = {}
+    form = {name: values[0] for name, values in fields.items() if values}
+    return _respond(service.checkout().choose(token, form, base_url=api.callback_base_url(event)))
+
+
+@app.not_found
+def _no_route(_: NotFoundError) -> Response[str]:
+    return _respond(Answer(404, pages.not_found()))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    with deadline.invocation(context):
+        return app.resolve(event, context)

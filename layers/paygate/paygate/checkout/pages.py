@@ -1,0 +1,322 @@
+"""The HTML of the hosted checkout page, rendered on the server from a `CheckoutView`.
+
+The customer sees the amount and the merchant's reference, picks a way to pay, and then either leaves for the
+provider's page (the caller answers with that redirect) or, for crypto paid to an address, sees the address,
+amount, memo and a QR code here. The page follows the status by reloading itself and at the end sends the
+customer back to the shop. Rendering is pure: no I/O and no provider calls, so every page is easy to test.
+
+Security: every value that is not a constant of this module goes through `_e` (HTML-escaped, quotes included),
+attributes and URLs too. The page loads nothing and runs no script: one inline `<style>` block allowed by its
+hash, `default-src 'none'` for everything else, no style attributes (the QR code's SVG has none either), and
+the page cannot be framed. `Referrer-Policy: no-referrer` keeps the link's token out of the provider's logs,
+and `Cache-Control: no-store` keeps the page out of shared caches. `form-action` is left unset on purpose:
+browsers apply it to the redirect that follows the POST, which goes to the provider's page on another host.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import segno
+
+STYLE = """
+*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;background:#f3f4f6;color:#1f2328;
+font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:30rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+.card{background:#fff;border:1px solid #d0d7de;border-radius:.75rem;padding:1.25rem}
+h1{font-size:1.375rem;line-height:1.3;margin:0 0 1rem}
+p{margin:0 0 1rem}
+.summary{margin:0 0 1rem}
+.summary dt{color:#57606a;font-size:.875rem}
+.summary dd{margin:0 0 .5rem;overflow-wrap:anywhere}
+#amount{font-size:1.75rem;font-weight:600;line-height:1.2}
+#status{padding:.5rem .75rem;border-radius:.5rem;background:#f6f8fa;border:1px solid #d0d7de}
+h1#status{font-size:1.375rem}
+#status.ok{background:#dafbe1;border-color:#4ac26b}
+#status.bad{background:#ffebe9;border-color:#ff8182}
+#error{padding:.75rem;border-radius:.5rem;background:#ffebe9;border:1px solid #ff8182}
+.methods{list-style:none;margin:0;padding:0}
+.methods li{margin:0 0 .75rem}
+.methods form{margin:0}
+.methods .coin-method{padding:.75rem;border:1px solid #d0d7de;border-radius:.5rem;background:#f6f8fa}
+label{display:block;font-weight:600;margin:0 0 .25rem}
+select{display:block;width:100%;min-height:44px;margin:0 0 .5rem;padding:.5rem;font:inherit;
+border:1px solid #8c959f;border-radius:.5rem;background:#fff;color:inherit}
+button,.button{display:block;width:100%;min-height:44px;padding:.625rem 1rem;font:inherit;text-align:left;
+color:#1f2328;background:#fff;border:1px solid #8c959f;border-radius:.5rem;cursor:pointer;text-decoration:none}
+button:hover,.button:hover{background:#f6f8fa;border-color:#57606a}
+.button{text-align:center;font-weight:600;color:#fff;background:#0b5cad;border-color:#0b5cad}
+.button:hover{background:#094a8c;border-color:#094a8c}
+.method-label{display:block;font-weight:600}
+.method-provider{display:block;color:#57606a;font-size:.875rem}
+.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;
+overflow-wrap:anywhere;word-break:break-all}
+#address,.memo-value{display:block;padding:.75rem;border-radius:.5rem;background:#f6f8fa;border:1px solid #d0d7de}
+.warning{font-weight:600}
+figure{margin:0 0 1rem;text-align:center}
+#qr{display:block;width:100%;max-width:16rem;height:auto;margin:0 auto .5rem}
+#qr path{shape-rendering:crispEdges}
+figcaption{color:#57606a;font-size:.875rem}
+.note{color:#57606a;font-size:.875rem}
+a{color:#0b5cad}
+:focus-visible{outline:3px solid #0b5cad;outline-offset:2px}
+"""
+
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode("ascii")
+
+HEADERS: dict[str, str] = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+_STATUS_TEXT = {
+    "pending": "Waiting for payment",
+    "processing": "Payment being confirmed",
+    "partially_paid": "Partly paid",
+    "succeeded": "Payment received",
+    "failed": "Payment failed",
+    "expired": "Payment expired",
+    "cancelled": "Payment cancelled",
+}
+
+_STAGE_TITLE = {
+    "choose": "Choose how to pay",
+    "crypto": "Send the payment",
+    "waiting": "Confirming the payment",
+}
+
+_STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=\s*(\"[^\"]*\"|'[^']*')", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    value: str  # the form value posted back (opaque to the page, e.g. "sandbox:test")
+    label: str  # e.g. "Card", "Cryptocurrency", "Sandbox test payment"
+    provider_label: str  # e.g. "Paygentic", "NOWPayments"
+    kind: str  # card | crypto | test | bank_transfer | wallet | other
+    coins: tuple[str, ...] = ()  # non-empty: the method asks which coin (a <select name="pay_currency">)
+
+
+@dataclass(frozen=True)
+class CryptoDetails:
+    address: str
+    amount: str  # the amount of coin to send, as the provider gave it
+    coin: str  # e.g. "btc" (shown upper-cased)
+    memo: str | None = None  # memo / destination tag for chains that need one
+
+
+@dataclass(frozen=True)
+class CheckoutView:
+    stage: Literal["choose", "crypto", "waiting", "final"]
+    amount: str  # "10.50"
+    currency: str  # "USD"
+    status: str  # pending, processing, partially_paid, succeeded, failed, expired, cancelled
+    reference: str | None = None  # merchant-given
+    description: str | None = None  # merchant-given
+    form_action: str = ""  # where the choose form posts (the page's own URL)
+    methods: tuple[MethodChoice, ...] = ()
+    error: str | None = None
+    crypto: CryptoDetails | None = None
+    next_url: str | None = None  # final stage: the merchant's success or failure URL
+    refresh_seconds: int | None = None  # set: the page reloads itself after this many seconds
+    redirect_seconds: int = 5  # final stage with next_url: the page goes there after this many seconds
+
+
+def _e(value: object) -> str:
+    """The one way a value that is not a constant of this module enters the page."""
+    return html.escape(str(value), quote=True)
+
+
+def _document(title: str, body: str, *, refresh: str | None = None) -> str:
+    # `refresh` is the meta refresh's content, already escaped by the caller.
+    refresh_meta = f'<meta http-equiv="refresh" content="{refresh}">\n' if refresh is not None else ""
+    return (
+        "<!doctype html>\n"
+        '<html lang="en">\n'
+        "<head>\n"
+        '<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="robots" content="noindex, nofollow">\n'
+        f"{refresh_meta}"
+        f"<title>{title}</title>\n"
+        f"<style>{STYLE}</style>\n"
+        "</head>\n"
+        "<body>\n"
+        f'<main>\n<div class="card">\n{body}</div>\n</main>\n'
+        "</body>\n"
+        "</html>\n"
+    )
+
+
+def _status_text(status: str) -> str:
+    return f"{_STATUS_TEXT.get(status, 'Payment status')} ({status})"
+
+
+def _is_web_url(url: str) -> bool:
+    # Merchant URLs are validated on the way in; a page that refuses anything but http(s) cannot be turned
+    # into a javascript: or data: link even if a bad one got through.
+    return url.lower().startswith(("https://", "http://"))
+
+
+def _summary(view: CheckoutView) -> str:
+    rows = [f'<dt>Amount</dt>\n<dd id="amount">{_e(view.amount)} {_e(view.currency)}</dd>\n']
+    if view.reference:
+        rows.append(f'<dt>Reference</dt>\n<dd id="reference">{_e(view.reference)}</dd>\n')
+    if view.description:
+        rows.append(f'<dt>Description</dt>\n<dd id="description">{_e(view.description)}</dd>\n')
+    return f'<dl class="summary">\n{"".join(rows)}</dl>\n'
+
+
+def _status(view: CheckoutView) -> str:
+    return f'<p id="status" role="status" data-status="{_e(view.status)}">{_e(_status_text(view.status))}</p>\n'
+
+
+def _method(index: int, method: MethodChoice, form_action: str) -> str:
+    coins = ""
+    if method.coins:
+        # Each form has its own select, so ids are numbered to keep every label tied to its own control.
+        options = "".join(f'<option value="{_e(coin.lower())}">{_e(coin.upper())}</option>\n' for coin in method.coins)
+        coins = (
+            f'<label for="coin-{index}">Coin to pay with</label>\n'
+            f'<select id="coin-{index}" name="pay_currency">\n{options}</select>\n'
+        )
+    form_class = ' class="coin-method"' if method.coins else ""
+    return (
+        f'<li data-kind="{_e(method.kind)}">\n'
+        f'<form method="post" action="{_e(form_action)}"{form_class}>\n'
+        f"{coins}"
+        f'<button type="submit" name="method" value="{_e(method.value)}">'
+        f'<span class="method-label">{_e(method.label)}</span> '
+        f'<span class="method-provider">via {_e(method.provider_label)}</span></button>\n'
+        "</form>\n"
+        "</li>\n"
+    )
+
+
+def _choose(view: CheckoutView) -> str:
+    parts = [_summary(view), _status(view)]
+    if view.error:
+        parts.append(f'<p id="error" role="alert">{_e(view.error)}</p>\n')
+    if view.methods:
+        items = "".join(_method(index, method, view.form_action) for index, method in enumerate(view.methods))
+        parts.append(f'<div id="methods">\n<ul class="methods">\n{items}</ul>\n</div>\n')
+    else:
+        parts.append(
+            '<div id="methods">\n<p>No way to pay is available for this payment. Please contact the shop.</p>\n</div>\n'
+        )
+    return "".join(parts)
+
+
+def _following(view: CheckoutView) -> str:
+    """How the page keeps up with the status: by itself when it refreshes, else by a link to itself."""
+    parts = []
+    if view.refresh_seconds is not None:
+        parts.append(f'<p class="note">This page updates every {_e(view.refresh_seconds)} seconds.</p>\n')
+    if view.form_action:
+        parts.append(f'<p><a href="{_e(view.form_action)}">Check the status again</a></p>\n')
+    return "".join(parts)
+
+
+def _crypto(view: CheckoutView) -> str:
+    parts = [_summary(view)]
+    crypto = view.crypto
+    if crypto is None:
+        parts.append("<p>The payment details are not available yet.</p>\n")
+    else:
+        parts.append(
+            f'<p>Send exactly <strong id="pay-amount" class="mono">{_e(crypto.amount)}</strong> '
+            f'<strong id="pay-coin">{_e(crypto.coin.upper())}</strong> to this address:</p>\n'
+            f'<p id="address" class="mono">{_e(crypto.address)}</p>\n'
+        )
+        if crypto.memo:
+            parts.append(
+                f'<p>Memo (destination tag): <span id="memo" class="mono memo-value">{_e(crypto.memo)}</span></p>\n'
+                '<p class="warning">Include this memo with your transfer: without it the payment cannot be '
+                "credited.</p>\n"
+            )
+        parts.append(
+            f"<figure>\n{qr_svg(crypto.address)}\n"
+            "<figcaption>The QR code holds the address only: enter the amount yourself.</figcaption>\n"
+            "</figure>\n"
+        )
+    parts.append(_status(view))
+    parts.append(_following(view))
+    return "".join(parts)
+
+
+def _waiting(view: CheckoutView) -> str:
+    return (
+        _summary(view)
+        + "<p>We are waiting for the provider to confirm the payment.</p>\n"
+        + _status(view)
+        + _following(view)
+    )
+
+
+def _final(view: CheckoutView) -> str:
+    tone = "ok" if view.status == "succeeded" else "bad"
+    # On the last page the outcome is the heading itself.
+    parts = [
+        f'<h1 id="status" class="{tone}" data-status="{_e(view.status)}">{_e(_status_text(view.status))}</h1>\n',
+        _summary(view),
+    ]
+    if view.next_url and _is_web_url(view.next_url):
+        parts.append(
+            f"<p>You will be taken back to the shop in {_e(max(view.redirect_seconds, 0))} seconds.</p>\n"
+            f'<p><a id="continue" class="button" href="{_e(view.next_url)}">Return to the shop</a></p>\n'
+        )
+    else:
+        parts.append("<p>You can close this page.</p>\n")
+    return "".join(parts)
+
+
+_STAGES: dict[str, Callable[[CheckoutView], str]] = {"choose": _choose, "crypto": _crypto, "waiting": _waiting}
+
+
+def render(view: CheckoutView) -> str:
+    """The whole HTML document for `view`."""
+    refresh: str | None = None
+    if view.stage == "final":
+        # A final page has nothing left to follow: its only reload is the way back to the shop.
+        if view.next_url and _is_web_url(view.next_url):
+            refresh = f"{_e(max(view.redirect_seconds, 0))};url={_e(view.next_url)}"
+        return _document(_e(_STATUS_TEXT.get(view.status, "Payment result")), _final(view), refresh=refresh)
+    if view.refresh_seconds is not None:
+        refresh = _e(max(view.refresh_seconds, 1))
+    title = _STAGE_TITLE[view.stage]
+    return _document(title, f"<h1>{title}</h1>\n" + _STAGES[view.stage](view), refresh=refresh)
+
+
+def not_found() -> str:
+    """The page for a link that leads to no payment: it says nothing about any payment."""
+    return _document(
+        "Checkout link not valid",
+        "<h1>This checkout link is not valid or has expired.</h1>\n<p>Ask the shop for a new payment link.</p>\n",
+    )
+
+
+def qr_svg(data: str) -> str:
+    """An inline `<svg id="qr">` of the QR code of `data` (the address alone: wallets read an address)."""
+    # micro=False: for short data segno would pick a Micro QR code, which most phone cameras cannot read.
+    # light="#fff": the code keeps its white background (and quiet zone) whatever the page behind it.
+    svg = segno.make(data, error="m", micro=False).svg_inline(
+        svgid="qr", svgclass="qr", omitsize=True, dark="#000", light="#fff"
+    )
+    # The CSP allows no style attributes; segno writes none with these options, and this keeps it so.
+    svg = _STYLE_ATTRIBUTE.sub("", svg)
+    return svg.replace("<svg ", '<svg role="img" aria-label="QR code of the payment address" ', 1)

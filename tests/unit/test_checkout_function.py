@@ -1,0 +1,82 @@
+"""The checkout function at its HTTP edge (moto, behind API Gateway as template.yaml routes it): every
+answer is a page with the checkout's security headers, a customer's bad form is a 400 page, never a 5xx,
+and the whole flow runs on the handlers and the deployed sandbox's answers."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from werkzeug.test import Client
+
+from local.emulator import ApiEmulator
+from paygate import service
+from paygate.checkout.pages import HEADERS
+from tests.factories import CREDENTIALS, SECRET_NAME
+
+KEY = "pgk_checkout_test"
+
+
+@pytest.fixture
+def http(dynamodb, monkeypatch):
+    boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps(CREDENTIALS))
+    monkeypatch.setenv("ENABLED_PROVIDERS", "sandbox")
+    monkeypatch.setenv("PROVIDER_BASE_URLS", "sandbox=http://127.0.0.1:9/unreachable")
+    service.reset()
+    yield Client(ApiEmulator({KEY: "acct-1"}))
+    service.reset()
+
+
+def waiting(http: Client) -> dict:
+    answer = http.post(
+        "/payments",
+        json={"amount": "10.50", "currency": "USD", "methods": ["test"]},
+        headers={"X-API-Key": KEY},
+    )
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return answer.get_json()
+
+
+def path(payment: dict) -> str:
+    return "/checkout/" + payment["checkout_url"].rsplit("/checkout/", 1)[1]
+
+
+def test_the_page_is_served_with_the_checkouts_headers_and_no_key(http):
+    payment = waiting(http)
+    page = http.get(path(payment))
+    assert page.status_code == 200
+    for name, value in HEADERS.items():
+        assert page.headers[name] == value
+    assert 'value="sandbox:test"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"method=" + b"x" * 5000, b"%ZZ=%%", "méthode=☃".encode(), b"a=1&" * 20, b"\xff\xfe"],
+)
+def test_a_bad_form_is_a_400_page_asking_again_and_changes_nothing(http, body):
+    payment = waiting(http)
+    answer = http.post(path(payment), data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 400 and answer.headers["Content-Security-Policy"] == HEADERS["Content-Security-Policy"]
+    assert 'value="sandbox:test"' in answer.get_data(as_text=True)  # asked again, the methods still there
+    read = http.get(f"/payments/{payment['id']}", headers={"X-API-Key": KEY}).get_json()
+    assert (read["provider"], read["version"]) == (None, 1)
+
+
+def test_a_provider_that_cannot_be_reached_is_a_page_offering_no_method_left_not_a_5xx(http):
+    payment = waiting(http)
+    answer = http.post(path(payment), data={"method": "sandbox:test"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Sandbox could not take the payment" in text
+    read = http.get(f"/payments/{payment['id']}", headers={"X-API-Key": KEY}).get_json()
+    assert (read["status"], read["provider"]) == ("pending", None)
+    assert [(a["provider"], a["outcome"]) for a in read["attempts"]] == [("sandbox", "failed")]
+
+
+@pytest.mark.parametrize("token", ["garbage", "pay_1.1.x", "pay_1.99999999999.x", "%E2%98%83"])
+def test_a_link_that_opens_nothing_is_the_404_page(http, token):
+    for answer in (http.get(f"/checkout/{token}"), http.post(f"/checkout/{token}", data={"method": "sandbox:test"})):
+        assert answer.status_code == 404
+        assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "not valid or has expired" in answer.get_data(as_text=True)
