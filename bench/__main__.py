@@ -1,19 +1,20 @@
 """`make bench`: numbers, not pass/fail. Ratios within one run, since the machine is shared and noisy.
 
-1. Cold start: importing each function's module (with its layer) in a fresh interpreter, against a bare
-   `import boto3` in the same run (median of several runs each).
-2. DynamoDB work of one payment lifecycle (create, two callbacks, one read) on DynamoDB Local, counted
+1. Cold start as Lambda has it (bench/cold.py): init plus first invocation, from the built layer, paired
+   with a floor of `import boto3` and one GetItem.
+2. Warm latency (bench/warm.py): p50 and p99 over 2,000 invocations against DynamoDB Local, paired with
+   the same calls made directly.
+3. DynamoDB work of one payment lifecycle (create, two callbacks, one read) on DynamoDB Local, counted
    with ReturnConsumedCapacity.
-3. A sweep of 100 due payments among N not due, against the same 100 alone (consumed capacity)."""
+4. A sweep of 100 due payments among N not due, against the same 100 alone (consumed capacity).
+5. Due-check capacity (bench/capacity.py): checks a minute at concurrency 1, 4 and 16 among 100,000 open
+   payments, within a provider's rate limit."""
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
-import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -21,42 +22,10 @@ from typing import Any
 
 import requests
 
+from bench import capacity, cold, warm
 from local import template
 from local.dynamodb_local import DynamoDBLocal
 from local.dynamodb_local import client as dynamodb_client
-
-RUNS = 7
-FUNCTIONS = [
-    "CreatePaymentFunction",
-    "GetPaymentFunction",
-    "IpnCallbackFunction",
-    "ExpirePaymentsFunction",
-    "PublishEventsFunction",
-]
-
-
-def _seconds(code: str) -> float:
-    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
-    return time.perf_counter() - started
-
-
-def cold_starts() -> None:
-    print("## Cold start (import and init, fresh interpreter, median of", RUNS, "runs)")
-    floor = statistics.median(_seconds("import boto3") for _ in range(RUNS))
-    print(f"| what | seconds | x bare `import boto3` |\n|---|---|---|\n| `import boto3` | {floor:.3f} | 1.00 |")
-    for function in FUNCTIONS:
-        props = template.load()["Resources"][function]["Properties"]
-        path = template.ROOT / props["CodeUri"] / "app.py"
-        # Loaded by path, as Lambda does; nothing of the local stack is imported.
-        code = (
-            "import importlib.util as u\n"
-            f"spec = u.spec_from_file_location('app', {str(path)!r})\n"
-            "spec.loader.exec_module(u.module_from_spec(spec))"
-        )
-        median = statistics.median(_seconds(code) for _ in range(RUNS))
-        print(f"| {function} | {median:.3f} | {median / floor:.2f} |")
 
 
 def lifecycle_capacity(endpoint: str) -> None:
@@ -173,11 +142,14 @@ def _gateway(store: Any, registry: Any) -> Any:
 
 def main() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    cold_starts()
+    cold.report(cold.measure(int(os.environ.get("BENCH_RUNS", 9))))
     server = DynamoDBLocal()
     try:
+        print()
+        warm.report(warm.measure(server.endpoint, int(os.environ.get("BENCH_INVOCATIONS", 2000))))
         lifecycle_capacity(server.endpoint)
         sweep_capacity(server.endpoint, int(os.environ.get("BENCH_NOT_DUE", 100_000)))
+        capacity.main(server.endpoint)
     finally:
         server.stop()
     print(json.dumps({"python": sys.version.split()[0]}))

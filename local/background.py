@@ -1,5 +1,5 @@
-"""The local stand-ins for what AWS runs on its own: the schedule that invokes `expire_payments`,
-and the stream that feeds `publish_events`; plus a record of the events put on the bus."""
+"""The local stand-ins for what AWS runs on its own: the stream that feeds `publish_events`, the SQS
+triggers of `check_payments` and `deliver_webhooks`, and a record of the events put on the bus."""
 
 from __future__ import annotations
 
@@ -123,28 +123,24 @@ class Repeat(threading.Thread):
         self.stopped.set()
 
 
-class WebhookPump:
-    """What AWS runs for merchant webhooks: the bus rule that feeds the webhook queue, Lambda's SQS
-    trigger that hands its messages to `deliver_webhooks` (a failed message stays for another try), and
-    the schedule that attempts the deliveries that are due."""
+class QueuePump:
+    """Lambda's SQS trigger: hands the messages of a queue (embedded SQS) to a function, ten a batch,
+    several batches at once; a message the function reports failed stays for another try."""
 
-    FUNCTION = "DeliverWebhooksFunction"
-
-    def __init__(self, bus_name: str, queue_name: str):
+    def __init__(self, queue_name: str, function: str, *, timeout: int = 120):
+        self.function = function
+        self.timeout = timeout
         self.sqs = boto3.client("sqs")
         # Short: a message the worker failed on comes back soon (Lambda's own is six function timeouts).
         self.queue_url = self.sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
         self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        bus = boto3.client("events")
-        bus.put_rule(Name="webhooks", EventBusName=bus_name, EventPattern=json.dumps({"source": ["paygate"]}))
-        bus.put_targets(Rule="webhooks", EventBusName=bus_name, Targets=[{"Id": "webhooks", "Arn": self.queue_arn}])
         self.lock = threading.Lock()
 
     def pump(self, concurrency: int = 4) -> int:
-        """Hand every message that is visible now to deliver_webhooks, ten a batch, several batches at
-        once (as Lambda's SQS trigger runs several instances); returns how many were processed."""
+        """Hand every message that is visible now to the function, ten a batch, several batches at once
+        (as Lambda's SQS trigger runs several instances); returns how many were processed."""
         with self.lock, ThreadPoolExecutor(max_workers=concurrency) as pool:
             processed = 0
             while True:
@@ -164,18 +160,13 @@ class WebhookPump:
     def _invoke(self, messages: list[dict]) -> tuple[int, int]:
         """One instance of the function on one batch: (messages processed, messages left for a retry)."""
         event = {"Records": [self._record(message) for message in messages]}
-        answer = template.handler(self.FUNCTION)(event, lambda_context(self.FUNCTION, 120))
+        answer = template.handler(self.function)(event, lambda_context(self.function, self.timeout))
         failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
         done = [message for message in messages if message["MessageId"] not in failed]
         if done:
             entries = [{"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(done)]
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return len(done), len(failed)
-
-    def due(self) -> dict:
-        """The minute schedule: attempt the deliveries whose next attempt is due."""
-        with self.lock:
-            return template.handler(self.FUNCTION)({"source": "paygate.schedule"}, lambda_context(self.FUNCTION, 120))
 
     def _record(self, message: dict) -> dict:
         return {
@@ -189,3 +180,20 @@ class WebhookPump:
             "eventSourceARN": self.queue_arn,
             "awsRegion": "us-east-1",
         }
+
+
+class WebhookPump(QueuePump):
+    """What AWS runs for merchant webhooks: the bus rule that feeds the webhook queue, Lambda's SQS
+    trigger that hands its messages to `deliver_webhooks`, and the schedule that attempts the deliveries
+    that are due."""
+
+    def __init__(self, bus_name: str, queue_name: str):
+        super().__init__(queue_name, "DeliverWebhooksFunction")
+        bus = boto3.client("events")
+        bus.put_rule(Name="webhooks", EventBusName=bus_name, EventPattern=json.dumps({"source": ["paygate"]}))
+        bus.put_targets(Rule="webhooks", EventBusName=bus_name, Targets=[{"Id": "webhooks", "Arn": self.queue_arn}])
+
+    def due(self) -> dict:
+        """The minute schedule: attempt the deliveries whose next attempt is due."""
+        with self.lock:
+            return template.handler(self.function)({"source": "paygate.schedule"}, lambda_context(self.function, 120))

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local import simulators, template
-from local.background import EventLog, Repeat, StreamPump, WebhookPump
+from local.background import EventLog, QueuePump, Repeat, StreamPump, WebhookPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
 from local.simulators.merchant import MerchantReceiver
@@ -130,11 +130,14 @@ class LocalStack:
         self.stream = StreamPump(self.tables["PaymentsTable"])
         self.webhooks = WebhookPump(EVENT_BUS_NAME, "paygate-local-webhooks")
         os.environ["WEBHOOK_QUEUE_URL"] = self.webhooks.queue_url
+        self.checks = QueuePump("paygate-local-due-checks", "CheckPaymentsFunction", timeout=60)
+        os.environ["DUE_CHECKS_QUEUE_URL"] = self.checks.queue_url
         self.merchant = MerchantReceiver()
         self._timers = [
             Repeat(seconds, action, name)
             for seconds, action, name in (
                 (self.sweep_seconds, self.sweep, "schedule"),
+                (self.pump_seconds, self.checks.pump, "due-checks"),
                 (self.pump_seconds, self.stream.pump, "stream"),
                 (self.pump_seconds, self.webhooks.pump, "webhooks"),
                 (self.sweep_seconds, self.webhooks.due, "webhook-retries"),
@@ -162,9 +165,12 @@ class LocalStack:
                 return
 
     def sweep(self) -> dict:
-        """What the EventBridge schedule does every minute: invoke expire_payments."""
+        """What the EventBridge schedule does every minute: invoke expire_payments, which queues the due
+        checks; then the checkers' SQS trigger, until every check visible now is made."""
         function = "ExpirePaymentsFunction"
-        return template.handler(function)({"source": "paygate.local"}, lambda_context(function, 60))
+        counts = template.handler(function)({"source": "paygate.local"}, lambda_context(function, 60))
+        counts["checked"] = self.checks.pump()
+        return counts
 
     def _local_routes(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)

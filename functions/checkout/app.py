@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, deadline, service
+from paygate.api import APIGatewayRestResolver, NotFoundError, Response
 from paygate.checkout import pages
 from paygate.checkout.hosted import Answer
 from paygate.observability import logger, metrics

@@ -3,11 +3,10 @@
 from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
+from paygate.api import Body, Header, Response, content_types
 from paygate.lifecycle import create
 from paygate.models import CreatePaymentRequest, Payment
 from paygate.observability import logger, metrics

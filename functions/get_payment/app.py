@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
+from paygate.api import Path, Query
 from paygate.models import Payment
 from paygate.observability import logger, metrics
 

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate import api, service
+from paygate.api import Path
 from paygate.observability import logger, metrics
 from paygate.providers import SPECS
 

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
+from paygate.api import Query
 from paygate.errors import ValidationFailed
 from paygate.models import PaymentList, PaymentQuery, Status
 from paygate.observability import logger, metrics

@@ -4,11 +4,11 @@ the enabled providers."""
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate import api, service
+from paygate.api import Query
 from paygate.currencies import MINOR_UNITS
 from paygate.errors import ValidationFailed
 from paygate.models import AMOUNT_PATTERN, PaymentMethod

@@ -21,14 +21,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import requests
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from paygate import api, service, wire
+from paygate.api import APIGatewayRestResolver, NotFoundError, Response, content_types
 from paygate.config import provider_credentials, settings
 from paygate.observability import logger
 from paygate.providers.sandbox import CHECKOUT_PAGE, STATUS_MAP, sign

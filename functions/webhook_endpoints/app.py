@@ -4,12 +4,11 @@ secret (both sign for 24 h), the delivery log, and sending a delivery again."""
 from http import HTTPStatus
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate import api, service
+from paygate.api import Body, Path, Query, Response, content_types
 from paygate.observability import logger, metrics
 from paygate.webhooks.models import CreateEndpointRequest, Delivery, WebhookEndpoint
 

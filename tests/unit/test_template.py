@@ -34,6 +34,7 @@ BUDGETS = {
     "CheckoutFunction": lambda spec: spec.create_calls,  # the customer's choice creates the payment
     "GetPaymentFunction": lambda spec: spec.status_calls,  # ?force_sync=true
     "IpnCallbackFunction": lambda spec: spec.status_calls,  # unsigned callbacks are confirmed first
+    "CheckPaymentsFunction": lambda spec: spec.status_calls,  # a due check
 }
 
 

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from paygate import deadline, wire
@@ -24,6 +25,10 @@ from paygate.errors import AuthenticationFailed, InvalidRequest, NotFound, Payga
 from paygate.models import PaymentQuery
 from paygate.observability import logger
 from paygate.providers.base import CallbackRequest
+
+# The functions take the event handler's names from here, so that `paygate` (see its __init__) is
+# imported before any of Powertools' event handler.
+__all__ = ["APIGatewayRestResolver", "Body", "Header", "NotFoundError", "Path", "Query", "Response", "content_types"]
 
 MAX_BODY_BYTES = 256 * 1024
 # pydantic error types that are codes of our own (raised by the request model's validators).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -55,6 +55,17 @@ class Settings(BaseModel):
     circuit_recovery_seconds: int = Field(default=60, ge=1)
     # The secret whose value signs the hosted checkout links (made by the stack).
     checkout_secret_name: str = "paygate/checkout"
+    # Where the scheduled run hands due checks to the checkers (SQS). Empty: it checks them itself.
+    due_checks_queue_url: str = ""
+    # How long a handed-over check holds its payment: not handed over again before this, unless checked.
+    due_claim_seconds: int = Field(default=300, ge=60)
+    # Status checks a second each provider is sent at most, across all checkers (PROVIDER_RATE_LIMITS,
+    # `name=rate,...`, over each spec's `status_checks_per_second`); a provider not named has no limit.
+    rate_limits: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: {
+            name: spec.status_checks_per_second for name, spec in SPECS.items() if spec.status_checks_per_second
+        }
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +87,12 @@ class Settings(BaseModel):
             raise RuntimeError(f"Paygate is not configured: {error}") from None
         overrides = dict(entry.split("=", 1) for entry in _split(env.get("PROVIDER_BASE_URLS", "")) if "=" in entry)
         values["base_urls"] = {name: overrides.get(name) or spec.base_url for name, spec in SPECS.items()}
+        rates = dict(entry.split("=", 1) for entry in _split(env.get("PROVIDER_RATE_LIMITS", "")) if "=" in entry)
+        values["rate_limits"] = {
+            name: rates.get(name) or spec.status_checks_per_second
+            for name, spec in SPECS.items()
+            if rates.get(name) or spec.status_checks_per_second
+        }
         try:
             return cls.model_validate(values)
         except ValidationError as error:
@@ -83,7 +100,7 @@ class Settings(BaseModel):
             raise RuntimeError(f"Paygate is not configured: set {missing} in the environment") from error
 
 
-_LISTS = {"enabled_providers", "base_urls", "webhook_retry_schedule", "routing_rules"}
+_LISTS = {"enabled_providers", "base_urls", "webhook_retry_schedule", "routing_rules", "rate_limits"}
 
 
 def _split(text: str) -> list[str]:

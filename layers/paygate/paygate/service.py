@@ -19,6 +19,7 @@ from paygate.config import settings
 if TYPE_CHECKING:
     from paygate.checkout.hosted import HostedCheckout
     from paygate.events import EventPublisher
+    from paygate.lifecycle.due_checks import CheckQueue
     from paygate.lifecycle.gateway import Gateway
     from paygate.lifecycle.sweeper import Sweeper
     from paygate.webhooks.service import Webhooks
@@ -27,6 +28,21 @@ if TYPE_CHECKING:
 @cache
 def dynamodb_client() -> Any:
     return boto3.client("dynamodb")
+
+
+def _prime_before_snapshot() -> None:
+    """Under SnapStart, make the DynamoDB client (its service model and endpoint rules: the most costly part
+    of a first invocation) before the snapshot, so a restored container starts with it. No connection is
+    opened and no credential is fixed: the client reads credentials and connects at its first call. The
+    hooks library is part of Lambda's Python runtimes; without SnapStart the hook is never called."""
+    try:
+        from snapshot_restore_py import register_before_snapshot  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    register_before_snapshot(dynamodb_client)
+
+
+_prime_before_snapshot()
 
 
 @cache
@@ -82,8 +98,24 @@ def checkout() -> HostedCheckout:
 @cache
 def sweeper() -> Sweeper:
     from paygate.lifecycle.sweeper import Sweeper
+    from paygate.providers.rate_limits import RateLimits
 
-    return Sweeper(gateway())
+    config = settings()
+    limits = RateLimits(config.idempotency_table, dynamodb_client(), config.rate_limits)
+    return Sweeper(gateway(), rate_limits=limits, claim_seconds=config.due_claim_seconds)
+
+
+def due_checks_queue() -> CheckQueue | None:
+    """Where the scheduled run hands due checks over (DUE_CHECKS_QUEUE_URL); None: it checks them itself."""
+    from paygate.lifecycle.due_checks import SqsCheckQueue
+
+    url = settings().due_checks_queue_url
+    return SqsCheckQueue(sqs_client(), url) if url else None
+
+
+@cache
+def sqs_client() -> Any:
+    return boto3.client("sqs")
 
 
 @cache
@@ -115,11 +147,10 @@ def webhooks() -> Webhooks:
 
 def _retry_queue(queue_url: str) -> Callable[[str, float], None]:
     """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (15 min at most)."""
-    sqs = boto3.client("sqs")
 
     def enqueue(delivery_id: str, delay: float) -> None:
         body = json.dumps({"delivery_id": delivery_id})
-        sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(900, math.ceil(delay)))
+        sqs_client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(900, math.ceil(delay)))
 
     return enqueue
 
@@ -129,6 +160,16 @@ def reset() -> None:
     the credentials Powertools holds included."""
     from aws_lambda_powertools.utilities import parameters
 
-    for cached in (settings, dynamodb_client, gateway, checked_providers, checkout, sweeper, publisher, webhooks):
+    for cached in (
+        settings,
+        dynamodb_client,
+        sqs_client,
+        gateway,
+        checked_providers,
+        checkout,
+        sweeper,
+        publisher,
+        webhooks,
+    ):
         cached.cache_clear()
     parameters.clear_caches()

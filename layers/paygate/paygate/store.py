@@ -9,6 +9,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from paygate import due
 from paygate.models import PaymentQuery, PaymentRecord
 
 BY_PROVIDER_PAYMENT = "by-provider-payment"
@@ -67,21 +68,42 @@ class PaymentStore:
         # The index is eventually consistent and holds keys only: read the item itself consistently.
         return self.get(answer["Items"][0]["id"]["S"]) if answer["Items"] else None
 
-    def due_ids(
-        self, shard: int, now: datetime, *, limit: int = 100, start_key: dict | None = None
-    ) -> tuple[list[str], dict | None]:
-        """Ids of one shard's payments whose next check is due, a page at a time."""
+    def due_page(
+        self, partition: str, now: datetime, *, limit: int = 1000, start_key: dict | None = None
+    ) -> tuple[list[tuple[str, datetime]], dict | None]:
+        """One partition's payments whose next check is due (id and due time), oldest due first, a page
+        at a time (paygate.due names the partitions)."""
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": DUE_CHECKS,
             "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
-            "ExpressionAttributeValues": {":shard": {"S": str(shard)}, ":now": {"N": str(int(now.timestamp()))}},
+            "ExpressionAttributeValues": {":shard": {"S": partition}, ":now": {"N": str(int(now.timestamp()))}},
             "Limit": limit,
         }
         if start_key:
             query["ExclusiveStartKey"] = start_key
         answer = self._call("query", **query)
-        return [item["id"]["S"] for item in answer["Items"]], answer.get("LastEvaluatedKey")
+        found = [(item["id"]["S"], datetime.fromtimestamp(int(item["due_at"]["N"]), UTC)) for item in answer["Items"]]
+        return found, answer.get("LastEvaluatedKey")
+
+    def claim_due(self, payment_id: str, seen: datetime, until: datetime) -> bool:
+        """Move a due check to `until` if it is still due at `seen`: whoever claims it checks it, and
+        nobody else finds it due until then. False: it was checked or changed meanwhile."""
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key={"id": {"S": payment_id}},
+                UpdateExpression="SET due_at = :until",
+                ConditionExpression="due_at = :seen",
+                ExpressionAttributeValues={
+                    ":seen": {"N": str(int(seen.timestamp()))},
+                    ":until": {"N": str(int(until.timestamp()))},
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def list_page(self, account_id: str, query: PaymentQuery, after: PaymentRecord | None = None) -> Page:
         """One page of an account's payments, newest first, from the account indexes (never the table):
@@ -206,7 +228,8 @@ class PaymentStore:
         if record.provider_payment_id:
             data["provider_key"] = f"{record.provider}#{record.provider_payment_id}"
         if record.due_at is not None:
-            data["due_shard"] = str(zlib.crc32(record.id.encode()) % self.due_shards)
+            shard = zlib.crc32(record.id.encode()) % self.due_shards
+            data["due_shard"] = due.partition(record.provider, due.priority(record), shard)
             data["due_at"] = int(record.due_at.timestamp())
         return {key: _serialize(value) for key, value in data.items()}
 

@@ -50,7 +50,7 @@ from paygate.providers.base import (
     Provider,
     ProviderState,
 )
-from paygate.providers.circuits import CircuitBreakerOpenError, Circuits
+from paygate.providers.circuits import Circuits, is_open
 from paygate.providers.registry import Registry, polling_plan
 from paygate.store import Page, PaymentStore, VersionConflict
 
@@ -237,11 +237,6 @@ class Gateway:
                     created = self.circuits.call(provider.name, provider.create, record, request, context)
                 else:
                     created = provider.create(record, request, context)
-            except CircuitBreakerOpenError:
-                count_for_provider("ProviderSkipped", provider.name)
-                last_error = ProviderUnavailable(f"{provider.name} is failing; it is not being called for a while")
-                closing = ("skipped", "circuit_open")
-                continue
             except PaygateError as error:
                 last_error = error
                 closing = ("failed", error.code)
@@ -251,7 +246,12 @@ class Gateway:
                     )
                     continue
                 break
-            except Exception:
+            except Exception as error:
+                if is_open(error):  # its circuit is open: it was not called
+                    count_for_provider("ProviderSkipped", provider.name)
+                    last_error = ProviderUnavailable(f"{provider.name} is failing; it is not being called for a while")
+                    closing = ("skipped", "circuit_open")
+                    continue
                 self._end_attempts(record, ("failed", "internal_error"), "internal_error: the provider call failed")
                 raise
             return self.change(record, self._attach(created))

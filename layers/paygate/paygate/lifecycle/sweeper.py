@@ -15,11 +15,15 @@ from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
+from paygate import due
 from paygate.errors import NotFound, PaygateError, ProviderNotConfigured
+from paygate.lifecycle.due_checks import CheckQueue, DueCheck, DueFinder
 from paygate.lifecycle.gateway import Gateway
 from paygate.lifecycle.status_machine import closed_attempts, with_status
 from paygate.models import PaymentRecord, Status
+from paygate.observability import count_for_provider
 from paygate.providers.base import ProviderState
+from paygate.providers.rate_limits import RateLimits
 from paygate.providers.registry import polling_plan
 
 logger = Logger(service="paygate", child=True)
@@ -27,6 +31,8 @@ logger = Logger(service="paygate", child=True)
 LATE_PAYMENT_WINDOW = timedelta(hours=24)
 # A check is not started with less time than this left: reading, a status call cut to what remains, writing.
 MIN_SECONDS_FOR_A_CHECK = 3.0
+# A check waits at most this long for a place within its provider's rate limit.
+MAX_WAIT_FOR_A_PLACE = 2.0
 # Ended without the provider saying it was paid, yet the customer may still pay: watched a while longer.
 _WATCHED_AFTER_THE_END = frozenset({Status.EXPIRED, Status.CANCELLED})
 
@@ -34,34 +40,62 @@ _WATCHED_AFTER_THE_END = frozenset({Status.EXPIRED, Status.CANCELLED})
 @dataclass
 class Sweeper:
     gateway: Gateway
+    # Each provider's limit on checks a second (None: none held, as in tests of one check at a time).
+    rate_limits: RateLimits | None = None
+    claim_seconds: int = 300
 
-    def sweep(self, *, time_left: Callable[[], float], page_size: int = 100) -> dict[str, int]:
-        """Check every payment whose `due_at` has come, shard by shard, a page at a time. The time left is
-        checked before each payment, and every provider call waits no longer than the invocation can
-        (paygate.deadline): a hanging provider costs one check, never the sweep, and the sweep stops
-        cleanly when time runs short (the next run goes on)."""
-        store, clock = self.gateway.store, self.gateway.clock
+    def finder(self, queue: CheckQueue) -> DueFinder:
+        limits = self.rate_limits.limits if self.rate_limits else {}
+        return DueFinder(self.gateway.store, self.gateway.clock, queue, limits, claim_seconds=self.claim_seconds)
+
+    def sweep(self, *, time_left: Callable[[], float]) -> dict[str, int]:
+        """The whole cycle in this process: find what is due and check it at once, one after another,
+        the time left checked before each (used where no queue is configured). A check that is not made
+        (time ran short, or it failed unexpectedly) is due again at once, for the next run."""
         counts = {"checked": 0, "failed_checks": 0}
-        for shard in range(store.due_shards):
-            start_key = None
-            while True:
-                ids, start_key = store.due_ids(shard, clock(), limit=page_size, start_key=start_key)
-                for payment_id in ids:
+
+        sweeper = self
+
+        class CheckNow:
+            def send(self, checks: list[DueCheck]) -> int:
+                for check in checks:
                     if time_left() < MIN_SECONDS_FOR_A_CHECK:
                         counts["stopped_early"] = 1
-                        return counts
+                        sweeper.release(check)
+                        continue
                     try:
-                        self.check_due(payment_id)
-                        counts["checked"] += 1
-                    except PaygateError as error:  # one provider's trouble must not stop the sweep
+                        outcome = sweeper.check(check, time_left=time_left)
+                        counts[outcome] = counts.get(outcome, 0) + 1
+                    except Exception:  # one payment's check must never stop the others
                         counts["failed_checks"] += 1
-                        logger.warning("due check failed", payment_id=payment_id, code=error.code)
-                    except Exception:  # nor may anything else one payment's check runs into
-                        counts["failed_checks"] += 1
-                        logger.exception("due check failed unexpectedly", payment_id=payment_id)
-                if not start_key:
-                    break
+                        logger.exception("due check failed unexpectedly", payment_id=check.payment_id)
+                        sweeper.release(check)
+                return len(checks)
+
+        if self.finder(CheckNow()).run(time_left=time_left).stopped_early:
+            counts["stopped_early"] = 1
         return counts
+
+    def check(self, check: DueCheck, *, time_left: Callable[[], float]) -> str:
+        """One handed-over check: "checked", "skipped" (its claim no longer holds: checked already, or
+        the payment changed since), or "throttled" (no place within its provider's rate limit in the
+        time there was: due again at once, and found by the next run in its order of priority)."""
+        record = self.gateway.store.get(check.payment_id)
+        if record is None or record.due_at != check.claimed_until:
+            return "skipped"
+        if self.rate_limits and record.provider and record.provider_payment_id:
+            wait = min(MAX_WAIT_FOR_A_PLACE, time_left() - MIN_SECONDS_FOR_A_CHECK)
+            if not self.rate_limits.acquire(record.provider, max_wait=max(0.0, wait)):
+                self.release(check)
+                count_for_provider("DueChecksThrottled", record.provider)
+                return "throttled"
+        self._check(record, self.gateway.clock())
+        count_for_provider("DueChecks", record.provider or due.NO_PROVIDER)
+        return "checked"
+
+    def release(self, check: DueCheck) -> None:
+        """Give a claimed check back: due again at the time it fell due."""
+        self.gateway.store.claim_due(check.payment_id, check.claimed_until, check.due_at)
 
     def check_due(self, payment_id: str) -> PaymentRecord:
         """One due check: ask the provider, apply its answer, expire what is unpaid past `expires_at`,
@@ -70,6 +104,9 @@ class Sweeper:
         now = self.gateway.clock()
         if record.due_at is None or record.due_at > now:
             return record  # already handled by someone else
+        return self._check(record, now)
+
+    def _check(self, record: PaymentRecord, now: datetime) -> PaymentRecord:
         if not record.provider or not record.provider_payment_id:
             return self._reconcile_unfinished(record, now)
         try:

@@ -45,6 +45,9 @@ class ProviderSpec:
     # whole provider timeout, so together they must fit the function's timeout (a test reads the template).
     create_calls: int = 1
     status_calls: int = 1
+    # Due checks a second it is sent at most, across all checkers (None: no limit). No provider publishes
+    # its limits: these are cautious, and PROVIDER_RATE_LIMITS sets a deployment's own.
+    status_checks_per_second: float | None = 10.0
 
 
 SPECS: dict[str, ProviderSpec] = {
@@ -58,6 +61,7 @@ SPECS: dict[str, ProviderSpec] = {
             base_url="/_sim/sandbox",
             credentials=("api_key", "webhook_secret"),
             optional_credentials=("previous_webhook_secret",),
+            status_checks_per_second=None,  # Paygate's own
         ),
         ProviderSpec(
             name="nowpayments",
@@ -77,6 +81,7 @@ SPECS: dict[str, ProviderSpec] = {
             credentials=("public_key", "secret_key"),
             optional_credentials=("jwt", "ipn_allowlist", "checkout_url", "application_id", "previous_secret_key"),
             status_calls=2,  # the invoice, then its transaction
+            status_checks_per_second=5.0,  # two calls each
         ),
         ProviderSpec(
             name="paygentic",

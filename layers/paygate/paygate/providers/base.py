@@ -7,14 +7,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar
-
-import requests
+from typing import TYPE_CHECKING, ClassVar
 
 from paygate import deadline, wire
 from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable, ValidationFailed
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.observability import count_for_provider
+
+if TYPE_CHECKING:
+    import requests
 
 Clock = Callable[[], datetime]
 
@@ -94,15 +95,25 @@ class Provider(ABC):
         *,
         base_url: str,
         credentials: Mapping[str, str],
-        session: requests.Session,
+        session: requests.Session | None = None,
         clock: Clock,
         timeout: float = 10.0,
     ):
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
-        self.session = session
+        self._session = session
         self.clock = clock
         self.timeout = timeout
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made when the provider is first called: a function that only checks a signed
+        callback never loads an HTTP client."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
 
     def secrets(self, key: str) -> list[str]:
         """The credential `key`, and during a rotation also `previous_<key>`: callbacks signed (or keyed)
@@ -164,6 +175,8 @@ class Provider(ABC):
             if left <= 0.05:
                 raise ProviderTimeout(f"{self.name} was not called: no time was left to wait for it")
             timeout = min(timeout, left)
+        import requests  # loaded by `self.session` already; here for its exceptions
+
         count_for_provider("ProviderCalls", self.name)
         try:
             response = self.session.request(method, (base or self.base_url) + path, timeout=timeout, **kwargs)

@@ -12,45 +12,56 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.circuit_breaker import (
-    CircuitBreakerConfig,
-    CircuitBreakerOpenError,
-    CircuitState,
-    CircuitTransition,
-    circuit_breaker,
-)
-from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable
 from paygate.observability import count_for_provider
 
 logger = Logger(service="paygate", child=True)
 
-__all__ = ["CircuitBreakerOpenError", "Circuits"]
-
 
 class Circuits:
     def __init__(self, table_name: str, client: Any, *, failure_threshold: int, recovery_seconds: int):
-        self.persistence = CircuitBreakerDynamoDBPersistence(table_name=table_name, boto3_client=client)
-        self.config = CircuitBreakerConfig(
-            failure_threshold=failure_threshold,
-            recovery_timeout=recovery_seconds,
-            success_threshold=1,
-            handled_exceptions=(ProviderUnavailable, ProviderInvalidResponse, ProviderTimeout),
-        )
+        self.table_name, self.client = table_name, client
+        self.failure_threshold, self.recovery_seconds = failure_threshold, recovery_seconds
+        self._breaker: Callable[[str], Callable[[Callable], Callable]] | None = None
 
     def call[T](self, provider: str, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` through the provider's circuit; CircuitBreakerOpenError while it is open."""
-        guarded = circuit_breaker(
-            name=f"circuit:{provider}",
-            persistence_store=self.persistence,
-            config=self.config,
-            on_transition=_announce,
-        )(function)
-        return guarded(*args)
+        return self._circuit(provider)(function)(*args)
+
+    def _circuit(self, provider: str) -> Callable[[Callable], Callable]:
+        # Made on first use: only a routed create needs the utility (reads and callbacks never load it).
+        if self._breaker is None:
+            from aws_lambda_powertools.utilities.circuit_breaker import CircuitBreakerConfig, circuit_breaker
+            from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
+
+            persistence = CircuitBreakerDynamoDBPersistence(table_name=self.table_name, boto3_client=self.client)
+            config = CircuitBreakerConfig(
+                failure_threshold=self.failure_threshold,
+                recovery_timeout=self.recovery_seconds,
+                success_threshold=1,
+                handled_exceptions=(ProviderUnavailable, ProviderInvalidResponse, ProviderTimeout),
+            )
+
+            def breaker(name: str) -> Callable[[Callable], Callable]:
+                return circuit_breaker(
+                    name=f"circuit:{name}", persistence_store=persistence, config=config, on_transition=_announce
+                )
+
+            self._breaker = breaker
+        return self._breaker(provider)
 
 
-def _announce(transition: CircuitTransition) -> None:
+def is_open(error: Exception) -> bool:
+    """Whether `error` says a circuit was open (the provider was not called)."""
+    from aws_lambda_powertools.utilities.circuit_breaker import CircuitBreakerOpenError
+
+    return isinstance(error, CircuitBreakerOpenError)
+
+
+def _announce(transition: Any) -> None:
+    from aws_lambda_powertools.utilities.circuit_breaker import CircuitState
+
     provider = transition.circuit_name.removeprefix("circuit:")
     logger.warning("provider circuit changed", provider=provider, circuit=str(transition.to_state))
     if transition.to_state is CircuitState.OPEN:

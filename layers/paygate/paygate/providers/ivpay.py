@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-
-import requests
+from typing import TYPE_CHECKING
 
 from paygate import wire
 from paygate.errors import (
@@ -40,6 +39,9 @@ from paygate.errors import (
 )
 from paygate.models import CreatePaymentRequest, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+
+if TYPE_CHECKING:
+    import requests
 
 API_KEY_HEADER = "x-api-key"  # CallbackRequest headers are lower-cased
 STATUS_MAP = {

@@ -36,9 +36,7 @@ import json
 import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from paygate import wire
 from paygate.errors import (
@@ -52,6 +50,9 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 from paygate.providers.options import NowPaymentsOptions
+
+if TYPE_CHECKING:
+    import requests
 
 SIGNATURE_HEADER = "x-nowpayments-sig"
 STATUS_MAP = {

@@ -31,10 +31,8 @@ import hashlib
 import ipaddress
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
-
-import requests
 
 from paygate import wire
 from paygate.errors import (
@@ -48,6 +46,9 @@ from paygate.errors import (
 from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 from paygate.providers.options import PayopOptions, ProviderOptions
+
+if TYPE_CHECKING:
+    import requests
 
 # Payop's published IPN senders, then the addresses of its older docs (docs/providers/payop.md).
 DEFAULT_IPN_ALLOWLIST = "18.199.249.46,35.158.36.143,3.125.109.58,3.127.103.117,52.49.204.201,54.229.170.212"

@@ -11,9 +11,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import requests
 from aws_lambda_powertools import Logger
 
 from paygate.config import Settings, provider_credentials
@@ -22,6 +21,9 @@ from paygate.models import CreatePaymentRequest, utcnow
 from paygate.providers import SPECS, PollingPlan, ProviderSpec
 from paygate.providers.base import Clock, Provider
 from paygate.providers.routing import providers_for
+
+if TYPE_CHECKING:
+    import requests
 
 logger = Logger(service="paygate", child=True)
 
@@ -48,12 +50,22 @@ class Registry:
         credentials: Callable[..., Mapping[str, str]] = provider_credentials,
     ):
         self.settings = settings
-        self.session = session or requests.Session()
+        self._session = session
         self.clock = clock
         self.credentials = credentials
         self._providers: dict[str, Provider] = {}
         self._read_at: dict[str, datetime] = {}
         self._reported: set[str] = set()  # providers whose missing credentials were logged
+
+    @property
+    def session(self) -> requests.Session:
+        """One HTTP session for every provider (its connections kept), made when the first adapter is:
+        a function that calls no provider never imports `requests`."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
 
     @property
     def enabled(self) -> list[str]:
@@ -86,7 +98,7 @@ class Registry:
         unusable = []
         for name in self.enabled:
             try:
-                self.get(name)
+                self._credentials(name, fresh=False)  # read and checked; no adapter is loaded for it
             except ProviderNotConfigured:
                 unusable.append(name)
         return unusable
