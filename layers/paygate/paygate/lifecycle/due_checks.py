@@ -35,8 +35,9 @@ logger = Logger(service="paygate", child=True)
 RUN_INTERVAL_SECONDS = 60
 # SQS's longest delay.
 MAX_DELAY_SECONDS = 900
-# Claims made at once (each one conditional write).
+# Claims made at once (each one conditional write), and index partitions read at once.
 CLAIM_CONCURRENCY = 16
+READ_CONCURRENCY = 16
 # The finder stops handing over with this little of its invocation left.
 MIN_SECONDS_TO_HAND_OVER = 2.0
 
@@ -134,46 +135,56 @@ class DueFinder:
     def run(self, *, time_left: Callable[[], float]) -> Backlog:
         now = self.clock()
         backlog = Backlog()
-        for provider in [*SPECS, None]:
+        # Each provider's partitions, most urgent first; then the keys written before the index named
+        # provider and priority (no pacing known for them: the checkers still hold every limit).
+        groups: list[tuple[str | None, list[str], bool]] = [
+            (provider, due.partitions(provider, self.store.due_shards), True) for provider in [*SPECS, None]
+        ]
+        groups.append((None, due.legacy_partitions(self.store.due_shards), False))
+        found = self._read([partition for _, partitions, _ in groups for partition in partitions], now)
+        for provider, partitions, paced in groups:
             if time_left() < MIN_SECONDS_TO_HAND_OVER:
                 backlog.stopped_early = True
                 return backlog
-            chosen = self._find(provider, due.partitions(provider, self.store.due_shards), now, backlog)
-            self._hand_over(provider, chosen, now, backlog, time_left)
-        if time_left() < MIN_SECONDS_TO_HAND_OVER:
-            backlog.stopped_early = True
-            return backlog
-        # Written before the index named provider and priority: no pacing known, the checkers still limit.
-        chosen = self._find(None, due.legacy_partitions(self.store.due_shards), now, backlog, unlimited=True)
-        self._hand_over(None, chosen, now, backlog, time_left, paced=False)
+            chosen = self._choose(provider, partitions, found, backlog, paced=paced)
+            self._hand_over(provider, chosen, now, backlog, time_left, paced=paced)
         return backlog
 
-    def _budget(self, provider: str | None) -> float:
-        rate = self.rate_limits.get(provider or "")
-        return math.floor(rate * RUN_INTERVAL_SECONDS) if rate else math.inf
+    def _read(self, partitions: list[str], now: datetime) -> dict[str, list[tuple[datetime, str]]]:
+        """Every partition's due checks (due time, id), the partitions read at once: most are empty, and
+        each is a round trip."""
 
-    def _find(
-        self,
-        provider: str | None,
-        partitions: list[str],
-        now: datetime,
-        backlog: Backlog,
-        *,
-        unlimited: bool = False,
-    ) -> list[tuple[str, datetime, due.Priority]]:
-        """The provider's due checks to hand over now: most urgent first, then oldest due first."""
-        budget = math.inf if unlimited else self._budget(provider)
-        by_rank: dict[due.Priority, list[tuple[datetime, str]]] = {}
-        for partition in partitions:
-            rank = due.Priority(int(partition.split("#")[1])) if "#" in partition else due.Priority.OPEN
+        def read(partition: str) -> list[tuple[datetime, str]]:
+            found: list[tuple[datetime, str]] = []
             start_key = None
             while True:
                 page, start_key = self.store.due_page(partition, now, start_key=start_key)
-                for payment_id, due_at in page:
-                    backlog.add(provider or due.NO_PROVIDER, due_at)
-                    by_rank.setdefault(rank, []).append((due_at, payment_id))
+                found += [(due_at, payment_id) for payment_id, due_at in page]
                 if not start_key:
-                    break
+                    return found
+
+        with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+            return dict(zip(partitions, pool.map(read, partitions), strict=True))
+
+    def _choose(
+        self,
+        provider: str | None,
+        partitions: list[str],
+        found: dict[str, list[tuple[datetime, str]]],
+        backlog: Backlog,
+        *,
+        paced: bool,
+    ) -> list[tuple[str, datetime, due.Priority]]:
+        """The provider's due checks to hand over now: most urgent first, then oldest due first, as many
+        as its rate limit allows until the next run."""
+        rate = self.rate_limits.get(provider or "") if paced else None
+        budget = math.floor(rate * RUN_INTERVAL_SECONDS) if rate else math.inf
+        by_rank: dict[due.Priority, list[tuple[datetime, str]]] = {}
+        for partition in partitions:
+            rank = due.Priority(int(partition.split("#")[1])) if "#" in partition else due.Priority.OPEN
+            for due_at, _ in found[partition]:
+                backlog.add(provider or due.NO_PROVIDER, due_at)
+            by_rank.setdefault(rank, []).extend(found[partition])
         chosen: list[tuple[str, datetime, due.Priority]] = []
         for rank in sorted(by_rank):
             for due_at, payment_id in sorted(by_rank[rank]):
