@@ -144,7 +144,7 @@ def measure(endpoint: str, open_payments: int, seconds: float, concurrencies: tu
 
     client = dynamodb_client(endpoint)
     tables = {"PaymentsTable": f"capacity-{uuid.uuid4().hex[:8]}", "IdempotencyTable": f"rates-{uuid.uuid4().hex[:8]}"}
-    template.create_tables(client, tables)
+    template.create_tables(client, tables, streams=False)
     api = SlowStatusApi()
     gateway = factories.gateway(client, utcnow, table=tables["PaymentsTable"], enabled=["sandbox"], session=api)
     load(gateway.store, open_payments, utcnow())
@@ -174,17 +174,19 @@ def report(results: list, open_payments: int) -> None:
         )
 
 
-def main(endpoint: str) -> None:
+def main() -> None:
+    """On a DynamoDB Local of its own: what earlier benchmarks left in one would slow its writes."""
+    from local.dynamodb_local import DynamoDBLocal
+
     open_payments = int(os.environ.get("BENCH_OPEN", 100_000))
     seconds = float(os.environ.get("BENCH_CAPACITY_SECONDS", 60))
-    report(measure(endpoint, open_payments, seconds), open_payments)
+    server = DynamoDBLocal()
+    try:
+        results = measure(server.endpoint, open_payments, seconds)
+    finally:
+        server.stop()
+    report(results, open_payments)
 
 
 if __name__ == "__main__":
-    from local.dynamodb_local import DynamoDBLocal
-
-    server = DynamoDBLocal()
-    try:
-        main(server.endpoint)
-    finally:
-        server.stop()
+    main()

@@ -15,6 +15,7 @@ plus one DynamoDB GetItem.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import shutil
@@ -165,6 +166,8 @@ class World:
     def __init__(self, dynamodb_endpoint: str | None = None) -> None:
         from moto.server import ThreadedMotoServer
         from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request to moto
 
         from local.simulators.sandbox import SandboxSimulator
 

@@ -92,7 +92,7 @@ def handler(function: str):
     return getattr(module(function), props["Handler"].rpartition(".")[2])
 
 
-def table_definition(logical_id: str, table_name: str) -> dict:
+def table_definition(logical_id: str, table_name: str, *, stream: bool = True) -> dict:
     """create_table arguments for a table of the template (key schema, indexes, stream, on demand)."""
     props = load()["Resources"][logical_id]["Properties"]
     definition: dict[str, Any] = {
@@ -106,7 +106,7 @@ def table_definition(logical_id: str, table_name: str) -> dict:
             {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
             for index in props["GlobalSecondaryIndexes"]
         ]
-    if props.get("StreamSpecification"):
+    if stream and props.get("StreamSpecification"):
         definition["StreamSpecification"] = {
             "StreamEnabled": True,
             "StreamViewType": props["StreamSpecification"]["StreamViewType"],
@@ -114,11 +114,13 @@ def table_definition(logical_id: str, table_name: str) -> dict:
     return definition
 
 
-def create_tables(client: Any, names: dict[str, str]) -> None:
-    """Create the template's tables under the given names (logical id -> table name)."""
+def create_tables(client: Any, names: dict[str, str], *, streams: bool = True) -> None:
+    """Create the template's tables under the given names (logical id -> table name). Without `streams`
+    for bulk loads on DynamoDB Local: its writes slow down as its stream records pile up (to a few a
+    second past 100,000), which DynamoDB's do not."""
     existing = set(client.list_tables()["TableNames"])
     for logical_id, table_name in names.items():
         if table_name in existing:
             continue
-        client.create_table(**table_definition(logical_id, table_name))
+        client.create_table(**table_definition(logical_id, table_name, stream=streams))
         client.get_waiter("table_exists").wait(TableName=table_name)
