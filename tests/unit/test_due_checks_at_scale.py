@@ -100,15 +100,18 @@ def store_due(gateway, clock, count: int, *, prefix: str = "", **fields) -> list
     return payments
 
 
-def limited_sweeper(dynamodb, gateway, clock, limits: dict[str, float]) -> Sweeper:
-    limiter = RateLimits(
+def limiter(dynamodb, clock, limits: dict[str, float]) -> RateLimits:
+    return RateLimits(
         factories.TABLES["IdempotencyTable"],
         dynamodb,
         limits,
         now=lambda: clock().timestamp(),
         sleep=lambda seconds: clock.advance(seconds=seconds),
     )
-    return Sweeper(gateway, rate_limits=limiter)
+
+
+def limited_sweeper(dynamodb, gateway, clock, limits: dict[str, float]) -> Sweeper:
+    return Sweeper(gateway, rate_limits=limiter(dynamodb, clock, limits))
 
 
 def test_two_thousand_due_payments_are_all_checked_within_a_minute_by_ten_checkers(dynamodb, clock):
@@ -215,6 +218,47 @@ def test_the_limit_holds_across_checkers_that_all_want_a_place_at_once(dynamodb,
     assert outcomes["checked"] + outcomes["throttled"] == 20
     given_back = [p for p in payments if gateway.store.get(p.id).due_at == p.due_at]
     assert len(given_back) == outcomes["throttled"]
+
+
+class SlowWrites:
+    """DynamoDB whose conditional writes take `seconds` of the test's clock, the first `count` of them."""
+
+    def __init__(self, client, clock: factories.FixedClock, seconds: float, count: int):
+        self.client, self.clock, self.seconds, self.count = client, clock, seconds, count
+        self.exceptions = client.exceptions
+
+    def get_item(self, **kwargs):
+        return self.client.get_item(**kwargs)
+
+    def put_item(self, **kwargs):
+        answer = self.client.put_item(**kwargs)
+        if self.count > 0:
+            self.count -= 1
+            self.clock.advance(seconds=self.seconds)
+        return answer
+
+
+@pytest.mark.parametrize("slow_writes", [1, 3])
+def test_a_place_taken_too_slowly_is_left_unused_and_another_taken(dynamodb, clock, slow_writes):
+    # Given a provider allowing 5 a second, and writes of its window that take 300 ms (longer than the
+    # guard between starts): a call let through then would start 300 ms after its logged start
+    limits = limiter(SlowWrites(dynamodb, clock, 0.3, slow_writes), clock, {"sandbox": 5})
+    # When a checker takes a place
+    assert limits.acquire("sandbox", max_wait=10)
+    # Then the call goes out right after the start it logged: the slow places are in the log, unused
+    window = dynamodb.get_item(TableName=factories.TABLES["IdempotencyTable"], Key={"id": {"S": "rate:sandbox"}})
+    starts = [float(value["N"]) for value in window["Item"]["starts"]["L"]]
+    assert len(starts) == slow_writes + 1
+    assert clock().timestamp() - starts[-1] < 0.1
+
+
+def test_a_checker_that_cannot_take_a_place_quickly_enough_gives_up_at_its_deadline(dynamodb, clock):
+    # Given writes of the window that are always too slow, when a checker tries for 2 seconds
+    limits = limiter(SlowWrites(dynamodb, clock, 0.3, 100), clock, {"sandbox": 5})
+    started = clock()
+    # Then it gives up (its check is given back), not long after
+    assert not limits.acquire("sandbox", max_wait=2)
+    assert clock() - started < timedelta(seconds=3)
 
 
 class Crash(BaseException):

@@ -19,6 +19,8 @@ WINDOW_SECONDS = 1.0
 # request arriving at the provider lie scheduling and the network, which do not keep the spacing exactly.
 GUARD_SECONDS = 0.1
 _SPAN = WINDOW_SECONDS + GUARD_SECONDS
+# Of that guard, the most that taking a place (its read and conditional write) may use.
+_MAX_TAKING_SECONDS = GUARD_SECONDS / 2
 # Writers that lost the race try again at once, this many times, before waiting like everyone else.
 _CONFLICT_RETRIES = 5
 
@@ -50,7 +52,14 @@ class RateLimits:
                 # Older starts can no longer share a window with any new one (clocks a little apart included).
                 kept = [started for started in starts if started > now - 2 * _SPAN]
                 if self._write(provider, [*kept, now], version):
-                    return True
+                    if self.now() - now <= _MAX_TAKING_SECONDS:
+                        return True
+                    # The write took so long that the call would start later than its logged start by
+                    # more than the guard allows for: the place is left unused (one call fewer, never
+                    # one more) and another taken.
+                    if self.now() > deadline:
+                        return False
+                    continue
                 conflicts += 1
                 if conflicts <= _CONFLICT_RETRIES:
                     continue
