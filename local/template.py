@@ -116,8 +116,8 @@ def table_definition(logical_id: str, table_name: str, *, stream: bool = True) -
 
 def create_tables(client: Any, names: dict[str, str], *, streams: bool = True) -> None:
     """Create the template's tables under the given names (logical id -> table name). Without `streams`
-    for bulk loads on DynamoDB Local: its writes slow down as its stream records pile up (to a few a
-    second past 100,000), which DynamoDB's do not."""
+    for bulk loads on DynamoDB Local: its writes slow down as its stream records pile up (to about a
+    dozen a second past 100,000), which DynamoDB's do not."""
     existing = set(client.list_tables()["TableNames"])
     for logical_id, table_name in names.items():
         if table_name in existing:

@@ -52,12 +52,13 @@ class RateLimits:
                 # Older starts can no longer share a window with any new one (clocks a little apart included).
                 kept = [started for started in starts if started > now - 2 * _SPAN]
                 if self._write(provider, [*kept, now], version):
-                    if self.now() - now <= _MAX_TAKING_SECONDS:
+                    taken = self.now()
+                    if taken - now <= _MAX_TAKING_SECONDS:
                         return True
                     # The write took so long that the call would start later than its logged start by
                     # more than the guard allows for: the place is left unused (one call fewer, never
                     # one more) and another taken.
-                    if self.now() > deadline:
+                    if taken > deadline:
                         return False
                     continue
                 conflicts += 1
