@@ -29,10 +29,11 @@ from local.dynamodb_local import client as dynamodb_client
 
 
 def lifecycle_capacity(endpoint: str) -> None:
-    from paygate.models import CreatePaymentRequest, Status, utcnow
+    from paygate.models import Status, utcnow
     from paygate.providers.base import CreatedPayment, Provider, ProviderState
     from paygate.providers.registry import Registry
-    from paygate.store import PaymentStore
+    from paygate.providers.request import CreatePaymentRequest
+    from paygate.store.payments import PaymentStore
 
     class InstantProvider(Provider):
         """Answers at once, so only DynamoDB is counted."""
@@ -53,19 +54,23 @@ def lifecycle_capacity(endpoint: str) -> None:
     table = f"bench-{uuid.uuid4().hex[:8]}"
     template.create_tables(client, {"PaymentsTable": table})
     store = PaymentStore(table, client)
-    registry = Registry(_settings(table), credentials=lambda *_, **__: {"api_key": "k", "webhook_secret": "s"})
+    registry = Registry(
+        _settings(table).providers(), credentials=lambda *_, **__: {"api_key": "k", "webhook_secret": "s"}
+    )
     registry._providers["sandbox"] = InstantProvider(
         base_url="", credentials={"api_key": "k", "webhook_secret": "s"}, session=requests.Session(), clock=utcnow
     )
     registry._read_at["sandbox"] = utcnow()
-    gateway = _gateway(store, registry)
+    create, reports, read = _use_cases(store, registry)
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="sandbox")
-    payment = gateway.create_payment(request, account_id="bench", callback_base_url="http://localhost")
+    payment = create(request, account_id="bench", callback_base_url="http://localhost")
     after_create = store.consumed_capacity
     for status in (Status.PROCESSING, Status.SUCCEEDED):  # what a verified callback does to the store
-        payment = gateway.apply(gateway.get_record(payment.id), ProviderState(status, status.value), source="callback")
+        payment = reports.apply(
+            store.owned(payment.id, account_id=None), ProviderState(status, status.value), source="callback"
+        )
     after_callbacks = store.consumed_capacity
-    gateway.get_payment(payment.id, account_id="bench")
+    read(payment.id, account_id="bench")
     total = store.consumed_capacity
     print("\n## DynamoDB work per payment lifecycle (capacity units, DynamoDB Local)")
     print("| step | units |\n|---|---|")
@@ -75,10 +80,11 @@ def lifecycle_capacity(endpoint: str) -> None:
 
 
 def sweep_capacity(endpoint: str, not_due: int) -> None:
-    from paygate.lifecycle.sweeper import Sweeper
+    from paygate.lifecycle.checks import Checker
+    from paygate.lifecycle.reports import Reports
     from paygate.models import PaymentRecord, Status, utcnow
     from paygate.providers.registry import Registry
-    from paygate.store import PaymentStore
+    from paygate.store.payments import PaymentStore
 
     client = dynamodb_client(endpoint)
     now = utcnow()
@@ -106,9 +112,10 @@ def sweep_capacity(endpoint: str, not_due: int) -> None:
             list(pool.map(lambda i: put(i, False), range(extra)))
         for index in range(100):
             put(index, True)
-        gateway = _gateway(store, Registry(_settings(table)))
+        registry = Registry(_settings(table).providers(), credentials=lambda *_, **__: {})
+        checker = Checker(store, registry, Reports(store, utcnow), utcnow)
         store.consumed_capacity = 0.0
-        Sweeper(gateway).sweep(time_left=lambda: 60.0)  # reconciles the 100 (no provider id)
+        checker.sweep(time_left=lambda: 60.0)  # reconciles the 100 (no provider id)
         costs.append(store.consumed_capacity)
     print(
         f"\n## Sweep of 100 due payments (capacity units)\n| table | units |\n|---|---|\n| 100 due alone | "
@@ -128,16 +135,22 @@ def _settings(payments_table: str):
     )
 
 
-def _gateway(store: Any, registry: Any) -> Any:
-    """A gateway for payments that name their provider: no routing, so no circuit is ever read."""
+def _use_cases(store: Any, registry: Any) -> tuple[Any, Any, Any]:
+    """Create, apply a report, read: for payments that name their provider (no routing, so no circuit is
+    ever read)."""
     from paygate.checkout.links import CheckoutLinks
-    from paygate.lifecycle.gateway import Gateway
+    from paygate.lifecycle.attempts import Attempts
+    from paygate.lifecycle.create import CreatePayment
+    from paygate.lifecycle.reports import Reports
+    from paygate.lifecycle.sync import ReadPayment
     from paygate.models import utcnow
     from paygate.providers.circuits import Circuits
 
     circuits = Circuits("bench-circuits", store.client, failure_threshold=5, recovery_seconds=60)
     links = CheckoutLinks(lambda: b"bench")
-    return Gateway(store=store, providers=registry, clock=utcnow, links=links, circuits=circuits)
+    reports = Reports(store, utcnow)
+    create = CreatePayment(store, registry, Attempts(store, circuits, utcnow), links, utcnow)
+    return create, reports, ReadPayment(store, registry, reports)
 
 
 def main() -> None:

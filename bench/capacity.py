@@ -137,7 +137,6 @@ def run(sweeper, queue: DelayQueue, api: SlowStatusApi, concurrency: int, second
 
 
 def measure(endpoint: str, open_payments: int, seconds: float, concurrencies: tuple[int, ...] = (1, 4, 16)) -> list:
-    from paygate.lifecycle.sweeper import Sweeper
     from paygate.models import utcnow
     from paygate.providers.rate_limits import RateLimits
     from tests import factories
@@ -146,10 +145,10 @@ def measure(endpoint: str, open_payments: int, seconds: float, concurrencies: tu
     tables = {"PaymentsTable": f"capacity-{uuid.uuid4().hex[:8]}", "IdempotencyTable": f"rates-{uuid.uuid4().hex[:8]}"}
     template.create_tables(client, tables, streams=False)
     api = SlowStatusApi()
-    gateway = factories.gateway(client, utcnow, table=tables["PaymentsTable"], enabled=["sandbox"], session=api)
-    load(gateway.store, open_payments, utcnow())
+    gateway = factories.lifecycle(client, utcnow, table=tables["PaymentsTable"], enabled=["sandbox"], session=api)
+    load(gateway.payments, open_payments, utcnow())
     limits = RateLimits(tables["IdempotencyTable"], client, {"sandbox": RATE_LIMIT})
-    sweeper = Sweeper(gateway, rate_limits=limits)
+    sweeper = gateway.checker(rate_limits=limits)
     results = []
     for concurrency in concurrencies:
         queue = DelayQueue()

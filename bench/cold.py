@@ -51,7 +51,7 @@ SAMPLES = {
     "ListPaymentsFunction": "list_payments",
     "CancelPaymentFunction": "cancel_payment",
     "PaymentMethodsFunction": "payment_methods",
-    "ExpirePaymentsFunction": "expire_payments",
+    "FindDueChecksFunction": "find_due_checks",
     "CheckPaymentsFunction": "check_payments",
     "PublishEventsFunction": "publish_events",
 }
@@ -224,7 +224,7 @@ class World:
     def prepare(self, function: str) -> Path:
         """The function's sample event, ready to run again: the payment it names stored afresh, and a
         callback signed now (the sample's signature is long stale)."""
-        from paygate.providers.sandbox import sign
+        from paygate.providers.sandbox.signing import sign
 
         self.store([PAYMENT_ID], [SAMPLE_PROVIDER_PAYMENT_ID])
         event = json.loads((ROOT / "events" / f"{SAMPLES[function]}.json").read_text())
@@ -237,7 +237,7 @@ class World:
 
     def store(self, ids: list[str], provider_payment_ids: list[str]) -> None:
         """Pending payments of the sample events' account and amount, at the sandbox."""
-        from paygate.store import PaymentStore
+        from paygate.store.payments import PaymentStore
         from tests.factories import record
 
         PaymentStore(self.tables["PaymentsTable"], self.dynamodb).put_many(

@@ -95,7 +95,7 @@ def load(function: str) -> Any:
 
 
 def events(function: str, world: cold.World, count: int) -> Iterator[dict]:
-    from paygate.providers.sandbox import sign
+    from paygate.providers.sandbox.signing import sign
 
     sample = json.loads((cold.ROOT / "events" / f"{cold.SAMPLES[function]}.json").read_text())
     if function == "GetPaymentFunction":

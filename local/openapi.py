@@ -1,9 +1,12 @@
-"""The API's OpenAPI document, merged from the routes of every API function (Powertools OpenAPIMerge).
+"""The API's OpenAPI document, merged from the routes of every API function (Powertools OpenAPIMerge), and
+the JSON Schema of the events (paygate.events).
 
-`python -m local.openapi` writes it to openapi.json; a test checks that the file matches the code."""
+`python -m local.openapi` writes them to openapi.json and docs/events.schema.json; a test checks that the
+files match the code."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -13,8 +16,10 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from local import template
+from paygate import events
 
 DOCUMENT = template.ROOT / "openapi.json"
+EVENTS_SCHEMA = template.ROOT / "docs" / "events.schema.json"
 
 
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="X-API-Key", in_=APIKeyIn.header)}
@@ -46,5 +51,10 @@ def document() -> str:
     return merged.get_openapi_json_schema() + "\n"
 
 
+def events_schema() -> str:
+    return json.dumps(events.json_schema(), indent=2) + "\n"
+
+
 if __name__ == "__main__":
     Path(sys.argv[1] if len(sys.argv) > 1 else DOCUMENT).write_text(document())
+    EVENTS_SCHEMA.write_text(events_schema())

@@ -165,9 +165,9 @@ class LocalStack:
                 return
 
     def sweep(self) -> dict:
-        """What the EventBridge schedule does every minute: invoke expire_payments, which queues the due
+        """What the EventBridge schedule does every minute: invoke find_due_checks, which queues the due
         checks; then the checkers' SQS trigger, until every check visible now is made."""
-        function = "ExpirePaymentsFunction"
+        function = "FindDueChecksFunction"
         counts = template.handler(function)({"source": "paygate.local"}, lambda_context(function, 60))
         counts["checked"] = self.checks.pump()
         return counts
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         "--sweep-seconds",
         type=float,
         default=float(os.environ.get("SWEEP_SECONDS", 5)),
-        help="how often expire_payments runs (0: never)",
+        help="how often find_due_checks runs (0: never)",
     )
     parser.add_argument("--provider-timeout", type=float, default=float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", 5)))
     parser.add_argument(

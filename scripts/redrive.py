@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from paygate.events import EventPublisher, status_change
+from paygate.publisher import EventPublisher, event_of
 
 
 def outputs(cloudformation: Any, stack: str) -> dict[str, str]:
@@ -62,7 +62,7 @@ def republish(sqs: Any, streams: Any, publisher: EventPublisher, queue_url: str)
         for message in messages:
             batch = json.loads(message["Body"])["DDBStreamBatchInfo"]
             for record in stream_records(streams, batch):
-                event = status_change(record["dynamodb"].get("OldImage"), record["dynamodb"].get("NewImage"))
+                event = event_of(record["dynamodb"])
                 if event is not None:
                     publisher.publish(event)
                     published += 1

@@ -1,5 +1,5 @@
-"""What the tests build, in one place: stored payments, signed callbacks of every provider, gateways wired
-to a table and a clock, canned provider answers, and the status rules written out by hand."""
+"""What the tests build, in one place: stored payments, signed callbacks of every provider, the use cases
+wired to a table and a clock, canned provider answers, and the status rules written out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +17,26 @@ import requests
 from local import simulators, template
 from paygate.checkout.links import CheckoutLinks
 from paygate.config import Settings
-from paygate.lifecycle.gateway import Gateway
+from paygate.lifecycle.attempts import Attempts
+from paygate.lifecycle.callback import ApplyCallback
+from paygate.lifecycle.cancel import CancelPayment
+from paygate.lifecycle.checks import Checker
+from paygate.lifecycle.choose import ChooseMethod
+from paygate.lifecycle.create import CreatePayment
+from paygate.lifecycle.hosted import HostedCheckout
+from paygate.lifecycle.listing import ListPayments
+from paygate.lifecycle.methods import PaymentMethods
+from paygate.lifecycle.reports import Reports
+from paygate.lifecycle.sync import ReadPayment
 from paygate.models import HistoryEntry, PaymentRecord, Status
-from paygate.providers import nowpayments, paygentic, sandbox
 from paygate.providers.base import CallbackRequest
 from paygate.providers.circuits import Circuits
+from paygate.providers.nowpayments import signing as nowpayments
+from paygate.providers.paygentic import signing as paygentic
+from paygate.providers.rate_limits import RateLimits
 from paygate.providers.registry import Registry
-from paygate.store import PaymentStore
+from paygate.providers.sandbox import signing as sandbox
+from paygate.store.payments import PaymentStore
 
 TABLES = {
     "PaymentsTable": "paygate-payments",
@@ -106,7 +119,73 @@ def new_table(client: Any) -> str:
     return name
 
 
-def gateway(
+def registry(
+    clock: Any,
+    *,
+    enabled: list[str] | None = None,
+    credentials: Mapping[str, Mapping[str, str]] = CREDENTIALS,
+    session: requests.Session | None = None,
+    config: Settings | None = None,
+) -> Registry:
+    """The providers built from the catalog with `credentials` (the simulators' by default), talking
+    through `session` (a FakeSession for canned answers), on the test's clock; the deployment's settings
+    are `config`, or the tests' with those providers enabled."""
+    config = config or settings(enabled_providers=enabled or list(credentials))
+    return Registry(
+        config.providers(),
+        credentials=lambda name, **_: dict(credentials.get(name, {})),
+        session=session,
+        clock=clock,
+    )
+
+
+@dataclass
+class Lifecycle:
+    """Every use case on one payments table, wired as paygate.service wires them, with the test's clock
+    and providers."""
+
+    payments: PaymentStore
+    providers: Registry
+    clock: Any
+    config: Settings = field(default_factory=lambda: settings())
+
+    def __post_init__(self) -> None:
+        client = self.payments.client
+        config = self.config
+        self.links = CheckoutLinks(lambda: CHECKOUT_KEY)
+        self.circuits = Circuits(
+            TABLES["IdempotencyTable"],
+            client,
+            failure_threshold=config.circuit_failure_threshold,
+            recovery_seconds=config.circuit_recovery_seconds,
+        )
+        self.reports = Reports(self.payments, self.clock)
+        self.attempts = Attempts(self.payments, self.circuits, self.clock)
+        self.create = CreatePayment(self.payments, self.providers, self.attempts, self.links, self.clock)
+        self.choose = ChooseMethod(self.providers, self.attempts)
+        self.callback = ApplyCallback(self.payments, self.providers, self.reports)
+        self.read = ReadPayment(self.payments, self.providers, self.reports)
+        self.cancel = CancelPayment(self.payments, self.providers, self.clock)
+        self.list = ListPayments(self.payments)
+        self.methods = PaymentMethods(self.providers)
+        self.checkout = HostedCheckout(self.payments, self.providers, self.links, self.clock, self.methods, self.choose)
+
+    def checker(self, *, rate_limits: RateLimits | None = None, claim_seconds: int = 300) -> Checker:
+        return Checker(
+            self.payments,
+            self.providers,
+            self.reports,
+            self.clock,
+            rate_limits=rate_limits,
+            claim_seconds=claim_seconds,
+        )
+
+    def sweep(self) -> dict[str, int]:
+        """One scheduled run with no queue: every due check, made at once."""
+        return self.checker().sweep(time_left=lambda: 60.0)
+
+
+def lifecycle(
     client: Any,
     clock: Any,
     *,
@@ -114,27 +193,17 @@ def gateway(
     enabled: list[str] | None = None,
     credentials: Mapping[str, Mapping[str, str]] = CREDENTIALS,
     session: requests.Session | None = None,
-    registry: Registry | None = None,
+    providers: Registry | None = None,
     due_shards: int = 4,
-) -> Gateway:
-    """A Gateway on `table`, its providers built from the catalog with `credentials` (the simulators' by
-    default), talking through `session` (a FakeSession for canned answers), on the test's clock."""
-    if registry is None:
-        config = settings(payments_table=table, enabled_providers=enabled or list(credentials))
-        registry = Registry(
-            config, session=session, clock=clock, credentials=lambda name, *_, **__: dict(credentials.get(name, {}))
-        )
-    return Gateway(
-        store=PaymentStore(table, client, due_shards=due_shards),
-        providers=registry,
+    config: Settings | None = None,
+) -> Lifecycle:
+    """The use cases on `table`, with providers built by `registry` unless `providers` are given."""
+    config = config or settings(enabled_providers=enabled or list(credentials))
+    return Lifecycle(
+        payments=PaymentStore(table, client, due_shards=due_shards, clock=clock),
+        providers=providers or registry(clock, credentials=credentials, session=session, config=config),
         clock=clock,
-        links=CheckoutLinks(lambda: CHECKOUT_KEY),
-        circuits=Circuits(
-            TABLES["IdempotencyTable"],
-            client,
-            failure_threshold=registry.settings.circuit_failure_threshold,
-            recovery_seconds=registry.settings.circuit_recovery_seconds,
-        ),
+        config=config,
     )
 
 

@@ -23,7 +23,7 @@ app = api.create_app()
     },
 )
 def cancel_payment(payment_id: Annotated[str, Path(max_length=64)]) -> Payment:
-    record = service.gateway().cancel_payment(payment_id, account_id=api.account_id(app.current_event))
+    record = service.cancel_payment()(payment_id, account_id=api.account_id(app.current_event))
     return record.public()
 
 

@@ -24,7 +24,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureRes
 
     def check(record: SQSRecord) -> str:
         due_check = DueCheck.from_message(record.body)
-        outcome = service.sweeper().check(due_check, time_left=time_left)
+        outcome = service.checker().check(due_check, time_left=time_left)
         logger.debug("due check", payment_id=due_check.payment_id, outcome=outcome)
         return outcome
 

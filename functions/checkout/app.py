@@ -1,7 +1,7 @@
 """GET and POST /checkout/{token}: Paygate's hosted checkout page, public (the signed token is the key).
 
 HTML, not the JSON API: every answer, errors included, is a page with the checkout's security headers
-(paygate.checkout.pages). What the page shows and what a choice does is paygate.checkout.hosted."""
+(paygate.checkout.pages). What the page shows and what a choice does is paygate.lifecycle.hosted."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import api, deadline, service
 from paygate.api import APIGatewayRestResolver, NotFoundError, Response
 from paygate.checkout import pages
-from paygate.checkout.hosted import Answer
+from paygate.lifecycle.hosted import Answer
 from paygate.observability import logger, metrics
 
 app = APIGatewayRestResolver()

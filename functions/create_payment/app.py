@@ -7,9 +7,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
 from paygate.api import Body, Header, Response, content_types
-from paygate.lifecycle import create
-from paygate.models import CreatePaymentRequest, Payment
+from paygate.models import Payment
 from paygate.observability import logger, metrics
+from paygate.providers.request import CreatePaymentRequest
 
 app = api.create_app()
 
@@ -32,7 +32,7 @@ def create_payment(
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
 ) -> Response[Payment]:
     event = app.current_event
-    created = create.create_payment(
+    created = service.idempotent_create()(
         request,
         raw_body=event.json_body,
         idempotency_key=idempotency_key,
@@ -52,5 +52,5 @@ def create_payment(
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     service.checked_providers()  # once per container: an unconfigured provider is logged at its start
-    create.config.register_lambda_context(context)
+    service.idempotent_create().config.register_lambda_context(context)
     return api.serve(app, event, context, json_only=True)

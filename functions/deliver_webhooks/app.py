@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import service
+from paygate.events import BusEvent
 from paygate.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,7 +24,7 @@ def deliver_record(record: SQSRecord) -> None:
     if "delivery_id" in message:
         webhooks.attempt(message["delivery_id"])
         return
-    for delivery, endpoint in webhooks.fan_out(message):
+    for delivery, endpoint in webhooks.fan_out(BusEvent.model_validate(message)):
         webhooks.deliver(delivery, endpoint)
 
 

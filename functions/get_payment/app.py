@@ -18,7 +18,7 @@ def get_payment(
     force_sync: Annotated[bool, Query(description="Ask the provider for the status first")] = False,
 ) -> Payment:
     account_id = api.account_id(app.current_event)
-    return service.gateway().get_payment(payment_id, account_id=account_id, sync=force_sync).public()
+    return service.read_payment()(payment_id, account_id=account_id, sync=force_sync).public()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from paygate import api, service
 from paygate.api import Path
 from paygate.observability import logger, metrics
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 
 app = api.create_app()
 
@@ -23,7 +23,7 @@ class Received(BaseModel):
     operation_id="receiveCallback",
 )
 def ipn_callback(provider: Annotated[str, Path(max_length=32, json_schema_extra={"enum": list(SPECS)})]) -> Received:
-    result = service.gateway().handle_callback(provider, api.callback_request(app.current_event))
+    result = service.apply_callback()(provider, api.callback_request(app.current_event))
     payment_id, status = (result.record.id, result.record.status) if result.record else (None, None)
     logger.info("callback handled", provider=provider, outcome=result.outcome, payment_id=payment_id, status=status)
     metrics.add_metric(name="CallbacksAccepted", unit="Count", value=1)

@@ -10,7 +10,7 @@ from paygate.api import Query
 from paygate.errors import ValidationFailed
 from paygate.models import PaymentList, PaymentQuery, Status
 from paygate.observability import logger, metrics
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 
 app = api.create_app()
 
@@ -28,7 +28,7 @@ def list_payments(
     if provider is not None and provider not in SPECS:
         raise ValidationFailed(f"provider: must be one of {', '.join(SPECS)}", param="provider")
     query = PaymentQuery(limit, starting_after, status, provider, reference, created_gte, created_lt)
-    page = service.gateway().list_payments(api.aware(query), account_id=api.account_id(app.current_event))
+    page = service.list_payments()(api.aware(query), account_id=api.account_id(app.current_event))
     data = [record.public() for record in page.records]
     return PaymentList(data=data, has_more=page.has_more, next_starting_after=page.next_starting_after)
 

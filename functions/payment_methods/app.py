@@ -11,7 +11,8 @@ from paygate import api, service
 from paygate.api import Query
 from paygate.currencies import MINOR_UNITS
 from paygate.errors import ValidationFailed
-from paygate.models import AMOUNT_PATTERN, PaymentMethod
+from paygate.fields import AMOUNT_PATTERN
+from paygate.models import PaymentMethod
 from paygate.observability import logger, metrics
 
 app = api.create_app()
@@ -43,7 +44,7 @@ def payment_methods(
         raise ValidationFailed(
             "currency: not an ISO 4217 fiat currency code", code="unsupported_currency", param="currency"
         )
-    methods = service.gateway().payment_methods(currency, Decimal(amount) if amount else None)
+    methods = service.payment_methods()(currency, Decimal(amount) if amount else None)
     return PaymentMethodList(data=methods)
 
 

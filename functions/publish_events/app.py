@@ -8,15 +8,14 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import service
-from paygate.events import status_change
 from paygate.observability import logger, metrics
+from paygate.publisher import event_of
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def publish_record(record: DynamoDBRecord) -> None:
-    images = record.raw_event["dynamodb"]
-    event = status_change(images.get("OldImage"), images.get("NewImage"))
+    event = event_of(record.raw_event["dynamodb"])
     if event is not None:
         service.publisher().publish(event)
         metrics.add_metric(name="EventsPublished", unit="Count", value=1)

@@ -30,7 +30,8 @@ from paygate import api, service, wire
 from paygate.api import APIGatewayRestResolver, NotFoundError, Response, content_types
 from paygate.config import provider_credentials, settings
 from paygate.observability import logger
-from paygate.providers.sandbox import CHECKOUT_PAGE, STATUS_MAP, sign
+from paygate.providers.sandbox.adapter import CHECKOUT_PAGE, STATUS_MAP
+from paygate.providers.sandbox.signing import sign
 
 PREFIX = "/_sim/sandbox"
 # Callbacks to the gateway go through one session (kept between invocations, and a test can route it).

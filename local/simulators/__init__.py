@@ -9,7 +9,7 @@ import importlib.util
 from functools import cache
 from types import ModuleType
 
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 
 
 @cache

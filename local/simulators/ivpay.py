@@ -21,7 +21,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.ivpay import STATUS_MAP
+from paygate.providers.ivpay.adapter import STATUS_MAP
 
 CREDENTIALS = {"api_key": "ivpay_local_api_key"}
 ATTEMPTS = 3  # IVPAY's: 3 attempts, 5 s apart, until exactly HTTP 200 (docs/providers/ivpay.md)

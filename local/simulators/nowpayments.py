@@ -32,7 +32,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.nowpayments import SIGNATURE_HEADER, STATUS_MAP, js_json, sign
+from paygate.providers.nowpayments.adapter import STATUS_MAP
+from paygate.providers.nowpayments.signing import SIGNATURE_HEADER, js_json, sign
 
 CREDENTIALS = {"api_key": "np_local_api_key", "ipn_secret": "np_local_ipn_secret"}
 MINIMUM_PRICE = Decimal("1")

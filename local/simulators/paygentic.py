@@ -21,7 +21,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.paygentic import CURRENCIES, MAX_AMOUNT, MIN_AMOUNT, STATUS_MAP, sign
+from paygate.providers.paygentic.adapter import CURRENCIES, MAX_AMOUNT, MIN_AMOUNT, STATUS_MAP
+from paygate.providers.paygentic.signing import sign
 
 CREDENTIALS = {
     "api_key": "pgn_local_api_key",

@@ -39,7 +39,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.payop import sign
+from paygate.providers.payop.signing import sign
 
 CREDENTIALS = {
     "public_key": "application-606",

@@ -17,7 +17,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.sandbox import CHECKOUT_PAGE, STATUS_MAP, sign
+from paygate.providers.sandbox.adapter import CHECKOUT_PAGE, STATUS_MAP
+from paygate.providers.sandbox.signing import sign
 
 CREDENTIALS = {"api_key": "sbx_local_api_key", "webhook_secret": "sbx_local_webhook_secret"}
 

@@ -11,7 +11,8 @@ import time
 import boto3
 import pytest
 
-from paygate.providers import paygentic, sandbox
+from paygate.providers.paygentic import signing as paygentic
+from paygate.providers.sandbox import signing as sandbox
 from tests.factories import CREDENTIALS
 
 NOW = str(int(time.time()))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from paygate.providers.nowpayments import sign
+from paygate.providers.nowpayments.signing import sign
 from tests.factories import CREDENTIALS, nowpayments_ipn
 
 API_KEY = CREDENTIALS["nowpayments"]["api_key"]

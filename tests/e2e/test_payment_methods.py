@@ -14,7 +14,7 @@ def payop_cache_cleared(stack):
     serves requests in this process: its gateway is the one `service` built.)"""
     from paygate import service
 
-    service.gateway().providers.get("payop")._methods = None
+    service.providers().get("payop")._methods = None
 
 
 def methods(api, **params: str) -> list[dict]:

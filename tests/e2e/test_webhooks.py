@@ -186,21 +186,21 @@ def test_a_thousand_changes_reach_every_endpoint_once_in_order_though_one_fails_
     register(api, flaky)
     stack.merchant.configure(flaky, fail_rate=0.3, seed=7)
     account = stack.api_keys[api.api_key]
-    gateway = service.gateway()
+    payments_store, reports = service.payments(), service.reports()
 
     # 250 payments x 4 status changes, made through the gateway, in random order across payments
     payments = [
         factories.record(account_id=account, provider_payment_id=f"sbx_storm_{uuid.uuid4().hex}") for _ in range(250)
     ]
     for payment in payments:
-        gateway.store.insert(payment)
+        payments_store.insert(payment)
     changes = [(payment, step) for payment in payments for step in STEPS]
     random.Random(3).shuffle(changes)
     changes.sort(key=lambda change: STEPS.index(change[1]))  # each payment's own changes stay in order
     half = len(changes) // 2
 
     def change(payment, step) -> None:
-        gateway.apply(gateway.get_record(payment.id), ProviderState(step, step.value), source="sync")
+        reports.apply(payments_store.owned(payment.id, account_id=None), ProviderState(step, step.value), source="sync")
 
     def apply_in_order(part) -> None:
         # Payments in parallel, each payment's changes one after another

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from local.dynamodb_local import client as dynamodb_client
-from paygate.lifecycle.gateway import Gateway
 from paygate.models import Status, utcnow
 from tests import factories
 from tests.factories import ALLOWED
@@ -30,9 +29,9 @@ COPIES = 3
 
 
 @pytest.fixture
-def gateway(dynamodb_local) -> Gateway:
+def gateway(dynamodb_local) -> factories.Lifecycle:
     client = dynamodb_client(dynamodb_local.endpoint)
-    return factories.gateway(client, utcnow, table=factories.new_table(client))
+    return factories.lifecycle(client, utcnow, table=factories.new_table(client))
 
 
 @pytest.mark.integration
@@ -42,7 +41,7 @@ def test_storm_of_callbacks_ends_every_payment_right(gateway):
     for index in range(28):
         statuses, expected = SCENARIOS[index % len(SCENARIOS)]
         payment = factories.record(at=utcnow(), provider_payment_id=f"sbx_storm_{index}")
-        gateway.store.insert(payment)
+        gateway.payments.insert(payment)
         payments.append((payment, expected))
         deliveries += [
             factories.sandbox_callback(payment.id, f"sbx_storm_{index}", status.value).request()
@@ -53,11 +52,11 @@ def test_storm_of_callbacks_ends_every_payment_right(gateway):
 
     # When eight threads deliver them all at once
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda request: gateway.handle_callback("sandbox", request), deliveries))
+        list(pool.map(lambda request: gateway.callback("sandbox", request), deliveries))
 
     # Then each payment is in its right final status, and each step of its history was allowed
     for payment, expected in payments:
-        stored = gateway.store.get(payment.id)
+        stored = gateway.payments.get(payment.id)
         assert stored.status is expected, payment.id
         steps = [entry.status for entry in stored.history]
         for before, after in itertools.pairwise(steps):

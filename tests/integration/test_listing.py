@@ -12,10 +12,9 @@ from datetime import timedelta
 import pytest
 
 from local.dynamodb_local import client as dynamodb_client
-from paygate.lifecycle.gateway import Gateway
 from paygate.models import PaymentQuery, PaymentRecord, Status
-from paygate.providers import SPECS
-from paygate.store import LIST_READ_BUDGET, created_key
+from paygate.providers.catalog import SPECS
+from paygate.store.payments import LIST_READ_BUDGET, created_key
 from tests import factories
 from tests.factories import FixedClock
 
@@ -40,14 +39,14 @@ def made(rng: random.Random, account: str, index: int, start) -> PaymentRecord:
 def listing(dynamodb_local):
     """One table: ACCOUNT's 250 payments, and 10,000 of another account."""
     client = dynamodb_client(dynamodb_local.endpoint)
-    gateway = factories.gateway(client, FixedClock(), table=factories.new_table(client))
+    gateway = factories.lifecycle(client, FixedClock(), table=factories.new_table(client))
     rng = random.Random(12)
     start = factories.DEFAULT_NOW
     mine = [made(rng, ACCOUNT, n, start) for n in range(250)]
     crowd = [made(rng, CROWD, n, start) for n in range(10_000)]
     everyone = mine + crowd
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(gateway.store.put_many, [everyone[n : n + 250] for n in range(0, len(everyone), 250)]))
+        list(pool.map(gateway.payments.put_many, [everyone[n : n + 250] for n in range(0, len(everyone), 250)]))
     return gateway, mine
 
 
@@ -64,11 +63,11 @@ def brute_force(payments: list[PaymentRecord], query: PaymentQuery) -> list[str]
     return [p.id for p in sorted(kept, key=created_key, reverse=True)]
 
 
-def page_through(gateway: Gateway, query: PaymentQuery) -> list[str]:
+def page_through(gateway: factories.Lifecycle, query: PaymentQuery) -> list[str]:
     seen: list[str] = []
     cursor = None
     for _ in range(1000):
-        page = gateway.list_payments(PaymentQuery(**{**query.__dict__, "starting_after": cursor}), account_id=ACCOUNT)
+        page = gateway.list(PaymentQuery(**{**query.__dict__, "starting_after": cursor}), account_id=ACCOUNT)
         assert len(page.records) <= query.limit
         seen += [record.id for record in page.records]
         if not page.has_more:
@@ -123,20 +122,20 @@ def test_every_single_filter_value(listing):
 def test_an_empty_or_backwards_time_range_is_an_empty_list(listing):
     gateway, mine = listing
     moment = mine[100].created_at
-    page = gateway.list_payments(PaymentQuery(created_gte=moment, created_lt=moment), account_id=ACCOUNT)
+    page = gateway.list(PaymentQuery(created_gte=moment, created_lt=moment), account_id=ACCOUNT)
     assert (page.records, page.has_more) == ([], False)
     later = moment + timedelta(hours=1)
-    assert gateway.list_payments(PaymentQuery(created_gte=later, created_lt=moment), account_id=ACCOUNT).records == []
+    assert gateway.list(PaymentQuery(created_gte=later, created_lt=moment), account_id=ACCOUNT).records == []
 
 
 def test_a_page_costs_what_it_holds_not_what_the_account_or_table_holds(listing):
     gateway, _ = listing
     costs = {}
     for account in (ACCOUNT, CROWD):  # 250 payments, and 10,000
-        gateway.store.consumed_capacity = 0.0
-        page = gateway.store.list_page(account, PaymentQuery(limit=20))
+        gateway.payments.consumed_capacity = 0.0
+        page = gateway.payments.list_page(account, PaymentQuery(limit=20))
         assert len(page.records) == 20
-        costs[account] = gateway.store.consumed_capacity
+        costs[account] = gateway.payments.consumed_capacity
     assert costs[ACCOUNT] > 0
     assert costs[CROWD] <= costs[ACCOUNT] * 1.1, costs
 
@@ -147,10 +146,10 @@ def test_a_filter_that_skips_many_reads_a_bounded_amount_a_page_and_says_there_m
     query = PaymentQuery(limit=20, provider="no-such-provider")
     cursor, costs, pages = None, [], 0
     while True:
-        gateway.store.consumed_capacity = 0.0
-        after = gateway.store.get(cursor) if cursor else None
-        page = gateway.store.list_page(CROWD, query, after=after)
-        costs.append(gateway.store.consumed_capacity)
+        gateway.payments.consumed_capacity = 0.0
+        after = gateway.payments.get(cursor) if cursor else None
+        page = gateway.payments.list_page(CROWD, query, after=after)
+        costs.append(gateway.payments.consumed_capacity)
         pages += 1
         # Each answer read at most its budget, found nothing, and said where to go on from
         assert page.records == []

@@ -92,12 +92,12 @@ class Rig:
     def deliver(self, request: CallbackRequest) -> None:
         """Property 1: the callback is handled, or refused with a 4xx, and nothing else."""
         try:
-            self.gateway.handle_callback(self.provider, request)  # type: ignore[attr-defined]
+            self.gateway.callback(self.provider, request)  # type: ignore[attr-defined]
         except PaygateError as refusal:
             assert 400 <= refusal.http_status < 500, (refusal.http_status, refusal.message)
 
     def changed(self) -> bool:
-        return self.gateway.store.get(self.payment.id) != self.payment  # type: ignore[attr-defined]
+        return self.gateway.payments.get(self.payment.id) != self.payment  # type: ignore[attr-defined]
 
     def verifies(self, request: CallbackRequest) -> bool:
         try:
@@ -107,8 +107,7 @@ class Rig:
         return callback.state is not None  # signed: believed as it stands; unsigned needs the provider's word
 
     def restore(self) -> None:
-        current = self.gateway.store.get(self.payment.id)  # type: ignore[attr-defined]
-        self.gateway.store.replace(self.payment, expected_version=current.version)  # type: ignore[attr-defined]
+        self.gateway.payments.put_many([self.payment])  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=sorted(PROVIDER_ID))
@@ -123,8 +122,8 @@ def rig(request, dynamodb) -> Rig:
         at=clock(),
     )
     session = PendingSession(provider, payment.id)
-    gateway = factories.gateway(dynamodb, clock, enabled=[provider], session=session)
-    gateway.store.insert(payment)
+    gateway = factories.lifecycle(dynamodb, clock, enabled=[provider], session=session)
+    gateway.payments.insert(payment)
     return Rig(gateway, payment, provider)
 
 

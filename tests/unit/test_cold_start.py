@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from local import template
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 
 ROOT = template.ROOT
 # The runtime's Python; the layer is compiled for it.
 BYTECODE_TAG = "cpython-313"
-ADAPTERS = {f"paygate.providers.{name}" for name in SPECS}
+ADAPTERS = {f"paygate.providers.{name}.adapter" for name in SPECS}
 REQUIRED_SETTINGS = (
     "PAYMENTS_TABLE",
     "IDEMPOTENCY_TABLE",

@@ -14,9 +14,11 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import service
+from paygate.config import credential_reader
 from paygate.errors import AuthenticationFailed, ProviderNotConfigured
-from paygate.providers import SPECS, payop
 from paygate.providers.base import CallbackRequest
+from paygate.providers.catalog import SPECS
+from paygate.providers.payop import signing as payop
 from paygate.providers.registry import Registry
 from tests import factories
 from tests.factories import CREDENTIALS, SECRET_NAME, nowpayments_ipn, paygentic_webhook, sandbox_callback
@@ -54,7 +56,8 @@ def accepted(registry: Registry, secret: str) -> bool:
 def test_a_rotated_secret_takes_effect_after_the_cache_age_and_the_previous_one_still_works(secrets, clock):
     put(secrets, {"api_key": "k", "webhook_secret": "first"})
     settings = factories.settings(enabled_providers=["sandbox"], secret_max_age_seconds=MAX_AGE)
-    registry = Registry(settings, clock=clock)  # the real credentials reader: Secrets Manager, Powertools
+    # The real credentials reader: Secrets Manager, through Powertools
+    registry = Registry(settings.providers(), credentials=credential_reader(settings), clock=clock)
     assert accepted(registry, "first")
     # When the secret is rotated (the previous value kept for the overlap)
     put(secrets, {"api_key": "k", "webhook_secret": "second", "previous_webhook_secret": "first"})
@@ -74,7 +77,8 @@ def test_a_rotated_secret_takes_effect_after_the_cache_age_and_the_previous_one_
 def test_missing_credentials_are_provider_not_configured(secrets, clock, values):
     if values is not None:
         put(secrets, values)
-    registry = Registry(factories.settings(enabled_providers=["sandbox"]), clock=clock)
+    settings = factories.settings(enabled_providers=["sandbox"])
+    registry = Registry(settings.providers(), credentials=credential_reader(settings), clock=clock)
     with pytest.raises(ProviderNotConfigured) as refused:
         registry.get("sandbox")
     assert (refused.value.http_status, refused.value.code) == (503, "provider_not_configured")
@@ -144,9 +148,7 @@ def test_during_a_rotation_every_signing_provider_accepts_the_new_and_the_previo
     key, callback = SIGNED_WITH[provider]
     assert key in SPECS[provider].credentials and f"previous_{key}" in SPECS[provider].optional_credentials
     values = {**CREDENTIALS[provider], key: NEW, f"previous_{key}": OLD}
-    registry = Registry(
-        factories.settings(enabled_providers=[provider]), clock=clock, credentials=lambda name, settings, fresh: values
-    )
+    registry = factories.registry(clock, enabled=[provider], credentials={provider: values})
 
     def authentic(secret: str) -> bool:
         delivery = callback(secret, int(clock().timestamp()))

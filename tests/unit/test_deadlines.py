@@ -18,7 +18,6 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import deadline, service
-from paygate.lifecycle.sweeper import Sweeper
 from paygate.models import Status
 from tests import factories
 from tests.factories import CREDENTIALS, SECRET_NAME
@@ -98,23 +97,22 @@ def due_payments(gateway, clock, count: int) -> list:
         for n in range(count)
     ]
     for payment in payments:
-        gateway.store.insert(payment)
+        gateway.payments.insert(payment)
     return payments
 
 
 def test_a_sweep_with_a_hanging_provider_checks_the_others_and_ends_in_time(dynamodb, clock):
     # Given five due payments, one whose status call hangs; a 2 s provider timeout, 8 s to run
     settings = factories.settings(enabled_providers=["sandbox"], provider_timeout_seconds=2.0)
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=PartlyHanging("sbx_2"))
-    gateway.providers.settings = settings
+    gateway = factories.lifecycle(dynamodb, clock, session=PartlyHanging("sbx_2"), config=settings)
     payments = due_payments(gateway, clock, 5)
-    context = lambda_context("ExpirePaymentsFunction", 8)
+    context = lambda_context("FindDueChecksFunction", 8)
     started = time.monotonic()
     with deadline.invocation(context):
-        counts = Sweeper(gateway).sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+        counts = gateway.checker().sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     # Then every payment was checked, the others succeeded, and it took about the one timeout
     assert counts["checked"] == 5
-    statuses = {p.provider_payment_id: gateway.store.get(p.id).status for p in payments}
+    statuses = {p.provider_payment_id: gateway.payments.get(p.id).status for p in payments}
     assert statuses.pop("sbx_2") is Status.PENDING
     assert set(statuses.values()) == {Status.SUCCEEDED}
     assert time.monotonic() - started < 4
@@ -122,13 +120,13 @@ def test_a_sweep_with_a_hanging_provider_checks_the_others_and_ends_in_time(dyna
 
 def test_a_sweep_whose_provider_hangs_longer_than_the_invocation_stops_cleanly_within_it(dynamodb, clock):
     # Given a provider timeout far beyond the 5 s the invocation has, and every status call hanging
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=PartlyHanging(""))
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=PartlyHanging(""))
     payments = due_payments(gateway, clock, 3)
-    context = lambda_context("ExpirePaymentsFunction", 5)
+    context = lambda_context("FindDueChecksFunction", 5)
     started = time.monotonic()
     with deadline.invocation(context):
-        counts = Sweeper(gateway).sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+        counts = gateway.checker().sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     # Then it gave up waiting in time, stopped before the deadline, and said so
     assert time.monotonic() - started < 5
     assert counts.get("stopped_early") == 1
-    assert all(gateway.store.get(p.id).status is Status.PENDING for p in payments)
+    assert all(gateway.payments.get(p.id).status is Status.PENDING for p in payments)

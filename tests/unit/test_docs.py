@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.template import ROOT
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 
 # A relative path that climbs: `../something`, which must still be a path of the repository.
 CLIMBING_REFERENCE = re.compile(r"(?<![\w./-])((?:\.\./)+[\w.-][\w./-]*)")

@@ -16,11 +16,11 @@ import boto3
 import pytest
 import requests
 
-from paygate import due
+from paygate.lifecycle.checks import Checker
 from paygate.lifecycle.due_checks import DueCheck, SqsCheckQueue
-from paygate.lifecycle.sweeper import Sweeper
 from paygate.models import HistoryEntry, Status
 from paygate.providers.rate_limits import RateLimits
+from paygate.store import due_index as due
 from tests import factories
 
 STATUS_CALL = timedelta(milliseconds=200)
@@ -71,7 +71,7 @@ class SimulatedQueue:
         return visible_at, [check for _, _, check in batch]
 
 
-def run_checkers(sweeper: Sweeper, queue: SimulatedQueue, clock: factories.FixedClock, concurrency: int) -> Counter:
+def run_checkers(sweeper: Checker, queue: SimulatedQueue, clock: factories.FixedClock, concurrency: int) -> Counter:
     """`concurrency` checkers, each taking a batch of up to 10 when it is free and checking them one at a
     time; the next step always belongs to the checker that is free first (so their checks interleave as
     they would in time). Returns the checks' outcomes."""
@@ -96,7 +96,7 @@ def store_due(gateway, clock, count: int, *, prefix: str = "", **fields) -> list
         )
         for n in range(count)
     ]
-    gateway.store.put_many(payments)
+    gateway.payments.put_many(payments)
     return payments
 
 
@@ -110,16 +110,16 @@ def limiter(dynamodb, clock, limits: dict[str, float]) -> RateLimits:
     )
 
 
-def limited_sweeper(dynamodb, gateway, clock, limits: dict[str, float]) -> Sweeper:
-    return Sweeper(gateway, rate_limits=limiter(dynamodb, clock, limits))
+def limited_sweeper(dynamodb, gateway, clock, limits: dict[str, float]) -> Checker:
+    return gateway.checker(rate_limits=limiter(dynamodb, clock, limits))
 
 
 def test_two_thousand_due_payments_are_all_checked_within_a_minute_by_ten_checkers(dynamodb, clock):
     # Given 2,000 due payments, a status call of 200 ms, and ten checkers (the template's default)
     api = TimedStatusApi(clock)
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=api)
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=api)
     payments = store_due(gateway, clock, 2000)
-    sweeper, queue, started = Sweeper(gateway), SimulatedQueue(clock), clock()
+    sweeper, queue, started = gateway.checker(), SimulatedQueue(clock), clock()
     # When the scheduled run finds them and the checkers work through the queue
     backlog = sweeper.finder(queue).run(time_left=lambda: 60.0)
     outcomes = run_checkers(sweeper, queue, clock, concurrency=10)
@@ -139,9 +139,9 @@ def test_two_thousand_due_payments_are_all_checked_within_a_minute_by_ten_checke
 
 def test_a_payment_whose_check_is_in_flight_is_not_handed_over_again(dynamodb, clock):
     # Given a due payment handed over to a queue that nobody has read yet
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=TimedStatusApi(clock))
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=TimedStatusApi(clock))
     [payment] = store_due(gateway, clock, 1)
-    sweeper, queue = Sweeper(gateway), SimulatedQueue(clock)
+    sweeper, queue = gateway.checker(), SimulatedQueue(clock)
     sweeper.finder(queue).run(time_left=lambda: 60.0)
     # When the next runs come, within its claim
     clock.advance(minutes=1)
@@ -169,7 +169,7 @@ def test_a_provider_limited_to_five_checks_a_second_never_gets_more_and_drains_b
     # Given a provider limited to 5 status checks a second, and a backlog of 400 due checks: 100 of young
     # payments (urgent) stored after 300 of expired ones watched for late money
     api = TimedStatusApi(clock)
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=api)
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=api)
     ended = clock() - timedelta(hours=1)
     late = store_due(
         gateway,
@@ -204,7 +204,7 @@ def test_a_provider_limited_to_five_checks_a_second_never_gets_more_and_drains_b
 def test_the_limit_holds_across_checkers_that_all_want_a_place_at_once(dynamodb, clock):
     # Given twenty checks handed to twenty checkers at the same moment, the provider allowing 5 a second
     api = TimedStatusApi(clock)
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=api)
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=api)
     payments = store_due(gateway, clock, 20)
     sweeper, queue = limited_sweeper(dynamodb, gateway, clock, {"sandbox": 5}), SimulatedQueue(clock)
     sweeper.finder(queue).run(time_left=lambda: 60.0)
@@ -216,7 +216,7 @@ def test_the_limit_holds_across_checkers_that_all_want_a_place_at_once(dynamodb,
     # Then those without a place in time waited or were given back, and the window was never exceeded
     assert calls_in_any_second(api.calls) <= 5
     assert outcomes["checked"] + outcomes["throttled"] == 20
-    given_back = [p for p in payments if gateway.store.get(p.id).due_at == p.due_at]
+    given_back = [p for p in payments if gateway.payments.get(p.id).due_at == p.due_at]
     assert len(given_back) == outcomes["throttled"]
 
 
@@ -269,11 +269,11 @@ def test_a_checker_that_crashes_mid_batch_loses_no_check_and_moves_no_payment_tw
     # Given ten paid payments handed over to a real (moto) queue
     paid = {f"sbx_{n}" for n in range(10)}
     api = TimedStatusApi(clock, paid=paid)
-    gateway = factories.gateway(dynamodb, clock, enabled=["sandbox"], session=api)
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=api)
     payments = store_due(gateway, clock, 10)
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="due-checks")["QueueUrl"]
-    sweeper = Sweeper(gateway)
+    sweeper = gateway.checker()
     sweeper.finder(SqsCheckQueue(sqs, url)).run(time_left=lambda: 60.0)
     # When a checker takes the batch and dies in the middle of its fifth check (the provider answered)
     batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
@@ -298,7 +298,7 @@ def test_a_checker_that_crashes_mid_batch_loses_no_check_and_moves_no_payment_tw
     assert outcomes == {"skipped": 4, "checked": 6}
     # And every payment moved to succeeded exactly once
     for payment in payments:
-        stored = gateway.store.get(payment.id)
+        stored = gateway.payments.get(payment.id)
         assert stored.status is Status.SUCCEEDED
         assert [entry.status for entry in stored.history].count(Status.SUCCEEDED) == 1
         assert stored.version == payment.version + 1
@@ -320,9 +320,9 @@ def test_the_schedule_queues_due_checks_and_the_checker_function_makes_them(dyna
     service.reset()
     now = datetime.now(tz=factories.DEFAULT_NOW.tzinfo)
     payment = factories.record(at=now, due_at=now - timedelta(seconds=5))  # no provider id: reconciled
-    service.gateway().store.insert(payment)
+    service.payments().insert(payment)
     # When the schedule runs, then the queue's messages (and one that is not a due check) reach the checker
-    found = template.handler("ExpirePaymentsFunction")({}, lambda_context("ExpirePaymentsFunction", 60))
+    found = template.handler("FindDueChecksFunction")({}, lambda_context("FindDueChecksFunction", 60))
     [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     records = [
         {"messageId": "good", "body": message["Body"], "receiptHandle": "r1", "eventSource": "aws:sqs"},
@@ -334,5 +334,5 @@ def test_the_schedule_queues_due_checks_and_the_checker_function_makes_them(dyna
     # Then the schedule found and handed over one check, the checker made it, and only the bad one is retried
     assert (found["found"], found["handed"]) == (1, 1)
     assert answer == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
-    assert service.gateway().store.get(payment.id).status is Status.FAILED  # a create that never finished
+    assert service.payments().get(payment.id).status is Status.FAILED  # a create that never finished
     service.reset()

@@ -13,8 +13,8 @@ import requests
 
 from paygate import deadline
 from paygate.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
-from paygate.models import CreatePaymentRequest, Status
-from paygate.providers.registry import Registry
+from paygate.models import Status
+from paygate.providers.request import CreatePaymentRequest
 from tests import factories
 from tests.factories import ProviderApis
 
@@ -29,11 +29,8 @@ ROUTED = CreatePaymentRequest(amount="10.50", currency="USD")  # names no provid
 
 def gateway(dynamodb, clock, session: ProviderApis, **settings):
     config = factories.settings(enabled_providers=["sandbox", "paygentic"], **settings)
-    registry = Registry(
-        config, session=session, clock=clock, credentials=lambda name, *_, **__: factories.CREDENTIALS[name]
-    )
-    built = factories.gateway(dynamodb, clock, registry=registry)
-    session.store = built.store
+    built = factories.lifecycle(dynamodb, clock, session=session, config=config)
+    session.store = built.payments
     return built
 
 
@@ -42,7 +39,7 @@ def sandbox_fails(failure: object) -> Callable[[str], object]:
 
 
 def create(gw, request: CreatePaymentRequest = ROUTED):
-    return gw.create_payment(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
+    return gw.create(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
 
 
 @pytest.mark.parametrize(
@@ -65,7 +62,7 @@ def test_a_routed_create_goes_on_to_the_next_provider_when_the_first_fails_on_it
         ("sandbox", "failed", code),
         ("paygentic", "succeeded", None),
     ]
-    assert gw.store.get(payment.id) == payment
+    assert gw.payments.get(payment.id) == payment
     # Write-ahead for each attempt: when a provider was called, the record already named it, pending
     assert session.seen_at_call == [
         ("sandbox.test", "sandbox", "pending"),
@@ -78,7 +75,7 @@ def test_a_refusal_is_not_failed_over_the_payment_fails_with_it(dynamodb, clock)
     gw = gateway(dynamodb, clock, session)
     with pytest.raises(ProviderRejected):
         create(gw)
-    [stored] = [gw.store.get(payment_id) for payment_id in stored_ids(dynamodb)]
+    [stored] = [gw.payments.get(payment_id) for payment_id in stored_ids(dynamodb)]
     assert stored.status is Status.FAILED and stored.provider == "sandbox"
     assert [(a.provider, a.outcome, a.error_code) for a in stored.attempts] == [
         ("sandbox", "failed", "provider_rejected")
@@ -99,7 +96,7 @@ def test_when_every_provider_fails_the_payment_fails_with_the_last_failure(dynam
     gw = gateway(dynamodb, clock, session)
     with pytest.raises(ProviderUnavailable):
         create(gw)
-    [stored] = [gw.store.get(payment_id) for payment_id in stored_ids(dynamodb)]
+    [stored] = [gw.payments.get(payment_id) for payment_id in stored_ids(dynamodb)]
     assert stored.status is Status.FAILED
     assert stored.failure_reason == "provider_unavailable: paygentic answered HTTP 500"
     assert [(a.provider, a.outcome) for a in stored.attempts] == [("sandbox", "failed"), ("paygentic", "failed")]
@@ -117,7 +114,7 @@ def test_no_failover_without_the_time_to_give_the_next_provider_a_fair_try(dynam
 
 def test_a_provider_failing_again_and_again_is_skipped_then_tried_again_after_the_pause(dynamodb, clock, monkeypatch):
     counted: Counter[tuple[str, str]] = Counter()
-    for module in ("paygate.providers.circuits", "paygate.lifecycle.gateway"):
+    for module in ("paygate.providers.circuits", "paygate.lifecycle.attempts"):
         monkeypatch.setattr(f"{module}.count_for_provider", lambda name, provider: counted.update([(name, provider)]))
     sandbox_down = True
     session = ProviderApis(lambda host: (503, {}) if host == SANDBOX and sandbox_down else dict(

@@ -79,7 +79,7 @@ def fresh_deploy(dynamodb, monkeypatch):
     session = requests.Session()
     session.mount(API, gateway)
     # The gateway calls its sandbox, and the sandbox calls the gateway back, through the same API.
-    service.gateway().providers.session.mount(API, gateway)
+    service.providers().session.mount(API, gateway)
     template.module("SandboxFunction").http.mount(API, gateway)
     yield session
     service.reset()

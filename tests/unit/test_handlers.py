@@ -12,7 +12,7 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import service
-from paygate.providers.sandbox import sign
+from paygate.providers.sandbox.signing import sign
 from tests.factories import CREDENTIALS, SECRET_NAME, TABLES
 
 
@@ -95,7 +95,7 @@ def test_times_before_the_year_1000_sort_before_every_payment(handlers, dynamodb
     from tests import factories
 
     sample_account = "a1b2c3d4e5"  # the sample event's API key id
-    factories.gateway(dynamodb, factories.FixedClock()).store.insert(factories.record(account_id=sample_account))
+    factories.lifecycle(dynamodb, factories.FixedClock()).payments.insert(factories.record(account_id=sample_account))
     early = handlers("ListPaymentsFunction", listing(created_gte="0999-06-01T00:00:00Z"))
     late = handlers("ListPaymentsFunction", listing(created_lt="0999-06-01T00:00:00Z"))
     assert [len(json.loads(answer["body"])["data"]) for answer in (early, late)] == [1, 0]

@@ -12,12 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from paygate.checkout.hosted import HostedCheckout
 from paygate.errors import ValidationFailed
-from paygate.lifecycle.sweeper import Sweeper
-from paygate.models import CreatePaymentRequest, Status
+from paygate.models import Status
 from paygate.providers.base import ProviderState
-from paygate.providers.registry import Registry
+from paygate.providers.request import CreatePaymentRequest
 from tests import factories
 from tests.factories import ProviderApis
 
@@ -36,19 +34,16 @@ def apis() -> ProviderApis:
 
 
 @pytest.fixture
-def checkout(dynamodb, clock, apis) -> HostedCheckout:
+def lifecycle(dynamodb, clock, apis) -> factories.Lifecycle:
     config = factories.settings(enabled_providers=["sandbox", "paygentic", "nowpayments"])
-    registry = Registry(
-        config, session=apis, clock=clock, credentials=lambda name, *_, **__: factories.CREDENTIALS[name]
-    )
-    gateway = factories.gateway(dynamodb, clock, registry=registry)
-    apis.store = gateway.store
-    return HostedCheckout(gateway)
+    lifecycle = factories.lifecycle(dynamodb, clock, session=apis, config=config)
+    apis.store = lifecycle.payments
+    return lifecycle
 
 
-def waiting(checkout: HostedCheckout, **fields):
+def waiting(lifecycle: factories.Lifecycle, **fields):
     request = CreatePaymentRequest(amount="10.50", currency="USD", methods=["test", "crypto"], **fields)
-    return checkout.gateway.create_payment(request, account_id=factories.ACCOUNT, callback_base_url=BASE)
+    return lifecycle.create(request, account_id=factories.ACCOUNT, callback_base_url=BASE)
 
 
 def token(payment) -> str:
@@ -59,8 +54,8 @@ def buttons(page: str) -> list[str]:
     return re.findall(r'name="method" value="([^"]*)"', page)
 
 
-def test_a_payment_with_methods_calls_no_provider_and_waits_with_no_provider(checkout, apis):
-    payment = waiting(checkout, reference="order-7")
+def test_a_payment_with_methods_calls_no_provider_and_waits_with_no_provider(lifecycle, apis):
+    payment = waiting(lifecycle, reference="order-7")
     assert apis.called == []
     assert (payment.status, payment.provider, payment.attempts, payment.methods) == (
         Status.PENDING, None, [], ["test", "crypto"],
@@ -77,55 +72,59 @@ def test_methods_and_a_provider_together_are_refused():
         CreatePaymentRequest(amount="10.50", currency="USD", methods=["test", "test"])
 
 
-def test_the_page_lists_the_methods_of_the_payments_kinds_that_take_it(checkout):
-    payment = waiting(checkout)
-    answer = checkout.show(token(payment))
+def test_the_page_lists_the_methods_of_the_payments_kinds_that_take_it(lifecycle):
+    payment = waiting(lifecycle)
+    answer = lifecycle.checkout.show(token(payment))
     assert answer.status == 200
     # test (the sandbox) and crypto (NOWPayments, with its coins); no card, though Paygentic takes USD
     assert buttons(answer.html) == ["sandbox:test", "nowpayments:crypto"]
     assert '<option value="btc">BTC</option>' in answer.html
 
 
-def test_choosing_binds_the_payment_and_sends_the_customer_to_the_providers_page(checkout, apis):
-    payment = waiting(checkout, success_url="https://shop.example/ok")
-    answer = checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
+def test_choosing_binds_the_payment_and_sends_the_customer_to_the_providers_page(lifecycle, apis):
+    payment = waiting(lifecycle, success_url="https://shop.example/ok")
+    answer = lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
     assert (answer.status, answer.location) == (303, "https://sandbox.test/checkout/sbx_1")
-    bound = checkout.gateway.store.get(payment.id)
+    bound = lifecycle.payments.get(payment.id)
     assert (bound.provider, bound.provider_payment_id, bound.request) == ("sandbox", "sbx_1", None)
     assert [(a.provider, a.outcome) for a in bound.attempts] == [("sandbox", "succeeded")]
     # The sandbox sends the customer back to this page, which then sends them on to the shop
     [(_, sent)] = apis.sent
     assert sent["json"]["return_url"] == f"{payment.checkout_url}?returned=1"
-    assert checkout.show(token(payment)).location == "https://sandbox.test/checkout/sbx_1"
-    back = checkout.show(token(payment), returned=True)
+    assert lifecycle.checkout.show(token(payment)).location == "https://sandbox.test/checkout/sbx_1"
+    back = lifecycle.checkout.show(token(payment), returned=True)
     assert back.status == 200 and 'id="status"' in back.html and 'http-equiv="refresh"' in back.html
     # A second choice (another tab) changes nothing: it is shown where the payment is
     assert (
-        checkout.choose(token(payment), {"method": "nowpayments:crypto", "pay_currency": "btc"}, base_url=BASE).status
+        lifecycle.checkout.choose(
+            token(payment), {"method": "nowpayments:crypto", "pay_currency": "btc"}, base_url=BASE
+        ).status
         == 303
     )
     assert apis.called == ["sandbox.test"]
 
 
-def test_a_crypto_choice_shows_the_address_amount_memo_and_qr_code_here(checkout, apis):
-    payment = waiting(checkout)
-    answer = checkout.choose(token(payment), {"method": "nowpayments:crypto", "pay_currency": "xrp"}, base_url=BASE)
+def test_a_crypto_choice_shows_the_address_amount_memo_and_qr_code_here(lifecycle, apis):
+    payment = waiting(lifecycle)
+    answer = lifecycle.checkout.choose(
+        token(payment), {"method": "nowpayments:crypto", "pay_currency": "xrp"}, base_url=BASE
+    )
     assert (answer.status, answer.location) == (303, payment.checkout_url)
     [(_, sent)] = apis.sent
     assert b'"pay_currency":"xrp"' in sent["data"]
-    page = checkout.show(token(payment)).html
+    page = lifecycle.checkout.show(token(payment)).html
     for text in ('id="address"', "rAddr1", 'id="pay-amount"', "12.5", 'id="memo"', "77", 'id="qr"'):
         assert text in page
 
 
-def test_a_provider_failing_on_choice_leaves_the_payment_waiting_and_the_others_on_offer(checkout, apis):
+def test_a_provider_failing_on_choice_leaves_the_payment_waiting_and_the_others_on_offer(lifecycle, apis):
     apis.answer = lambda host: requests.Timeout("no answer") if host == "sandbox.test" else NOWPAYMENTS_CREATED
-    payment = waiting(checkout)
-    answer = checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
+    payment = waiting(lifecycle)
+    answer = lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
     assert answer.status == 200
     assert "Sandbox could not take the payment. Choose another way to pay." in unescape(answer.html)
     assert buttons(answer.html) == ["nowpayments:crypto"]
-    after = checkout.gateway.store.get(payment.id)
+    after = lifecycle.payments.get(payment.id)
     assert (after.status, after.provider, after.request is not None) == (Status.PENDING, None, True)
     assert [(a.provider, a.outcome, a.error_code) for a in after.attempts] == [
         ("sandbox", "failed", "provider_timeout")
@@ -136,18 +135,18 @@ def test_a_provider_failing_on_choice_leaves_the_payment_waiting_and_the_others_
     "form", [{}, {"method": "paygentic:card"}, {"method": "stripe:card"}, {"method": "nowpayments:crypto"},
              {"method": "nowpayments:crypto", "pay_currency": "nope"}],
 )  # fmt: skip
-def test_a_choice_that_is_not_on_offer_is_refused_and_changes_nothing(checkout, apis, form):
-    payment = waiting(checkout)
-    answer = checkout.choose(token(payment), form, base_url=BASE)
+def test_a_choice_that_is_not_on_offer_is_refused_and_changes_nothing(lifecycle, apis, form):
+    payment = waiting(lifecycle)
+    answer = lifecycle.checkout.choose(token(payment), form, base_url=BASE)
     assert answer.status == 400 and 'id="error"' in answer.html
-    assert apis.called == [] and checkout.gateway.store.get(payment.id) == payment
+    assert apis.called == [] and lifecycle.payments.get(payment.id) == payment
 
 
-def test_only_a_valid_unexpired_link_opens_the_page(checkout, clock):
-    payment = waiting(checkout, reference="order-9")
+def test_only_a_valid_unexpired_link_opens_the_page(lifecycle, clock):
+    payment = waiting(lifecycle, reference="order-9")
     good = token(payment)
     payment_id, valid_until, signature = good.split(".")
-    other = waiting(checkout)
+    other = waiting(lifecycle)
     forged = [
         "",
         "nonsense",
@@ -158,70 +157,73 @@ def test_only_a_valid_unexpired_link_opens_the_page(checkout, clock):
         f"{payment_id}.٣٣.{signature}",
     ]
     for bad in forged:
-        answer = checkout.show(bad)
+        answer = lifecycle.checkout.show(bad)
         assert answer.status == 404 and "order-9" not in answer.html and "10.50" not in answer.html, bad
-        assert checkout.choose(bad, {"method": "sandbox:test"}, base_url=BASE).status == 404
-    assert checkout.show(good).status == 200
+        assert lifecycle.checkout.choose(bad, {"method": "sandbox:test"}, base_url=BASE).status == 404
+    assert lifecycle.checkout.show(good).status == 200
     # A day after the payment's expiry, the link opens nothing
     clock.advance(hours=1, days=1, seconds=1)
-    assert checkout.show(good).status == 404
+    assert lifecycle.checkout.show(good).status == 404
 
 
-def test_merchant_text_is_shown_as_text(checkout):
-    payment = waiting(checkout, reference="<script>alert(1)</script>", description='"><img src=x onerror=alert(2)>')
-    page = checkout.show(token(payment)).html
+def test_merchant_text_is_shown_as_text(lifecycle):
+    payment = waiting(lifecycle, reference="<script>alert(1)</script>", description='"><img src=x onerror=alert(2)>')
+    page = lifecycle.checkout.show(token(payment)).html
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_the_final_page_sends_the_customer_on_to_the_merchants_url(checkout):
-    payment = waiting(checkout, success_url="https://shop.example/ok?order=7", failure_url="https://shop.example/ko")
-    checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
-    gateway = checkout.gateway
-    record = gateway.store.get(payment.id)
-    gateway.apply(record, ProviderState(status=Status.SUCCEEDED, provider_status="succeeded"), source="callback")
-    page = checkout.show(token(payment)).html
+def test_the_final_page_sends_the_customer_on_to_the_merchants_url(lifecycle):
+    payment = waiting(lifecycle, success_url="https://shop.example/ok?order=7", failure_url="https://shop.example/ko")
+    lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
+    gateway = lifecycle
+    record = gateway.payments.get(payment.id)
+    gateway.reports.apply(
+        record, ProviderState(status=Status.SUCCEEDED, provider_status="succeeded"), source="callback"
+    )
+    page = lifecycle.checkout.show(token(payment)).html
     assert "succeeded" in page and 'href="https://shop.example/ok?order=7"' in page
     assert 'content="5;url=https://shop.example/ok?order=7"' in page
 
 
-def test_a_waiting_payment_expires_on_time_and_a_choice_cut_short_waits_again(checkout, clock):
-    sweeper = Sweeper(checkout.gateway)
-    untouched = waiting(checkout)
+def test_a_waiting_payment_expires_on_time_and_a_choice_cut_short_waits_again(lifecycle, clock):
+    sweeper = lifecycle.checker()
+    untouched = waiting(lifecycle)
     # A choice whose function died between its write-ahead and the provider's answer
-    cut_short = waiting(checkout)
-    provider = checkout.gateway.providers.get("sandbox")
-    checkout.gateway._begin_attempt(
-        checkout.gateway.store.get(cut_short.id), provider, cut_short_request(), None, stored=True
-    )
+    cut_short = waiting(lifecycle)
+    provider = lifecycle.providers.get("sandbox")
+    lifecycle.attempts._begin(lifecycle.payments.get(cut_short.id), provider, cut_short_request(), None, stored=True)
     clock.advance(minutes=2)
     sweeper.sweep(time_left=lambda: 60.0)
-    again = checkout.gateway.store.get(cut_short.id)
+    again = lifecycle.payments.get(cut_short.id)
     assert (again.status, again.provider) == (Status.PENDING, None)
     assert [(a.provider, a.outcome, a.error_code) for a in again.attempts] == [("sandbox", "failed", "unfinished")]
-    assert checkout.gateway.store.get(untouched.id).status is Status.PENDING
+    assert lifecycle.payments.get(untouched.id).status is Status.PENDING
     clock.advance(hours=1)
     sweeper.sweep(time_left=lambda: 60.0)
-    assert {checkout.gateway.store.get(p.id).status for p in (untouched, cut_short)} == {Status.EXPIRED}
+    assert {lifecycle.payments.get(p.id).status for p in (untouched, cut_short)} == {Status.EXPIRED}
 
 
 def cut_short_request() -> CreatePaymentRequest:
     return CreatePaymentRequest(amount="10.50", currency="USD", methods=["test"])
 
 
-def test_a_waiting_payments_lifetime_is_bounded(checkout):
+def test_a_waiting_payments_lifetime_is_bounded(lifecycle):
     with pytest.raises(ValidationFailed):
-        waiting(checkout, expires_in="PT30S")
-    long = waiting(checkout, expires_in="P3D")
+        waiting(lifecycle, expires_in="PT30S")
+    long = waiting(lifecycle, expires_in="P3D")
     assert long.expires_at - long.created_at == timedelta(hours=24)
 
 
-def test_a_cancelled_waiting_payment_is_not_watched_and_cannot_be_chosen(checkout, clock, apis):
-    payment = waiting(checkout)
-    cancelled = checkout.gateway.cancel_payment(payment.id, account_id=factories.ACCOUNT)
+def test_a_cancelled_waiting_payment_is_not_watched_and_cannot_be_chosen(lifecycle, clock, apis):
+    payment = waiting(lifecycle)
+    cancelled = lifecycle.cancel(payment.id, account_id=factories.ACCOUNT)
     assert cancelled.status is Status.CANCELLED
     clock.advance(minutes=10)
-    Sweeper(checkout.gateway).sweep(time_left=lambda: 60.0)
-    assert checkout.gateway.store.get(payment.id).due_at is None  # no provider was ever asked: nothing to watch
-    assert checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE).location == payment.checkout_url
-    assert "cancelled" in checkout.show(token(payment)).html and apis.called == []
+    lifecycle.checker().sweep(time_left=lambda: 60.0)
+    assert lifecycle.payments.get(payment.id).due_at is None  # no provider was ever asked: nothing to watch
+    assert (
+        lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE).location
+        == payment.checkout_url
+    )
+    assert "cancelled" in lifecycle.checkout.show(token(payment)).html and apis.called == []

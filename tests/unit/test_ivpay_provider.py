@@ -16,9 +16,10 @@ from paygate.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.ivpay import IvpayProvider
+from paygate.providers.ivpay.adapter import IvpayProvider
+from paygate.providers.request import CreatePaymentRequest
 from tests.factories import FakeSession
 
 KEY = "k_demo_123"  # the worked example of docs/providers/ivpay.md

@@ -18,9 +18,11 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, ProviderFacts, Status
+from paygate.models import Payment, ProviderFacts, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.nowpayments import NowPaymentsProvider, js_json, js_number, parse, sign
+from paygate.providers.nowpayments.adapter import NowPaymentsProvider
+from paygate.providers.nowpayments.signing import js_json, js_number, parse, sign
+from paygate.providers.request import CreatePaymentRequest
 from tests.factories import FakeSession
 
 SECRET = "np_unit_secret"

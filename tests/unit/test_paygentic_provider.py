@@ -18,9 +18,11 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.paygentic import PaygenticProvider, iso_duration, sign, verify_signature
+from paygate.providers.paygentic.adapter import PaygenticProvider, iso_duration
+from paygate.providers.paygentic.signing import sign, verify_signature
+from paygate.providers.request import CreatePaymentRequest
 from tests.factories import FakeSession
 
 # The public Svix test vector (docs/providers/paygentic.md).

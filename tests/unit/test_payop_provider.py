@@ -18,9 +18,12 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Payment, Status
+from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.payop import PayopProvider, method_kind, sign
+from paygate.providers.payop.adapter import PayopProvider
+from paygate.providers.payop.signing import sign
+from paygate.providers.payop.wire import method_kind
+from paygate.providers.request import CreatePaymentRequest
 from tests.factories import FakeSession
 
 SECRET = "unit_secret"

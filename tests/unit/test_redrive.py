@@ -8,7 +8,7 @@ import json
 import boto3
 
 from local.template import ROOT
-from paygate.events import EventPublisher
+from paygate.publisher import EventPublisher
 from tests.factories import EVENT_BUS
 
 

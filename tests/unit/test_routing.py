@@ -10,8 +10,8 @@ import pytest
 
 from paygate.config import Settings
 from paygate.errors import ValidationFailed
-from paygate.models import CreatePaymentRequest
 from paygate.providers.registry import Registry
+from paygate.providers.request import CreatePaymentRequest
 from paygate.providers.routing import RoutingRulesError, parse_rules, providers_for
 from tests import factories
 
@@ -98,7 +98,7 @@ def registry(clock, rules: list[dict]) -> Registry:
     config = factories.settings(
         enabled_providers=ENABLED, routing_rules=parse_rules(json.dumps(rules), enabled=ENABLED)
     )
-    return Registry(config, clock=clock, credentials=lambda name, *_, **__: dict(factories.CREDENTIALS[name]))
+    return factories.registry(clock, config=config)
 
 
 def test_route_keeps_the_rules_order_less_the_providers_that_refuse_the_payment(clock):

@@ -24,9 +24,10 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import service
-from paygate.models import CreatePaymentRequest, Money, Status
+from paygate.models import Money, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.sandbox import SandboxProvider
+from paygate.providers.request import CreatePaymentRequest
+from paygate.providers.sandbox.adapter import SandboxProvider
 from tests.factories import SECRET_NAME, record
 
 API_KEY = "sbx_cloud_api_key"

@@ -11,7 +11,8 @@ import requests
 from paygate.errors import AuthenticationFailed, InvalidRequest
 from paygate.models import Status
 from paygate.providers.base import CallbackRequest
-from paygate.providers.sandbox import SandboxProvider, sign
+from paygate.providers.sandbox.adapter import SandboxProvider
+from paygate.providers.sandbox.signing import sign
 
 SECRET = "whsec_unit"
 BODY = json.dumps({"id": "sbx_1", "reference": "pay_1", "status": "succeeded", "event_id": "evt_1"}).encode()

@@ -60,30 +60,32 @@ def test_a_terminal_status_ends_the_due_checks():
 
 @pytest.fixture
 def gateway(dynamodb, clock):
-    return factories.gateway(dynamodb, clock)
+    return factories.lifecycle(dynamodb, clock)
 
 
 def test_an_applied_move_is_one_write_one_version_and_the_time_of_the_write(gateway, clock):
     record = factories.record(version=3, at=clock())
-    gateway.store.insert(record)
+    gateway.payments.insert(record)
     clock.advance(seconds=5)
-    gateway.apply(record, ProviderState(status=Status.PROCESSING, provider_status="processing"), source="callback")
-    stored = gateway.store.get(record.id)
+    gateway.reports.apply(
+        record, ProviderState(status=Status.PROCESSING, provider_status="processing"), source="callback"
+    )
+    stored = gateway.payments.get(record.id)
     assert (stored.status, stored.version, stored.updated_at) == (Status.PROCESSING, 4, clock())
 
 
 def test_unknown_provider_status_changes_nothing(gateway, clock):
     record = factories.record(at=clock())
-    gateway.store.insert(record)
-    gateway.apply(record, ProviderState(status=None, provider_status="mystery"), source="callback")
-    assert gateway.store.get(record.id) == record
+    gateway.payments.insert(record)
+    gateway.reports.apply(record, ProviderState(status=None, provider_status="mystery"), source="callback")
+    assert gateway.payments.get(record.id) == record
 
 
 def test_history_keeps_the_last_fifty_changes(gateway, clock):
     record = factories.record(at=clock())
     record = record.model_copy(update={"history": record.history * 60})
-    gateway.store.insert(record)
-    moved = gateway.apply(record, ProviderState(Status.PROCESSING, "processing"), source="sync")
+    gateway.payments.insert(record)
+    moved = gateway.reports.apply(record, ProviderState(Status.PROCESSING, "processing"), source="sync")
     assert len(moved.history) == HISTORY_LIMIT
     assert moved.history[-1].status is Status.PROCESSING
-    assert gateway.store.get(record.id).history == moved.history
+    assert gateway.payments.get(record.id).history == moved.history

@@ -14,7 +14,7 @@ from paygate.errors import (
     PaygateError,
     TooManyRequests,
 )
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 from tests import factories
 
 # Reading and writing DynamoDB around the provider calls, and the function's own start.
@@ -154,7 +154,7 @@ def failure_queues() -> dict[str, list[str]]:
 
 def test_every_async_path_has_a_failure_queue_with_an_alarm():
     paths = failure_queues()
-    assert {"ExpirePaymentsFunction.Sweep", "PublishEventsFunction.PaymentsStream"} <= set(paths)
+    assert {"FindDueChecksFunction.Sweep", "PublishEventsFunction.PaymentsStream"} <= set(paths)
     for path, queues in paths.items():
         for queue in queues:
             watched = {"Fn::GetAtt": [queue, "QueueName"]}
@@ -167,7 +167,7 @@ def test_every_async_path_has_a_failure_queue_with_an_alarm():
 
 
 def test_the_sweep_runs_one_at_a_time_without_lambda_retries_and_a_heartbeat():
-    sweep = functions()["ExpirePaymentsFunction"]["Properties"]
+    sweep = functions()["FindDueChecksFunction"]["Properties"]
     assert sweep["ReservedConcurrentExecutions"]["If"][1] == 1
     assert sweep["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
     heartbeat = [a for a in alarms() if a.get("MetricName") == "SweepCompleted"]

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from paygate.lifecycle.sweeper import Sweeper
-from paygate.models import CreatePaymentRequest, PaymentRecord, Status
+from paygate.models import PaymentRecord, Status
+from paygate.providers.request import CreatePaymentRequest
 from tests import factories
 from tests.factories import FakeSession
 
@@ -27,18 +27,18 @@ def session() -> FakeSession:
 
 @pytest.fixture
 def gateway(dynamodb, clock, session):
-    return factories.gateway(dynamodb, clock, enabled=["nowpayments"], session=session)
+    return factories.lifecycle(dynamodb, clock, enabled=["nowpayments"], session=session)
 
 
 @pytest.fixture
 def created(gateway, session) -> PaymentRecord:
     session.answers.append((201, {**answer("waiting")[1], "payment_id": PROVIDER_ID}))
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="nowpayments", pay_currency="btc")
-    return gateway.create_payment(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
+    return gateway.create(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
 
 
 def stored(gateway, record: PaymentRecord) -> PaymentRecord:
-    found = gateway.store.get(record.id)
+    found = gateway.payments.get(record.id)
     assert found is not None
     return found
 
@@ -52,7 +52,7 @@ def test_a_callback_is_one_version(gateway, created):
     ipn = factories.nowpayments_ipn(
         {"payment_id": int(PROVIDER_ID), "order_id": created.id, "payment_status": "confirming", "updated_at": 1}
     )
-    after = gateway.handle_callback("nowpayments", ipn.request()).record
+    after = gateway.callback("nowpayments", ipn.request()).record
     assert (after.status, after.version) == (Status.PROCESSING, created.version + 1)
     assert stored(gateway, created).version == created.version + 1
 
@@ -61,27 +61,29 @@ def test_a_child_payment_noted_on_its_parent_is_one_version(gateway, created):
     ipn = factories.nowpayments_ipn(
         {"payment_id": 999, "parent_payment_id": int(PROVIDER_ID), "payment_status": "finished", "order_id": None}
     )
-    after = gateway.handle_callback("nowpayments", ipn.request()).record
+    after = gateway.callback("nowpayments", ipn.request()).record
     assert (after.status, after.version) == (Status.PENDING, created.version + 1)
 
 
 def test_a_sync_is_one_version(gateway, created, session):
     session.answers.append(answer("confirming"))
-    after = gateway.get_payment(created.id, account_id=factories.ACCOUNT, sync=True)
+    after = gateway.read(created.id, account_id=factories.ACCOUNT, sync=True)
     assert (after.status, after.version) == (Status.PROCESSING, created.version + 1)
 
 
 def test_a_due_check_that_moves_the_status_is_one_version(gateway, created, session, clock):
     session.answers.append(answer("finished"))
     clock.advance(minutes=2)
-    after = Sweeper(gateway).check_due(created.id)
+    gateway.sweep()  # the claim moves no version; the check is one write
+    after = gateway.payments.get(created.id)
     assert (after.status, after.version) == (Status.SUCCEEDED, created.version + 1)
 
 
 def test_a_due_check_that_only_moves_the_next_check_is_one_version(gateway, created, session, clock):
     session.answers.append(answer("waiting"))
     clock.advance(minutes=2)
-    after = Sweeper(gateway).check_due(created.id)
+    gateway.sweep()
+    after = gateway.payments.get(created.id)
     assert (after.status, after.version) == (Status.PENDING, created.version + 1)
     assert after.due_at > created.due_at
 
@@ -90,7 +92,8 @@ def test_expiry_even_after_a_move_in_the_same_check_is_one_version(gateway, crea
     # The provider reports a deposit seen on chain, and the payment's time is up: one write, both entries.
     session.answers.append(answer("confirming"))
     clock.now = created.expires_at + timedelta(seconds=1)
-    after = Sweeper(gateway).check_due(created.id)
+    gateway.sweep()
+    after = gateway.payments.get(created.id)
     assert after.status is Status.EXPIRED
     assert [entry.status for entry in after.history][-2:] == [Status.PROCESSING, Status.EXPIRED]
     assert after.version == created.version + 1
@@ -98,8 +101,9 @@ def test_expiry_even_after_a_move_in_the_same_check_is_one_version(gateway, crea
 
 def test_reconciling_an_unfinished_create_is_one_version(gateway, clock):
     orphan = factories.record(provider="nowpayments", at=clock(), due_at=clock())
-    gateway.store.insert(orphan)
-    after = Sweeper(gateway).check_due(orphan.id)
+    gateway.payments.insert(orphan)
+    gateway.sweep()
+    after = gateway.payments.get(orphan.id)
     assert (after.status, after.version) == (Status.FAILED, orphan.version + 1)
 
 
@@ -107,6 +111,6 @@ def test_a_create_the_provider_refuses_is_one_version_more_than_the_write_ahead(
     session.answers.append((400, {"status": False, "code": "INVALID_REQUEST_PARAMS", "message": "no"}))
     request = CreatePaymentRequest(amount="10.00", currency="USD", provider="nowpayments", pay_currency="btc")
     with pytest.raises(Exception, match="nowpayments"):
-        gateway.create_payment(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
-    [item] = dynamodb.scan(TableName=gateway.store.table_name)["Items"]
+        gateway.create(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
+    [item] = dynamodb.scan(TableName=gateway.payments.table_name)["Items"]
     assert (item["status"]["S"], item["version"]["N"]) == ("failed", "2")

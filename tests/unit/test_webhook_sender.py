@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from paygate.webhooks import sender
-from paygate.webhooks.sender import MAX_BODY_BYTES, UnsafeUrl, check_url, send
+from paygate.webhooks import addresses, sender
+from paygate.webhooks.addresses import UnsafeUrl, check_url
+from paygate.webhooks.sender import send
 
 PUBLIC = "93.184.216.34"
 BIG = 5 * 1024 * 1024
@@ -83,9 +84,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def route_unavailable(self) -> None:
         self.answer(503, b"try later")
-
-    def route_latin(self) -> None:
-        self.answer(200, b"\xff\xfeok")
 
     def route_redirect(self) -> None:
         self.answer(302, b"moved", Location=f"http://127.0.0.1:{self.state.port}/ok")
@@ -327,9 +325,9 @@ def test_development_mode_allows_http_and_private_addresses():
 
 
 def test_the_default_resolver_returns_every_address_once():
-    assert sender.resolve_host("127.0.0.1", 443) == ["127.0.0.1"]
+    assert addresses.resolve_host("127.0.0.1", 443) == ["127.0.0.1"]
     with pytest.raises(OSError):
-        sender.resolve_host("does-not-exist.invalid", 443)  # .invalid never resolves (RFC 6761)
+        addresses.resolve_host("does-not-exist.invalid", 443)  # .invalid never resolves (RFC 6761)
 
 
 # --- send ----------------------------------------------------------------------------------------------
@@ -349,7 +347,6 @@ def test_delivers_the_body_and_headers_exactly_and_returns_the_answer(server):
 
     assert result.http_status == 200
     assert result.error is None
-    assert result.body_excerpt == '{"ok":true}'
     assert 0 <= result.latency_ms < 2000
     [request] = server.requests
     assert request["path"] == "/ok"
@@ -376,11 +373,7 @@ def test_the_url_decides_host_and_length_not_the_callers_headers(server):
 
 def test_a_non_2xx_answer_is_an_answer_not_an_error(server):
     result = send(server.url("/unavailable"), BODY, HEADERS, allow_private=True)
-    assert (result.http_status, result.error, result.body_excerpt) == (503, None, "try later")
-
-
-def test_the_answer_is_decoded_leniently(server):
-    assert send(server.url("/latin"), BODY, HEADERS, allow_private=True).body_excerpt == "\ufffd\ufffdok"
+    assert (result.http_status, result.error) == (503, None)
 
 
 def test_a_redirect_is_not_followed(server):
@@ -388,19 +381,17 @@ def test_a_redirect_is_not_followed(server):
 
     assert result.http_status == 302
     assert result.error is None
-    assert result.body_excerpt == "moved"
     assert [request["path"] for request in server.requests] == ["/redirect"]  # /ok was never requested
 
 
 @pytest.mark.parametrize("path", ["/big", "/endless"])
-def test_a_huge_answer_is_cut_and_the_rest_never_read(server, path):
+def test_a_huge_answer_is_never_read(server, path):
     started = time.monotonic()
     result = send(server.url(path), BODY, HEADERS, allow_private=True, timeout=5)
 
     assert time.monotonic() - started < 2
     assert result.http_status == 200
     assert result.error is None
-    assert result.body_excerpt == ("x" if path == "/big" else "y") * MAX_BODY_BYTES
 
 
 def test_a_server_that_never_answers_times_out(server):
@@ -410,28 +401,33 @@ def test_a_server_that_never_answers_times_out(server):
 
     assert result.http_status is None
     assert result.error == "timeout after 0.5 s"
-    assert result.body_excerpt == ""
     assert 0.45 <= elapsed < 1.5
     assert 450 <= result.latency_ms < 1500
     assert len(server.requests) == 1  # it was delivered, just never answered
 
 
-@pytest.mark.parametrize("path", ["/drip-headers", "/drip-body"])
-def test_a_slow_drip_is_cut_at_the_deadline(server, path):
+def test_a_slow_drip_is_cut_at_the_deadline(server):
     """Each byte comes within 50 ms, so no socket timeout ever fires: only the overall deadline stops it."""
     started = time.monotonic()
-    result = send(server.url(path), BODY, HEADERS, allow_private=True, timeout=0.5)
+    result = send(server.url("/drip-headers"), BODY, HEADERS, allow_private=True, timeout=0.5)
 
     assert time.monotonic() - started < 1.5
     assert result.http_status is None
     assert result.error == "timeout after 0.5 s"
 
 
+def test_a_body_dripping_after_the_status_is_not_waited_for(server):
+    started = time.monotonic()
+    result = send(server.url("/drip-body"), BODY, HEADERS, allow_private=True, timeout=5)
+
+    assert time.monotonic() - started < 1.5
+    assert (result.http_status, result.error) == (200, None)
+
+
 def test_a_refused_connection_is_an_error_without_status():
     result = send(f"http://127.0.0.1:{free_port()}/hook", BODY, HEADERS, allow_private=True)
     assert result.http_status is None
     assert result.error == "connection refused"
-    assert result.body_excerpt == ""
 
 
 @pytest.mark.parametrize(

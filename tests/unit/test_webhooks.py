@@ -11,6 +11,8 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from paygate.errors import NotFound, ValidationFailed
+from paygate.events import BusEvent, PaymentEvent
+from paygate.models import Status
 from paygate.webhooks.models import CreateEndpointRequest
 from paygate.webhooks.sender import SendResult
 from paygate.webhooks.service import Webhooks
@@ -30,7 +32,7 @@ class Merchant:
     def __call__(self, url: str, body: bytes, headers: dict, *, allow_private: bool) -> SendResult:
         self.received.append({"url": url, "body": body, "headers": dict(headers)})
         status = self.answers.pop(0) if self.answers else 200
-        return SendResult(http_status=status, latency_ms=3, error=None, body_excerpt="")
+        return SendResult(http_status=status, latency_ms=3, error=None)
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def merchant() -> Merchant:
 @pytest.fixture
 def webhooks(dynamodb, clock, merchant) -> Webhooks:
     tables = factories.TABLES
-    store = WebhookStore(tables["WebhookEndpointsTable"], tables["WebhookDeliveriesTable"], dynamodb)
+    store = WebhookStore(tables["WebhookEndpointsTable"], tables["WebhookDeliveriesTable"], dynamodb, clock=clock)
     return Webhooks(
         store=store, clock=clock, retry_schedule=SCHEDULE, lease_seconds=30, send=merchant, resolve=public_dns
     )
@@ -58,23 +60,26 @@ def register(webhooks: Webhooks, account: str = factories.ACCOUNT, **fields):
 
 
 def event(payment_id: str = "pay_1", sequence: int = 2, status: str = "succeeded", account=factories.ACCOUNT) -> dict:
-    """A payment event as EventBridge hands it on (publish_events' detail)."""
+    """A payment event as EventBridge hands it on (publish_events' detail), as JSON."""
+    payment = factories.record(id=payment_id, status=status, account_id=account).public()
+    detail = PaymentEvent(
+        event_id=f"{payment_id}:{sequence}",
+        sequence=sequence,
+        previous_status=Status.PENDING,
+        account_id=account,
+        payment=payment,
+    )
     return {
         "detail-type": f"payment.{status}",
         "time": "2026-01-01T12:00:00Z",
-        "detail": {
-            "event_id": f"{payment_id}:{sequence}",
-            "sequence": sequence,
-            "previous_status": "pending",
-            "account_id": account,
-            "payment": {"id": payment_id, "status": status},
-        },
+        "detail": detail.model_dump(mode="json"),
     }
 
 
 def deliver(webhooks: Webhooks, payment_event: dict) -> list:
     """What the worker does with one event: make its deliveries, and attempt each at once."""
-    return [webhooks.deliver(delivery, endpoint) for delivery, endpoint in webhooks.fan_out(payment_event)]
+    made = webhooks.fan_out(BusEvent.model_validate(payment_event))
+    return [webhooks.deliver(delivery, endpoint) for delivery, endpoint in made]
 
 
 def signed_by(secret: str, received: dict) -> bool:
@@ -191,7 +196,7 @@ def test_the_same_event_twice_is_one_delivery(webhooks, merchant):
 def test_a_worker_that_dies_mid_attempt_loses_nothing(webhooks, merchant, clock):
     # Given a worker that claimed a delivery and died (here: its POST raised, as a crash would)
     register(webhooks)
-    [(delivery, endpoint)] = webhooks.fan_out(event())
+    [(delivery, endpoint)] = webhooks.fan_out(BusEvent.model_validate(event()))
     delivery_id = delivery.id
 
     def crash(*args, **kwargs):
@@ -261,33 +266,25 @@ def test_a_retry_or_rotation_racing_a_worker_reads_again_and_wins(webhooks, merc
     # Given a delivery and an endpoint that a worker changes between the API's read and its write
     endpoint = register(webhooks)
     [delivery] = deliver(webhooks, event())
-    store, real_replace = webhooks.store, webhooks.store.replace_delivery
-    raced = {"delivery": False}
+    store = webhooks.store
+    for table, act in (
+        (store.deliveries, lambda: webhooks.retry(factories.ACCOUNT, endpoint.id, delivery.id)),
+        (store.endpoints, lambda: webhooks.rotate_secret(factories.ACCOUNT, endpoint.id)),
+    ):
+        real_write, raced = table.write, []
+        before = store.deliveries.get(store.deliveries.key_of(delivery)) if table is store.deliveries else endpoint
+        assert before is not None
 
-    def replace_after_a_worker(record, *, expected_version):
-        if not raced["delivery"]:
-            raced["delivery"] = True  # the worker records an attempt first
-            current = store.delivery(record.id)
-            real_replace(current.model_copy(update={"version": current.version + 1}), expected_version=current.version)
-        real_replace(record, expected_version=expected_version)
+        def write_after_a_worker(record, *, over, real_write=real_write, raced=raced):
+            if not raced:
+                raced.append(True)
+                real_write(over, over=over)  # the worker's write lands first: one version more
+            return real_write(record, over=over)
 
-    store.replace_delivery = replace_after_a_worker  # type: ignore[method-assign]
-    again = webhooks.retry(factories.ACCOUNT, endpoint.id, delivery.id)
-    assert raced["delivery"] and again.status == "pending"
-    store.replace_delivery = real_replace  # type: ignore[method-assign]
-    # and likewise a rotation racing the worker's bookkeeping on the endpoint
-    real_endpoint_replace = store.replace_endpoint
-    raced["endpoint"] = False
-
-    def endpoint_after_a_worker(record, *, expected_version):
-        if not raced["endpoint"]:
-            raced["endpoint"] = True
-            current = store.endpoint(factories.ACCOUNT, record.id)
-            real_endpoint_replace(
-                current.model_copy(update={"version": current.version + 1}), expected_version=current.version
-            )
-        real_endpoint_replace(record, expected_version=expected_version)
-
-    store.replace_endpoint = endpoint_after_a_worker  # type: ignore[method-assign]
-    rotated = webhooks.rotate_secret(factories.ACCOUNT, endpoint.id)
-    assert raced["endpoint"] and rotated.previous_secret == endpoint.secret
+        table.write = write_after_a_worker  # type: ignore[method-assign]
+        done = act()
+        table.write = real_write  # type: ignore[method-assign]
+        # Then the API's write conflicted, read again and won
+        assert raced and done.version == before.version + 2
+    assert store.delivery(delivery.id).status == "pending"
+    assert store.endpoint(factories.ACCOUNT, endpoint.id).previous_secret == endpoint.secret

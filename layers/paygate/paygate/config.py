@@ -8,14 +8,17 @@ not at its first write to a table that does not exist."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from paygate.providers import SPECS
+from paygate.providers.catalog import SPECS
 from paygate.providers.routing import RoutingRule, RoutingRulesError, parse_rules
+
+if TYPE_CHECKING:
+    from paygate.providers.registry import ProviderSettings
 
 
 class Settings(BaseModel):
@@ -67,6 +70,17 @@ class Settings(BaseModel):
         }
     )
 
+    def providers(self) -> ProviderSettings:
+        from paygate.providers.registry import ProviderSettings
+
+        return ProviderSettings(
+            enabled=self.enabled_providers,
+            base_urls=self.base_urls,
+            timeout_seconds=self.provider_timeout_seconds,
+            secret_max_age_seconds=self.secret_max_age_seconds,
+            routing_rules=self.routing_rules,
+        )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """From PAYMENTS_TABLE, IDEMPOTENCY_TABLE, EVENT_BUS_NAME, SECRET_NAME, ENABLED_PROVIDERS
@@ -110,6 +124,15 @@ def _split(text: str) -> list[str]:
 @cache
 def settings() -> Settings:
     return Settings.from_env()
+
+
+def credential_reader(settings: Settings) -> Callable[..., dict[str, str]]:
+    """Reads one provider's credentials, `read(provider, fresh=False)`, from the deployment's secret."""
+
+    def read(provider: str, *, fresh: bool = False) -> dict[str, str]:
+        return provider_credentials(provider, settings, fresh=fresh)
+
+    return read
 
 
 def provider_credentials(provider: str, settings: Settings, *, fresh: bool = False) -> dict[str, str]:

@@ -69,6 +69,15 @@ class PaymentNotWaiting(PaygateError):
     code = "payment_not_waiting"
 
 
+class Busy(PaygateError):
+    """409: other writers kept changing the same record while this request tried to; it can simply be
+    made again."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "conflict"
+
+
 class IdempotencyInProgress(PaygateError):
     http_status = 409
     type = "idempotency_error"
@@ -138,6 +147,6 @@ class ProviderTimeout(ProviderError):
     code = "provider_timeout"
 
 
-# Failures that are the provider's (or the deployment's), never the merchant's: a create that routing
-# chose may go on to the next eligible provider after one of these.
-PROVIDER_FAULTS = (ProviderUnavailable, ProviderInvalidResponse, ProviderTimeout, ProviderNotConfigured)
+# Failures that are the provider's own, never the merchant's: a create that routing chose goes on to the
+# next eligible provider after one of these, and the provider's circuit counts them.
+PROVIDER_FAULTS = (ProviderUnavailable, ProviderInvalidResponse, ProviderTimeout)

@@ -1,39 +1,84 @@
-"""Events to other services: one on the PaymentEvents bus for every status change, from the table's stream.
+"""The event contract: what Paygate tells other services about every payment change, in one place.
 
-Consumers dedupe on `event_id` (payment id and version) and order by `sequence` (the version)."""
+Every change of a payment's status (and its creation) is one `PaymentEvent`: the bus event's `detail`
+(its `detail-type` is the event type), and, wrapped in a `WebhookPayload`, the body of every merchant
+webhook. The publisher, the webhook fan-out and the tests all read and write these models, and
+docs/events.schema.json is generated from them (`make openapi`; a test fails when it is stale).
+
+Consumers dedupe on `event_id` (payment id and version) and order by `sequence` (the version): delivery is
+at least once. Pydantic only, no I/O."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, cast, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 
-from paygate.models import Status
-from paygate.store import record_from_item
+from paygate.models import Payment, PaymentRecord, Status
 
-SOURCE = "paygate"
+SOURCE: Literal["paygate"] = "paygate"
+EventType = Literal[
+    "payment.pending",
+    "payment.processing",
+    "payment.partially_paid",
+    "payment.succeeded",
+    "payment.failed",
+    "payment.expired",
+    "payment.cancelled",
+]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+
+
+def event_type(status: Status) -> EventType:
+    """The event type of a payment that reached `status` (one per status)."""
+    return cast(EventType, f"payment.{status.value}")
 
 
 class PaymentEvent(BaseModel):
-    event_id: str
-    sequence: int
-    previous_status: Status | None
-    # The merchant account the payment belongs to, so consumers can route per merchant.
-    account_id: str | None
-    payment: dict[str, Any]
+    """A payment's change: the bus event's `detail`, and the `data` of a merchant webhook."""
+
+    event_id: str = Field(description="`<payment id>:<version>`: the same change always has the same id")
+    sequence: int = Field(description="The payment's version: a later change of one payment has a higher one")
+    previous_status: Status | None = Field(description="The status before the change; null for a new payment")
+    account_id: str | None = Field(description="The merchant account the payment belongs to")
+    payment: Payment
 
     @property
-    def detail_type(self) -> str:
-        return f"payment.{self.payment['status']}"
+    def type(self) -> EventType:
+        return event_type(self.payment.status)
 
 
-def status_change(old_image: dict | None, new_image: dict | None) -> PaymentEvent | None:
-    """The event for one stream record: an INSERT, or a MODIFY whose status differs; else None."""
-    if not new_image:
+class BusEvent(BaseModel):
+    """An event as EventBridge hands it to a target (the webhook queue): its envelope around the detail."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str | None = None
+    source: Literal["paygate"] = SOURCE
+    detail_type: EventType = Field(alias="detail-type")
+    time: datetime
+    detail: PaymentEvent
+
+
+class WebhookPayload(BaseModel):
+    """The body of a merchant webhook (Standard Webhooks: `type`, `timestamp`, `data`)."""
+
+    type: EventType
+    timestamp: datetime
+    data: PaymentEvent
+
+    @classmethod
+    def of(cls, event: BusEvent) -> WebhookPayload:
+        return cls(type=event.detail_type, timestamp=event.time, data=event.detail)
+
+
+def status_change(old: PaymentRecord | None, new: PaymentRecord | None) -> PaymentEvent | None:
+    """The event of one write: a new payment, or a status that differs from the one before; else None
+    (a write that changes no status tells nothing new)."""
+    if new is None:
         return None  # a removal is not a status change
-    new = record_from_item(new_image)
-    old = record_from_item(old_image) if old_image else None
     if old is not None and old.status == new.status:
         return None
     return PaymentEvent(
@@ -41,30 +86,15 @@ def status_change(old_image: dict | None, new_image: dict | None) -> PaymentEven
         sequence=new.version,
         previous_status=old.status if old else None,
         account_id=new.account_id,
-        payment=new.public().model_dump(mode="json"),
+        payment=new.public(),
     )
 
 
-class EventPublisher:
-    """Puts events on the bus; takes its EventBridge client in the constructor."""
-
-    def __init__(self, client: Any, bus_name: str):
-        self.client = client
-        self.bus_name = bus_name
-
-    def publish(self, event: PaymentEvent) -> None:
-        answer = self.client.put_events(
-            Entries=[
-                {
-                    "Source": SOURCE,
-                    "DetailType": event.detail_type,
-                    "Detail": json.dumps(event.model_dump(mode="json")),
-                    "EventBusName": self.bus_name,
-                }
-            ]
-        )
-        if answer.get("FailedEntryCount"):
-            entry = answer["Entries"][0]
-            raise RuntimeError(
-                f"EventBridge refused {event.event_id}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
-            )
+def json_schema() -> dict[str, Any]:
+    """The contract as JSON Schema: the bus event and the webhook body, with everything they hold."""
+    _, schema = models_json_schema(
+        [(BusEvent, "serialization"), (WebhookPayload, "serialization")],
+        title="Paygate events",
+        description="Every payment change, as the PaymentEvents bus carries it and as merchant webhooks send it.",
+    )
+    return schema

@@ -1,35 +1,17 @@
-"""The domain's data: the request to create a payment, the public Payment and its history, the stored
-record, and the facts a provider gives about how to pay. Pydantic only, no I/O."""
+"""The domain's data: the public Payment and its history, the stored record, the facts a provider gives
+about how to pay, and lists of payments. Pydantic only, no I/O; nothing here knows any provider."""
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Literal, get_args
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StringConstraints,
-    TypeAdapter,
-    field_serializer,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
-
-from paygate.currencies import MINOR_UNITS
-from paygate.providers import SPECS
-from paygate.providers.options import ProviderOptions
+from pydantic import BaseModel, Field
 
 
 class Status(StrEnum):
@@ -50,6 +32,9 @@ TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.EXPIRED, Status.CA
 HISTORY_LIMIT = 50
 
 
+Clock = Callable[[], datetime]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -58,186 +43,17 @@ def new_payment_id() -> str:
     return "pay_" + secrets.token_hex(12)
 
 
-# --- request fields ---------------------------------------------------------------------------
-# Each rule is checked by a validator (for a clear message and our error codes) and, where JSON Schema can
-# say it, also written into the OpenAPI document (so clients and fuzzers see the real constraints).
-
-# ASCII digits only, no leading zeros, no sign or exponent, nothing after: Python's `\d` and `$` would let
-# Arabic-Indic or full-width digits and "10\n" through.
-_AMOUNT_GRAMMAR = r"(0|[1-9][0-9]{0,14})(\.[0-9]{1,18})?"
-_AMOUNT = re.compile(_AMOUNT_GRAMMAR)
-AMOUNT_PATTERN = f"^{_AMOUNT_GRAMMAR}$"
-# C0 and C1 control characters, and lone surrogates (no UTF-8 encoder can write them).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-TEXT_PATTERN = "^[^\x00-\x1f\x7f-\x9f]*$"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DURATION = TypeAdapter(timedelta)
-
-
-def _check_amount(value: str) -> str:
-    if not _AMOUNT.fullmatch(value):
-        raise PydanticCustomError("validation_error", "must be a decimal string such as '10.50'")
-    if Decimal(value) <= 0:
-        raise PydanticCustomError("amount_out_of_range", "must be greater than zero")
-    return value
-
-
-def _check_text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise PydanticCustomError("validation_error", "must not contain control characters")
-    return value
-
-
-def _check_currency(value: str) -> str:
-    if value not in MINOR_UNITS:
-        raise PydanticCustomError("unsupported_currency", "not an upper-case ISO 4217 fiat currency code")
-    return value
-
-
-def _check_provider(value: str) -> str:
-    if value not in SPECS:
-        raise PydanticCustomError("validation_error", "must be one of {names}", {"names": ", ".join(SPECS)})
-    return value
-
-
-def _provider_names(schema: dict[str, Any]) -> None:
-    schema["enum"] = list(SPECS)  # the catalog as the OpenAPI document is written
-
-
-def _check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or _CONTROL.search(value) or " " in value:
-        raise PydanticCustomError("validation_error", "must be an absolute http(s) URL")
-    return value
-
-
-def _check_email(value: str) -> str:
-    if not _EMAIL.fullmatch(value) or _CONTROL.search(value):
-        raise PydanticCustomError("validation_error", "must be an email address")
-    return value
-
-
-def _check_duration(value: str) -> str:
-    # pydantic reads ISO 8601 durations; insisting on the leading "P" keeps "3600" or "1:00" out.
-    try:
-        lifetime = _DURATION.validate_python(value) if value.startswith("P") and not _CONTROL.search(value) else None
-    except ValueError:
-        lifetime = None
-    if lifetime is None or lifetime <= timedelta(0):
-        raise PydanticCustomError("validation_error", "must be a positive ISO 8601 duration such as 'PT30M'")
-    return value
-
-
-_NO_CONTROL = AfterValidator(_check_text)
-_TEXT_SCHEMA = Field(json_schema_extra={"pattern": TEXT_PATTERN})
-
-Amount = Annotated[
-    str,
-    StringConstraints(max_length=40),
-    AfterValidator(_check_amount),
-    Field(json_schema_extra={"pattern": AMOUNT_PATTERN, "examples": ["10.50"]}),
-]
-Currency = Annotated[
-    str,
-    StringConstraints(max_length=3),
-    AfterValidator(_check_currency),
-    Field(json_schema_extra={"enum": sorted(MINOR_UNITS)}),
-]
-Url = Annotated[
-    str,
-    StringConstraints(max_length=2048),
-    AfterValidator(_check_url),
-    Field(json_schema_extra={"pattern": "^https?://[^\\s]+$"}),
-]
-Email = Annotated[
-    str,
-    StringConstraints(max_length=254),
-    AfterValidator(_check_email),
-    Field(json_schema_extra={"pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}),
-]
-Duration = Annotated[
-    str,
-    StringConstraints(max_length=40),
-    AfterValidator(_check_duration),
-    Field(json_schema_extra={"pattern": "^P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$", "examples": ["PT30M"]}),
-]
-Reference = Annotated[str, StringConstraints(max_length=255), _NO_CONTROL, _TEXT_SCHEMA]
-Description = Annotated[str, StringConstraints(max_length=1000), _NO_CONTROL, _TEXT_SCHEMA]
-ItemName = Annotated[str, StringConstraints(min_length=1, max_length=255), _NO_CONTROL, _TEXT_SCHEMA]
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40), _NO_CONTROL, _TEXT_SCHEMA]
-MetadataValue = Annotated[str, StringConstraints(max_length=500), _NO_CONTROL, _TEXT_SCHEMA]
-Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
-
-
-def decimals(amount: str) -> int:
-    return len(amount.partition(".")[2])
-
-
-class Item(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: ItemName
-    amount: Amount
-    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
-
-
 # What a customer may be offered on the hosted checkout page (`test` is the sandbox).
-METHOD_KINDS = ("card", "crypto", "test")
 MethodKind = Literal["card", "crypto", "test"]
+METHOD_KINDS: tuple[MethodKind, ...] = get_args(MethodKind)
 
 
-class CreatePaymentRequest(BaseModel):
-    """The body of POST /payments. Strict: amounts are strings, never numbers, and unknown fields fail."""
+class Versioned(BaseModel):
+    """A record as it is kept: `version` counts its writes and is the condition of the next one (0: not
+    stored yet); `updated_at` is the time of the last. Only the store's versioned write moves either."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    amount: Amount
-    currency: Currency
-    provider: (
-        Annotated[
-            str,
-            StringConstraints(max_length=32),
-            AfterValidator(_check_provider),
-            Field(json_schema_extra=_provider_names),
-        ]
-        | None
-    ) = None
-    pay_currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,20}$")] | None = None
-    reference: Reference | None = None
-    description: Description | None = None
-    customer_email: Email | None = None
-    items: Annotated[list[Item], Field(max_length=100)] | None = None
-    success_url: Url | None = None
-    failure_url: Url | None = None
-    expires_in: Duration | None = None
-    metadata: Metadata | None = None
-    provider_options: ProviderOptions | None = None
-    # The kinds of method the customer may choose from on the hosted checkout page. Given (and no provider),
-    # no provider is called at create: the payment waits, `provider: null`, for the customer's choice.
-    methods: Annotated[list[MethodKind], Field(min_length=1, max_length=len(METHOD_KINDS))] | None = None
-    # Where the customer is, when the merchant knows it (ISO 3166-1 alpha-2): routing rules may use it.
-    customer_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
-
-    @model_validator(mode="after")
-    def _precision(self) -> CreatePaymentRequest:
-        if decimals(self.amount) > MINOR_UNITS[self.currency]:
-            raise PydanticCustomError(
-                "validation_error",
-                "amount: {currency} allows at most {places} decimal places",
-                {"currency": self.currency, "places": MINOR_UNITS[self.currency]},
-            )
-        if self.methods is not None and len(set(self.methods)) != len(self.methods):
-            raise PydanticCustomError("validation_error", "methods: each kind at most once")
-        if self.methods is not None and self.provider is not None:
-            raise PydanticCustomError(
-                "validation_error",
-                "methods: a payment naming a provider is bound to it; give a provider or methods, not both",
-            )
-        return self
-
-    @property
-    def lifetime(self) -> timedelta | None:
-        return _DURATION.validate_python(self.expires_in) if self.expires_in else None
+    version: int = 1
+    updated_at: datetime | None = None
 
 
 class PaymentMethod(BaseModel):
@@ -358,7 +174,7 @@ class Payment(ProviderFacts):
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
-class PaymentRecord(Payment):
+class PaymentRecord(Payment, Versioned):
     """A payment as it is stored: the public object plus the bookkeeping of the store and the sweeper,
     which never leaves the API (`public()` keeps exactly the fields of Payment)."""
 
@@ -368,26 +184,16 @@ class PaymentRecord(Payment):
     due_at: datetime | None = None
     # Provider-only facts an adapter needs later, and re-deposits noted on their parent; never shown.
     provider_data: dict[str, str] = Field(default_factory=dict)
-    # The create request, kept while a provider may still be asked to create the payment (the customer
-    # chooses later, on the hosted page); never shown.
-    request: CreatePaymentRequest | None = None
+    # The create request as its JSON text, kept while a provider may still be asked to create the payment
+    # (the customer chooses later, on the hosted page); never shown. Text, not a map: as a map, its
+    # numbers would come back from DynamoDB as Decimals, which the strict request model rightly refuses.
+    request: str | None = None
     # Where the hosted page sends the customer at the end (the merchant's), and where it came back.
     success_url: str | None = None
     failure_url: str | None = None
 
     def public(self) -> Payment:
         return Payment.model_validate(self.model_dump(include=set(Payment.model_fields)))
-
-    # The request is stored as its JSON text: stored as a map, its numbers would come back as Decimals,
-    # which the strict request model rightly refuses.
-    @field_serializer("request")
-    def _request_as_json(self, request: CreatePaymentRequest | None) -> str | None:
-        return request.model_dump_json(exclude_none=True) if request is not None else None
-
-    @field_validator("request", mode="before")
-    @classmethod
-    def _request_from_json(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""The composition root: settings, AWS clients, store, providers, the Gateway, the Sweeper and the event
-publisher, each built once per container. Every handler gets its collaborators here, the same way.
+"""The composition root: settings, AWS clients, the stores, the providers, and every use case, each built
+once per container. Every handler gets its collaborators here, the same way, and nothing else builds them.
 
-Each part is imported when it is first built, so a function loads only what it uses (the stream
-consumer never imports the providers or `requests`)."""
+Each part is imported when it is first built, so a function loads only what it uses (the stream consumer
+never imports the providers or `requests`, a read never imports the idempotency utility)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,41 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from paygate.config import settings
+from paygate.models import utcnow
 
 if TYPE_CHECKING:
-    from paygate.checkout.hosted import HostedCheckout
-    from paygate.events import EventPublisher
+    from paygate.checkout.links import CheckoutLinks
+    from paygate.lifecycle.attempts import Attempts
+    from paygate.lifecycle.callback import ApplyCallback
+    from paygate.lifecycle.cancel import CancelPayment
+    from paygate.lifecycle.checks import Checker
+    from paygate.lifecycle.choose import ChooseMethod
+    from paygate.lifecycle.create import CreatePayment
     from paygate.lifecycle.due_checks import CheckQueue
-    from paygate.lifecycle.gateway import Gateway
-    from paygate.lifecycle.sweeper import Sweeper
+    from paygate.lifecycle.hosted import HostedCheckout
+    from paygate.lifecycle.idempotent import IdempotentCreate
+    from paygate.lifecycle.listing import ListPayments
+    from paygate.lifecycle.methods import PaymentMethods
+    from paygate.lifecycle.reports import Reports
+    from paygate.lifecycle.sync import ReadPayment
+    from paygate.providers.circuits import Circuits
+    from paygate.providers.registry import Registry
+    from paygate.publisher import EventPublisher
+    from paygate.store.payments import PaymentStore
     from paygate.webhooks.service import Webhooks
 
 
-@cache
+_PARTS: list[Any] = [settings]
+
+
+def part[T](build: Callable[[], T]) -> Callable[[], T]:
+    """A part built once per container (and forgotten by `reset`)."""
+    cached = cache(build)
+    _PARTS.append(cached)
+    return cached
+
+
+@part
 def dynamodb_client() -> Any:
     return boto3.client("dynamodb")
 
@@ -45,25 +69,37 @@ def _prime_before_snapshot() -> None:
 _prime_before_snapshot()
 
 
-@cache
-def gateway() -> Gateway:
-    from paygate.checkout.links import CheckoutLinks
-    from paygate.lifecycle.gateway import Gateway
-    from paygate.models import utcnow
-    from paygate.providers.circuits import Circuits
-    from paygate.providers.registry import Registry
-    from paygate.store import PaymentStore
+# --- the parts the use cases share -------------------------------------------------------------------
+
+
+@part
+def payments() -> PaymentStore:
+    from paygate.store.payments import PaymentStore
 
     config = settings()
-    store = PaymentStore(config.payments_table, dynamodb_client(), due_shards=config.due_shards)
-    circuits = Circuits(
-        config.idempotency_table,
-        dynamodb_client(),
-        failure_threshold=config.circuit_failure_threshold,
-        recovery_seconds=config.circuit_recovery_seconds,
-    )
-    links = CheckoutLinks(checkout_signing_key)
-    return Gateway(store=store, providers=Registry(config), clock=utcnow, links=links, circuits=circuits)
+    return PaymentStore(config.payments_table, dynamodb_client(), due_shards=config.due_shards, clock=utcnow)
+
+
+@part
+def providers() -> Registry:
+    from paygate.config import credential_reader
+    from paygate.providers.registry import Registry
+
+    config = settings()
+    return Registry(config.providers(), credentials=credential_reader(config), clock=utcnow)
+
+
+@part
+def checked_providers() -> list[str]:
+    """The enabled providers without credentials, found (and logged) once per container, at its start."""
+    return providers().check()
+
+
+@part
+def links() -> CheckoutLinks:
+    from paygate.checkout.links import CheckoutLinks
+
+    return CheckoutLinks(checkout_signing_key)
 
 
 def checkout_signing_key() -> bytes:
@@ -82,27 +118,112 @@ def checkout_signing_key() -> bytes:
     return str(value).encode()
 
 
-@cache
-def checked_providers() -> list[str]:
-    """The enabled providers without credentials, found (and logged) once per container, at its start."""
-    return gateway().providers.check()
+@part
+def circuits() -> Circuits:
+    from paygate.providers.circuits import Circuits
+
+    config = settings()
+    return Circuits(
+        config.idempotency_table,
+        dynamodb_client(),
+        failure_threshold=config.circuit_failure_threshold,
+        recovery_seconds=config.circuit_recovery_seconds,
+    )
 
 
-@cache
+@part
+def reports() -> Reports:
+    from paygate.lifecycle.reports import Reports
+
+    return Reports(payments(), utcnow)
+
+
+@part
+def attempts() -> Attempts:
+    from paygate.lifecycle.attempts import Attempts
+
+    return Attempts(payments(), circuits(), utcnow)
+
+
+# --- the use cases -----------------------------------------------------------------------------------
+
+
+@part
+def create_payment() -> CreatePayment:
+    from paygate.lifecycle.create import CreatePayment
+
+    return CreatePayment(payments(), providers(), attempts(), links(), utcnow)
+
+
+@part
+def idempotent_create() -> IdempotentCreate:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from paygate.lifecycle.idempotent import IdempotentCreate
+
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
+    return IdempotentCreate(create_payment(), persistence)
+
+
+@part
+def read_payment() -> ReadPayment:
+    from paygate.lifecycle.sync import ReadPayment
+
+    return ReadPayment(payments(), providers(), reports())
+
+
+@part
+def cancel_payment() -> CancelPayment:
+    from paygate.lifecycle.cancel import CancelPayment
+
+    return CancelPayment(payments(), providers(), utcnow)
+
+
+@part
+def list_payments() -> ListPayments:
+    from paygate.lifecycle.listing import ListPayments
+
+    return ListPayments(payments())
+
+
+@part
+def payment_methods() -> PaymentMethods:
+    from paygate.lifecycle.methods import PaymentMethods
+
+    return PaymentMethods(providers())
+
+
+@part
+def apply_callback() -> ApplyCallback:
+    from paygate.lifecycle.callback import ApplyCallback
+
+    return ApplyCallback(payments(), providers(), reports())
+
+
+@part
+def choose_method() -> ChooseMethod:
+    from paygate.lifecycle.choose import ChooseMethod
+
+    return ChooseMethod(providers(), attempts())
+
+
+@part
 def checkout() -> HostedCheckout:
-    from paygate.checkout.hosted import HostedCheckout
+    from paygate.lifecycle.hosted import HostedCheckout
 
-    return HostedCheckout(gateway())
+    return HostedCheckout(payments(), providers(), links(), utcnow, payment_methods(), choose_method())
 
 
-@cache
-def sweeper() -> Sweeper:
-    from paygate.lifecycle.sweeper import Sweeper
+@part
+def checker() -> Checker:
+    from paygate.lifecycle.checks import Checker
     from paygate.providers.rate_limits import RateLimits
 
     config = settings()
     limits = RateLimits(config.idempotency_table, dynamodb_client(), config.rate_limits)
-    return Sweeper(gateway(), rate_limits=limits, claim_seconds=config.due_claim_seconds)
+    return Checker(
+        payments(), providers(), reports(), utcnow, rate_limits=limits, claim_seconds=config.due_claim_seconds
+    )
 
 
 def due_checks_queue() -> CheckQueue | None:
@@ -113,27 +234,30 @@ def due_checks_queue() -> CheckQueue | None:
     return SqsCheckQueue(sqs_client(), url) if url else None
 
 
-@cache
+@part
 def sqs_client() -> Any:
     return boto3.client("sqs")
 
 
-@cache
+@part
 def publisher() -> EventPublisher:
-    from paygate.events import EventPublisher
+    from paygate.publisher import EventPublisher
 
     return EventPublisher(boto3.client("events"), settings().event_bus_name)
 
 
-@cache
+@part
 def webhooks() -> Webhooks:
-    from paygate.models import utcnow
     from paygate.webhooks.service import Webhooks
     from paygate.webhooks.store import WebhookStore
 
     config = settings()
     store = WebhookStore(
-        config.webhook_endpoints_table, config.webhook_deliveries_table, dynamodb_client(), due_shards=config.due_shards
+        config.webhook_endpoints_table,
+        config.webhook_deliveries_table,
+        dynamodb_client(),
+        due_shards=config.due_shards,
+        clock=utcnow,
     )
     return Webhooks(
         store=store,
@@ -146,11 +270,13 @@ def webhooks() -> Webhooks:
 
 
 def _retry_queue(queue_url: str) -> Callable[[str, float], None]:
-    """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (15 min at most)."""
+    """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (SQS's longest at most)."""
+    from paygate.timing import MAX_QUEUE_DELAY_SECONDS
 
     def enqueue(delivery_id: str, delay: float) -> None:
         body = json.dumps({"delivery_id": delivery_id})
-        sqs_client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(900, math.ceil(delay)))
+        delay_seconds = min(MAX_QUEUE_DELAY_SECONDS, math.ceil(delay))
+        sqs_client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds)
 
     return enqueue
 
@@ -160,16 +286,6 @@ def reset() -> None:
     the credentials Powertools holds included."""
     from aws_lambda_powertools.utilities import parameters
 
-    for cached in (
-        settings,
-        dynamodb_client,
-        sqs_client,
-        gateway,
-        checked_providers,
-        checkout,
-        sweeper,
-        publisher,
-        webhooks,
-    ):
+    for cached in _PARTS:
         cached.cache_clear()
     parameters.clear_caches()

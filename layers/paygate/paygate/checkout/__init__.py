@@ -1,4 +1,7 @@
 """The hosted checkout: the page a merchant sends its customer to, one link per payment.
 
-- `pages`: the server-rendered HTML of that page and the headers it is served with; pure.
+- `links`: the signed links (the customer's only key to the page).
+- `pages` and `style`: the server-rendered HTML of that page and the headers it is served with; pure.
+
+What the page shows for a payment and what the customer's choice does is a use case: paygate.lifecycle.hosted.
 """

@@ -11,10 +11,12 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+
+from paygate.timing import LATE_PAYMENT_WINDOW
 
 # The customer may still come back to see how the payment ended, for as long as late payments are watched.
-VALID_AFTER_EXPIRY = timedelta(days=1)
+VALID_AFTER_EXPIRY = LATE_PAYMENT_WINDOW
 CHECKOUT_PATH = "/checkout/"
 
 

@@ -1,87 +1,83 @@
-"""Idempotent create: with an Idempotency-Key, a payment is created at most once per key and API key
-within 24 h (Powertools idempotency). The same key and body replay the first answer and call no
-provider; the same key with another body is refused; a second request while the first still runs is
-told so.
-
-Configured at module level, as Powertools' own examples are: this module is imported by the create
-function only, once per container, after its environment is set."""
+"""Create a payment. Naming a provider binds it there. Naming none, routing gives the eligible providers
+and each is tried in turn while the failure is the provider's own (failover, paygate.lifecycle.attempts).
+Giving `methods` calls no provider: the payment waits, `provider: null`, for the customer's choice on the
+hosted page (paygate.lifecycle.choose)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from paygate.checkout.links import CheckoutLinks
+from paygate.errors import ValidationFailed
+from paygate.lifecycle import next_check
+from paygate.lifecycle.attempts import Attempts
+from paygate.models import Clock, HistoryEntry, PaymentRecord, Status, new_payment_id
+from paygate.providers.registry import Registry
+from paygate.providers.request import CreatePaymentRequest
+from paygate.store.payments import PaymentStore
+from paygate.timing import MIN_LIFETIME
 
-from paygate import service
-from paygate.config import settings
-from paygate.errors import IdempotencyInProgress, IdempotencyKeyReused
-from paygate.models import CreatePaymentRequest, Payment
-
-IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+# How long a payment waits for the customer's choice on the hosted page, unless `expires_in` says.
+WAITING_LIFETIME = timedelta(hours=1)
+WAITING_MAX_LIFETIME = timedelta(hours=24)
 
 
-def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    return {**response, "replayed": True}
+@dataclass
+class CreatePayment:
+    payments: PaymentStore
+    providers: Registry
+    attempts: Attempts
+    links: CheckoutLinks
+    clock: Clock
+
+    def __call__(self, request: CreatePaymentRequest, *, account_id: str, callback_base_url: str) -> PaymentRecord:
+        if request.methods:
+            record = self._new_record(request, account_id, callback_base_url, lifetime=waiting_lifetime(request))
+            waiting = record.model_copy(update={"request": request.model_dump_json(exclude_none=True)})
+            return self.payments.insert(waiting.model_copy(update={"due_at": next_check.waiting(waiting)}))
+        providers = self.providers.route(request)
+        record = self._new_record(request, account_id, callback_base_url, lifetime=providers[0].lifetime(request))
+        return self.attempts.create_at(
+            record, providers, request, callback_base_url, routed=request.provider is None, stored=False
+        )
+
+    def _new_record(
+        self, request: CreatePaymentRequest, account_id: str, base_url: str, *, lifetime: timedelta
+    ) -> PaymentRecord:
+        now = self.clock()
+        payment_id = new_payment_id()
+        expires_at = now + lifetime
+        return PaymentRecord(
+            id=payment_id,
+            account_id=account_id,
+            status=Status.PENDING,
+            amount=request.amount,
+            currency=request.currency,
+            provider=None,
+            methods=request.methods,
+            checkout_url=self.links.url(base_url, payment_id, expires_at),
+            pay_currency=request.pay_currency.lower() if request.pay_currency else None,
+            reference=request.reference,
+            description=request.description,
+            metadata=request.metadata or {},
+            success_url=request.success_url,
+            failure_url=request.failure_url,
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+            history=[HistoryEntry(status=Status.PENDING, at=now, source="api")],
+        )
 
 
-persistence_store = DynamoDBPersistenceLayer(
-    table_name=settings().idempotency_table, boto3_client=service.dynamodb_client()
-)
-# The key is the API key's scope and the Idempotency-Key; the body must be the same to replay.
-config = IdempotencyConfig(
-    event_key_jmespath="[scope, key]",
-    payload_validation_jmespath="body",
-    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
-    response_hook=_mark_replayed,
-)
-
-
-@dataclass(frozen=True)
-class Created:
-    payment: Payment
-    replayed: bool
-
-
-def create_payment(
-    request: CreatePaymentRequest,
-    *,
-    raw_body: Any,
-    idempotency_key: str | None,
-    account_id: str,
-    callback_base_url: str,
-) -> Created:
-    if not idempotency_key:
-        return Created(_create(request, account_id, callback_base_url), replayed=False)
-    # Keys are the account's own: another merchant's same key is another payment.
-    call = {"scope": account_id, "key": idempotency_key, "body": raw_body, "base_url": callback_base_url}
-    try:
-        answer = _create_once(call=call)
-    except IdempotencyValidationError as error:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was used with a different body", param="Idempotency-Key"
-        ) from error
-    except IdempotencyAlreadyInProgressError as error:
-        raise IdempotencyInProgress("A request with this Idempotency-Key is still running") from error
-    return Created(Payment.model_validate(answer["payment"]), replayed=answer.get("replayed", False))
-
-
-@idempotent_function(data_keyword_argument="call", config=config, persistence_store=persistence_store)
-def _create_once(call: dict[str, Any]) -> dict[str, Any]:
-    """What the idempotency record keeps and replays: the public Payment as JSON."""
-    request = CreatePaymentRequest.model_validate(call["body"])
-    return {"payment": _create(request, call["scope"], call["base_url"]).model_dump(mode="json")}
-
-
-def _create(request: CreatePaymentRequest, account_id: str, callback_base_url: str) -> Payment:
-    gateway = service.gateway()
-    return gateway.create_payment(request, account_id=account_id, callback_base_url=callback_base_url).public()
+def waiting_lifetime(request: CreatePaymentRequest) -> timedelta:
+    """How long a payment waiting for the customer's choice may be paid: what `expires_in` asks, at most
+    WAITING_MAX_LIFETIME."""
+    asked = request.lifetime
+    if asked is None:
+        return WAITING_LIFETIME
+    if asked < MIN_LIFETIME:
+        raise ValidationFailed(
+            f"expires_in: a payment needs at least {int(MIN_LIFETIME.total_seconds())} seconds", param="expires_in"
+        )
+    return min(asked, WAITING_MAX_LIFETIME)

@@ -1,11 +1,11 @@
 """Due checks at scale: the scheduled run finds what is due and hands it to a queue; checkers consume it.
 
-`DueFinder` (the `expire_payments` schedule, every minute) reads the `due-checks` index provider by
-provider, most urgent first (paygate.due), claims each due check by moving its `due_at` forward by
+`DueFinder` (the `find_due_checks` schedule, every minute) reads the `due-checks` index provider by
+provider, most urgent first (paygate.store.due_index), claims each due check by moving its `due_at` forward by
 `claim_seconds` (so no later run hands it over again while it waits or is being checked), and sends it
 to the queue. A rate-limited provider is handed at most what its limit allows until the next run, the
 most urgent first, spread over the minute with per-message delays; the rest stay due and are found again
-by the next run, ahead of anything less urgent. The checkers (`check_payments`, paygate.lifecycle.sweeper)
+by the next run, ahead of anything less urgent. The checkers (`check_payments`, paygate.lifecycle.checks)
 hold each provider to its limit across all of them (paygate.providers.rate_limits).
 
 Nothing is lost on the way: a check whose message is lost, or whose checker dies, is due again when its
@@ -25,16 +25,15 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from paygate import due
-from paygate.providers import SPECS
-from paygate.store import PaymentStore
+from paygate.providers.catalog import SPECS
+from paygate.store import due_index as due
+from paygate.store.payments import PaymentStore
+from paygate.timing import MAX_QUEUE_DELAY_SECONDS
 
 logger = Logger(service="paygate", child=True)
 
 # How often the finder runs: a rate-limited provider's checks are spread over this much time.
 RUN_INTERVAL_SECONDS = 60
-# SQS's longest delay.
-MAX_DELAY_SECONDS = 900
 # Claims made at once (each one conditional write), and index partitions read at once.
 CLAIM_CONCURRENCY = 16
 READ_CONCURRENCY = 16
@@ -221,7 +220,7 @@ class DueFinder:
                 provider=provider,
                 priority=rank,
                 # In order of priority, at the provider's rate: the most urgent are checked first.
-                delay_seconds=min(MAX_DELAY_SECONDS, int(index / rate)) if rate else 0,
+                delay_seconds=min(MAX_QUEUE_DELAY_SECONDS, int(index / rate)) if rate else 0,
             )
             for index, (payment_id, due_at, rank) in enumerate(claimed)
         ]

@@ -1,17 +1,27 @@
 """The status machine: which status may follow which, and what one accepted change records.
 
 Pure: no I/O and no clock (the time comes in). It never touches `version` or `updated_at`: those count
-writes, and only `Gateway.change` writes."""
+writes, and only the store's versioned write moves them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from paygate.models import HISTORY_LIMIT, Attempt, AttemptOutcome, ChangeSource, HistoryEntry, PaymentRecord, Status
+from paygate.lifecycle import next_check
+from paygate.models import (
+    HISTORY_LIMIT,
+    TERMINAL,
+    Attempt,
+    AttemptOutcome,
+    ChangeSource,
+    HistoryEntry,
+    PaymentRecord,
+    Status,
+)
 
 # Non-terminal statuses only move forward, in this order.
 _FORWARD = {Status.PENDING: 0, Status.PROCESSING: 1, Status.PARTIALLY_PAID: 2}
-_UNPAID_ENDINGS = frozenset({Status.EXPIRED, Status.FAILED, Status.CANCELLED})
+_UNPAID_ENDINGS = TERMINAL - {Status.SUCCEEDED}
 
 
 def accepts(current: Status, new: Status) -> bool:
@@ -44,15 +54,16 @@ def with_status(
     entry = HistoryEntry(
         status=new, at=at, source=source, provider_status=provider_status, event_id=event_id, note=note
     )
-    return record.model_copy(
+    moved = record.model_copy(
         update={
             "status": new,
             "history": [*record.history, entry][-HISTORY_LIMIT:],
             "paid_late": record.paid_late or (new is Status.SUCCEEDED and record.status in _UNPAID_ENDINGS),
             "failure_reason": failure_reason if new is Status.FAILED else record.failure_reason,
-            "due_at": None if new.is_terminal else record.due_at,
         }
     )
+    # An open payment keeps its next check; one that ended gets the policy's (the late window, or none).
+    return moved.model_copy(update={"due_at": next_check.after(moved, at)}) if new.is_terminal else moved
 
 
 def with_note(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from paygate import deadline, wire
 from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable, ValidationFailed
-from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
+from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.observability import count_for_provider
+from paygate.providers.request import CreatePaymentRequest
+from paygate.timing import MIN_LIFETIME
 
 if TYPE_CHECKING:
     import requests
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,7 @@ class Provider(ABC):
     name: ClassVar[str]
     default_lifetime: ClassVar[timedelta]
     max_lifetime: ClassVar[timedelta]
-    # Shorter than this, a payment could not be paid, and a check would race its own create.
-    min_lifetime: ClassVar[timedelta] = timedelta(minutes=1)
+    min_lifetime: ClassVar[timedelta] = MIN_LIFETIME
 
     def __init__(
         self,
@@ -158,6 +157,11 @@ class Provider(ABC):
     @abstractmethod
     def fetch(self, payment: Payment) -> ProviderState:
         """Ask the provider for the payment's current status."""
+
+    def cancel(self, payment: Payment) -> None:
+        """Cancel the payment at the provider, so its customer can no longer pay it: only for providers
+        whose spec lists Capability.CANCEL. Raise a ProviderError when it refuses or fails."""
+        raise NotImplementedError(f"{self.name} cannot cancel a payment")
 
     @abstractmethod
     def verify_callback(self, request: CallbackRequest) -> Callback:

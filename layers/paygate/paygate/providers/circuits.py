@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable
+from paygate.errors import PROVIDER_FAULTS
 from paygate.observability import count_for_provider
 
 logger = Logger(service="paygate", child=True)
@@ -40,7 +40,7 @@ class Circuits:
                 failure_threshold=self.failure_threshold,
                 recovery_timeout=self.recovery_seconds,
                 success_threshold=1,
-                handled_exceptions=(ProviderUnavailable, ProviderInvalidResponse, ProviderTimeout),
+                handled_exceptions=PROVIDER_FAULTS,
             )
 
             def breaker(name: str) -> Callable[[Callable], Callable]:

@@ -2,17 +2,25 @@
 
 A sliding-window log in DynamoDB: one item per provider (`rate:<name>`, in the idempotency table with
 its TTL attribute) holding the start times of the calls of the last second. A call is let through only
-if fewer than the limit started within the last second, written with a condition on the item's version,
-so two checkers cannot both take the last place. Exact in any one-second window, whatever the number of
-checkers (a token bucket would allow bursts above the limit; reserved concurrency per provider would
-bound calls in flight, not calls a second). The cost is a read and a conditional write per check."""
+if fewer than the limit started within the last second, written by the versioned write
+(paygate.store.versioned), so two checkers cannot both take the last place. Exact in any one-second
+window, whatever the number of checkers (a token bucket would allow bursts above the limit; reserved
+concurrency per provider would bound calls in flight, not calls a second). The cost is a read and a
+conditional write per check."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import Field
+
+from paygate.errors import Busy
+from paygate.models import Versioned
+from paygate.store.versioned import VersionedTable
 
 WINDOW_SECONDS = 1.0
 # Calls are let through this much further apart than the limit needs: between the place taken and the
@@ -21,8 +29,16 @@ GUARD_SECONDS = 0.1
 _SPAN = WINDOW_SECONDS + GUARD_SECONDS
 # Of that guard, the most that taking a place (its read and conditional write) may use.
 _MAX_TAKING_SECONDS = GUARD_SECONDS / 2
-# Writers that lost the race try again at once, this many times, before waiting like everyone else.
-_CONFLICT_RETRIES = 5
+# An idle window is removed by the table's TTL after this long.
+_IDLE_SECONDS = 3600
+
+
+class RateWindow(Versioned):
+    """One provider's log: the start times of its recent calls (`rate:<provider>`)."""
+
+    id: str
+    starts: list[float] = Field(default_factory=list)
+    expiration: int = 0  # the table's TTL attribute
 
 
 @dataclass
@@ -33,8 +49,10 @@ class RateLimits:
     limits: dict[str, float]
     now: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    # Checks that had to wait, and checks that could not get a place in the time they had: per provider.
-    waited: dict[str, int] = field(default_factory=dict)
+    windows: VersionedTable[RateWindow] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.windows = VersionedTable(self.client, self.table_name, RateWindow, clock=self._utcnow)
 
     def acquire(self, provider: str | None, *, max_wait: float) -> bool:
         """Take a place in the provider's window, waiting at most `max_wait` seconds for one.
@@ -44,60 +62,45 @@ class RateLimits:
             return True
         capacity = max(1, int(limit * WINDOW_SECONDS))
         deadline = self.now() + max_wait
-        conflicts = 0
         while True:
-            now = self.now()
-            starts, version = self._read(provider)
-            if _fits(starts, now, capacity):
+            taken_at: float | None = None
+
+            def take(window: RateWindow) -> RateWindow | None:
+                nonlocal taken_at
+                now = self.now()
+                taken_at = now if _fits(window.starts, now, capacity) else None
+                if taken_at is None:
+                    return None
                 # Older starts can no longer share a window with any new one (clocks a little apart included).
-                kept = [started for started in starts if started > now - 2 * _SPAN]
-                if self._write(provider, [*kept, now], version):
-                    taken = self.now()
-                    if taken - now <= _MAX_TAKING_SECONDS:
+                kept = [started for started in window.starts if started > now - 2 * _SPAN]
+                return window.model_copy(update={"starts": [*kept, now], "expiration": int(now) + _IDLE_SECONDS})
+
+            try:
+                window = self.windows.change(self._window(provider), take)
+            except Busy:  # contended beyond the retry policy: give the others a turn
+                wait = WINDOW_SECONDS / capacity
+            else:
+                if taken_at is not None:
+                    if self.now() - taken_at <= _MAX_TAKING_SECONDS:
                         return True
                     # The write took so long that the call would start later than its logged start by
                     # more than the guard allows for: the place is left unused (one call fewer, never
                     # one more) and another taken.
-                    if taken > deadline:
+                    if self.now() > deadline:
                         return False
                     continue
-                conflicts += 1
-                if conflicts <= _CONFLICT_RETRIES:
-                    continue
-                wait = WINDOW_SECONDS / capacity  # contended: give the others a turn
-            else:
-                wait = _next_place(starts, now, capacity) - now
-            if now + wait > deadline:
+                now = self.now()
+                wait = _next_place(window.starts, now, capacity) - now
+            if self.now() + wait > deadline:
                 return False
-            self.waited[provider] = self.waited.get(provider, 0) + 1
             self.sleep(max(wait, 0.001))
 
-    def _read(self, provider: str) -> tuple[list[float], int]:
-        item = self.client.get_item(
-            TableName=self.table_name, Key={"id": {"S": f"rate:{provider}"}}, ConsistentRead=True
-        ).get("Item")
-        if not item:
-            return [], 0
-        return [float(value["N"]) for value in item.get("starts", {}).get("L", [])], int(item["version"]["N"])
+    def _window(self, provider: str) -> RateWindow:
+        key = f"rate:{provider}"
+        return self.windows.get({"id": {"S": key}}) or RateWindow(id=key, version=0)  # its first write makes it
 
-    def _write(self, provider: str, starts: list[float], version: int) -> bool:
-        condition = "attribute_not_exists(id)" if version == 0 else "version = :version"
-        values = {":version": {"N": str(version)}} if version else {}
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item={
-                    "id": {"S": f"rate:{provider}"},
-                    "starts": {"L": [{"N": f"{started:.6f}"} for started in starts]},
-                    "version": {"N": str(version + 1)},
-                    "expiration": {"N": str(int(max(starts, default=self.now())) + 3600)},  # the table's TTL
-                },
-                ConditionExpression=condition,
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+    def _utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), UTC)
 
 
 def _fits(starts: list[float], at: float, capacity: int) -> bool:

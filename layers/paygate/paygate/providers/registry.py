@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from aws_lambda_powertools import Logger
 
-from paygate.config import Settings, provider_credentials
 from paygate.errors import NotFound, ProviderNotConfigured, ValidationFailed
-from paygate.models import CreatePaymentRequest, utcnow
-from paygate.providers import SPECS, PollingPlan, ProviderSpec
-from paygate.providers.base import Clock, Provider
-from paygate.providers.routing import providers_for
+from paygate.models import Clock, utcnow
+from paygate.providers.base import Provider
+from paygate.providers.catalog import SPECS, Capability, ProviderSpec
+from paygate.providers.request import CreatePaymentRequest
+from paygate.providers.routing import RoutingRule, providers_for
 
 if TYPE_CHECKING:
     import requests
@@ -29,25 +30,39 @@ logger = Logger(service="paygate", child=True)
 
 
 def adapter_class(spec: ProviderSpec) -> type[Provider]:
-    if isinstance(spec.adapter, str):
-        module_name, _, class_name = spec.adapter.partition(":")
-        return getattr(importlib.import_module(module_name), class_name)
-    return spec.adapter
+    adapter = spec.adapter
+    if isinstance(adapter, str):
+        module_name, _, class_name = adapter.partition(":")
+        adapter = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(adapter, type) and issubclass(adapter, Provider)):
+        raise TypeError(f"the {spec.name} spec names no Provider class")
+    return adapter
 
 
-def polling_plan(provider: str | None) -> PollingPlan:
-    spec = SPECS.get(provider) if provider else None
-    return spec.polling if spec else PollingPlan()
+@dataclass(frozen=True)
+class ProviderSettings:
+    """What a deployment says of its providers (paygate.config reads it from the environment)."""
+
+    # The order is the routing order when a request names no provider.
+    enabled: list[str] = field(default_factory=lambda: ["sandbox"])
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    timeout_seconds: float = 6.0
+    secret_max_age_seconds: int = 300
+    routing_rules: list[RoutingRule] = field(default_factory=list)
+
+
+# Reads one provider's object of the credentials secret: `credentials(name, fresh=...)` (fresh: not cached).
+CredentialReader = Callable[..., Mapping[str, str]]
 
 
 class Registry:
     def __init__(
         self,
-        settings: Settings,
+        settings: ProviderSettings,
         *,
+        credentials: CredentialReader,
         session: requests.Session | None = None,
         clock: Clock = utcnow,
-        credentials: Callable[..., Mapping[str, str]] = provider_credentials,
     ):
         self.settings = settings
         self._session = session
@@ -69,7 +84,11 @@ class Registry:
 
     @property
     def enabled(self) -> list[str]:
-        return [name for name in self.settings.enabled_providers if name in SPECS]
+        return [name for name in self.settings.enabled if name in SPECS]
+
+    def can(self, name: str | None, capability: Capability) -> bool:
+        """Whether `name` is an enabled provider that can do `capability`."""
+        return name in self.enabled and capability in SPECS[name].capabilities
 
     def get(self, name: str) -> Provider:
         if name not in self.enabled:
@@ -82,11 +101,11 @@ class Registry:
             if built is None or built.credentials != credentials:  # new, or rotated: a new adapter
                 spec = SPECS[name]
                 self._providers[name] = adapter_class(spec)(
-                    base_url=self.settings.base_urls.get(name, spec.base_url),
+                    base_url=self.settings.base_urls.get(name) or spec.base_url,
                     credentials=credentials,
                     session=self.session,
                     clock=self.clock,
-                    timeout=self.settings.provider_timeout_seconds,
+                    timeout=self.settings.timeout_seconds,
                 )
             self._read_at[name] = now
         return self._providers[name]
@@ -105,7 +124,7 @@ class Registry:
 
     def _credentials(self, name: str, *, fresh: bool) -> dict[str, Any]:
         try:
-            credentials = dict(self.credentials(name, self.settings, fresh=fresh))
+            credentials = dict(self.credentials(name, fresh=fresh))
         except Exception as error:  # no secret, no access to it, not JSON: the same for the merchant
             self._not_configured(name, "provider credentials cannot be read", error=type(error).__name__)
         missing = [key for key in SPECS[name].credentials if not credentials.get(key)]
@@ -126,7 +145,7 @@ class Registry:
         rules give (paygate.providers.routing) that take it. A provider without credentials is passed
         over; if that leaves none, the payment cannot be taken here (503), else none takes it (422)."""
         if request.provider:
-            if request.provider not in self.enabled:
+            if not self.can(request.provider, Capability.CREATE):
                 raise ValidationFailed(f"provider {request.provider!r} is not enabled", param="provider")
             provider = self.get(request.provider)
             provider.accepts(request)
@@ -142,7 +161,7 @@ class Registry:
         if names is None:
             raise ValidationFailed("no routing rule matches this payment", code="no_route")
         eligible, refusals, unconfigured = [], [], None
-        for name in names:
+        for name in (name for name in names if self.can(name, Capability.CREATE)):
             try:
                 provider = self.get(name)
                 provider.accepts(request)

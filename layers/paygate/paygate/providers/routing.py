@@ -23,8 +23,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from paygate.currencies import MINOR_UNITS
-
-_AMOUNT = r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,18})?$"
+from paygate.fields import AMOUNT_PATTERN
 
 
 class Condition(BaseModel):
@@ -33,8 +32,8 @@ class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     currency: Annotated[list[str], Field(min_length=1)] | None = None
-    amount_min: Annotated[str, StringConstraints(pattern=_AMOUNT)] | None = None  # inclusive
-    amount_max: Annotated[str, StringConstraints(pattern=_AMOUNT)] | None = None  # inclusive
+    amount_min: Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None = None  # inclusive
+    amount_max: Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None = None  # inclusive
     # true: only payments that name a coin to pay in; false: only those that do not.
     pay_currency: bool | None = None
     # The customer's country (ISO 3166-1 alpha-2); a payment whose country is not known never matches.

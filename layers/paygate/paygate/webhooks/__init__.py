@@ -4,7 +4,11 @@ every attempt recorded, nothing held only in memory.
 
 - `models`: endpoints, deliveries and their attempts (pydantic, no I/O).
 - `signing`: secrets and the `webhook-*` headers.
-- `sender`: one POST to a merchant URL, refusing private addresses (SSRF), with no redirects.
-- `store`: the endpoints and deliveries tables (the only code here that touches DynamoDB).
+- `addresses`: where a webhook may go (public https hosts only: no SSRF).
+- `sender`: one POST to a merchant URL, to the address checked, with no redirects and one deadline.
+- `store`: the endpoints and deliveries tables (the only code here that touches DynamoDB, through the
+  versioned write of paygate.store).
 - `service`: the use cases: the endpoint API, fanning an event out to deliveries, attempting them.
+
+The event they carry is paygate.events.
 """

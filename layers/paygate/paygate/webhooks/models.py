@@ -6,20 +6,12 @@ import secrets
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from paygate.models import TEXT_PATTERN, Status
+from paygate.events import EVENT_TYPES, EventType
+from paygate.fields import NO_CONTROL, TEXT_SCHEMA, Strict
+from paygate.models import Versioned
 
-EVENT_TYPES = tuple(f"payment.{status.value}" for status in Status)
-EventType = Literal[
-    "payment.pending",
-    "payment.processing",
-    "payment.partially_paid",
-    "payment.succeeded",
-    "payment.failed",
-    "payment.expired",
-    "payment.cancelled",
-]
 # An account may have this many endpoints: the fan-out of one event stays bounded.
 MAX_ENDPOINTS = 20
 
@@ -28,15 +20,13 @@ def new_endpoint_id() -> str:
     return "we_" + secrets.token_hex(12)
 
 
-class CreateEndpointRequest(BaseModel):
+class CreateEndpointRequest(Strict):
     """The body of POST /webhook-endpoints."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     url: Annotated[str, StringConstraints(min_length=8, max_length=2048, pattern=r"^https?://[^\s]+$")]
     # The event types to receive; all of them when omitted.
     events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))] | None = None
-    description: Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)] | None = None
+    description: Annotated[str, StringConstraints(max_length=500), NO_CONTROL, TEXT_SCHEMA] | None = None
 
 
 class WebhookEndpoint(BaseModel):
@@ -54,7 +44,7 @@ class WebhookEndpoint(BaseModel):
     secret: str | None = None
 
 
-class EndpointRecord(WebhookEndpoint):
+class EndpointRecord(WebhookEndpoint, Versioned):
     """An endpoint as stored: its account, its secrets, and how long it has been failing."""
 
     account_id: str
@@ -64,7 +54,6 @@ class EndpointRecord(WebhookEndpoint):
     previous_secret_until: datetime | None = None
     # Since when every delivery has failed (None while the last one succeeded).
     failing_since: datetime | None = None
-    version: int = 1
 
     def public(self, *, with_secret: bool = False) -> WebhookEndpoint:
         shown = self.model_dump(include=set(WebhookEndpoint.model_fields))
@@ -102,12 +91,11 @@ class Delivery(BaseModel):
     created_at: datetime
 
 
-class DeliveryRecord(Delivery):
+class DeliveryRecord(Delivery, Versioned):
     """A delivery as stored: its account and the exact body every attempt sends."""
 
     account_id: str
     body: str
-    version: int = 1
 
     def public(self) -> Delivery:
         return Delivery.model_validate(self.model_dump(include=set(Delivery.model_fields)))

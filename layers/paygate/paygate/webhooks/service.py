@@ -15,7 +15,6 @@ has failed for 5 days, is disabled."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,13 +22,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from paygate.errors import NotFound, PaygateError, ValidationFailed
+from paygate.errors import NotFound, ValidationFailed
+from paygate.events import EVENT_TYPES, BusEvent, WebhookPayload
+from paygate.models import Clock
 from paygate.observability import metrics
-from paygate.providers.base import Clock
-from paygate.store import VersionConflict
-from paygate.webhooks import sender, signing
+from paygate.timing import MAX_QUEUE_DELAY_SECONDS
+from paygate.webhooks import addresses, sender, signing
 from paygate.webhooks.models import (
-    EVENT_TYPES,
     MAX_ENDPOINTS,
     Attempt,
     CreateEndpointRequest,
@@ -42,18 +41,7 @@ from paygate.webhooks.store import WebhookStore
 logger = Logger(service="paygate", child=True)
 
 SECRET_OVERLAP = timedelta(hours=24)
-MAX_WRITE_ATTEMPTS = 10
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
-# SQS holds a message back at most this long; longer waits are the scheduled run's.
-MAX_QUEUE_DELAY_SECONDS = 900
-
-
-class Busy(PaygateError):
-    """409: another writer kept changing the same item; the request can simply be made again."""
-
-    http_status = 409
-    type = "invalid_request"
-    code = "conflict"
 
 
 def delivery_id(event_id: str, endpoint_id: str) -> str:
@@ -72,28 +60,29 @@ class Webhooks:
     enqueue_retry: Callable[[str, float], None] | None = None
     send: Callable[..., sender.SendResult] = field(default=sender.send)
     # How a registered URL's host is looked up (the sender resolves again, itself, at every delivery).
-    resolve: Callable[[str, int], list[str]] = field(default=sender.resolve_host)
+    resolve: Callable[[str, int], list[str]] = field(default=addresses.resolve_host)
 
     # --- the endpoint API ----------------------------------------------------------------------------
 
     def register(self, account_id: str, request: CreateEndpointRequest) -> EndpointRecord:
         self._check_url(request.url)
-        if len(self.store.endpoints(account_id, limit=MAX_ENDPOINTS + 1)) >= MAX_ENDPOINTS:
+        if len(self.store.endpoints_of(account_id, limit=MAX_ENDPOINTS + 1)) >= MAX_ENDPOINTS:
             raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
+        now = self.clock()
         endpoint = EndpointRecord(
             id=new_endpoint_id(),
             account_id=account_id,
             url=request.url,
             events=list(request.events or EVENT_TYPES),
             description=request.description,
-            created_at=self.clock(),
+            created_at=now,
+            updated_at=now,
             secret=signing.new_secret(),
         )
-        self.store.insert_endpoint(endpoint)
-        return endpoint
+        return self.store.endpoints.insert(endpoint)
 
     def endpoints(self, account_id: str) -> list[EndpointRecord]:
-        return sorted(self.store.endpoints(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
+        return sorted(self.store.endpoints_of(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
 
     def endpoint(self, account_id: str, endpoint_id: str) -> EndpointRecord:
         endpoint = self.store.endpoint(account_id, endpoint_id)
@@ -109,22 +98,17 @@ class Webhooks:
         """A new secret; for SECRET_OVERLAP the previous one signs too (two entries in webhook-signature),
         so the merchant can switch without losing a delivery."""
         secret = signing.new_secret()
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            endpoint = self.endpoint(account_id, endpoint_id)
-            rotated = endpoint.model_copy(
+
+        def rotate(endpoint: EndpointRecord) -> EndpointRecord:
+            return endpoint.model_copy(
                 update={
                     "secret": secret,
                     "previous_secret": endpoint.secret,
                     "previous_secret_until": self.clock() + SECRET_OVERLAP,
-                    "version": endpoint.version + 1,
                 }
             )
-            try:
-                self.store.replace_endpoint(rotated, expected_version=endpoint.version)
-                return rotated
-            except VersionConflict:  # a delivery's outcome was being recorded on it: read it again
-                continue
-        raise Busy("The endpoint is changing too fast to rotate its secret; try again")
+
+        return self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
 
     def deliveries(self, account_id: str, endpoint_id: str, *, limit: int = 20) -> list[DeliveryRecord]:
         self.endpoint(account_id, endpoint_id)
@@ -133,48 +117,42 @@ class Webhooks:
     def retry(self, account_id: str, endpoint_id: str, delivery_id_: str) -> DeliveryRecord:
         """Send a delivery again, whatever became of it: due now, attempted from the queue."""
         self.endpoint(account_id, endpoint_id)
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            delivery = self.store.delivery(delivery_id_)
-            if delivery is None or delivery.endpoint_id != endpoint_id or delivery.account_id != account_id:
-                raise NotFound(f"No delivery with id {delivery_id_!r}", code="delivery_not_found", param="delivery_id")
-            again = delivery.model_copy(
-                update={"status": "pending", "next_attempt_at": self.clock(), "version": delivery.version + 1}
-            )
-            try:
-                self.store.replace_delivery(again, expected_version=delivery.version)
-            except VersionConflict:  # a worker was attempting it: read it again
-                continue
-            if self.enqueue_retry:
-                self.enqueue_retry(again.id, 0)
-            return again
-        raise Busy("The delivery is changing too fast to retry; try again")
+        delivery = self.store.delivery(delivery_id_)
+        if delivery is None or delivery.endpoint_id != endpoint_id or delivery.account_id != account_id:
+            raise NotFound(f"No delivery with id {delivery_id_!r}", code="delivery_not_found", param="delivery_id")
+        again = self.store.deliveries.change(
+            delivery, lambda current: current.model_copy(update={"status": "pending", "next_attempt_at": self.clock()})
+        )
+        if self.enqueue_retry:
+            self.enqueue_retry(again.id, 0)
+        return again
 
     # --- delivery ------------------------------------------------------------------------------------
 
-    def fan_out(self, event: dict[str, Any]) -> list[tuple[DeliveryRecord, EndpointRecord]]:
+    def fan_out(self, event: BusEvent) -> list[tuple[DeliveryRecord, EndpointRecord]]:
         """The deliveries of one payment event (as EventBridge hands it on): one per enabled endpoint of
         its account subscribed to its type, each made already claimed by this worker, to be attempted
         at once (`deliver`). Made once: an event handed on twice makes no second delivery (and if the
         worker dies before attempting, the claim runs out and the scheduled run attempts it)."""
-        detail, event_type = event["detail"], event["detail-type"]
-        account_id = detail.get("account_id")
+        account_id = event.detail.account_id
         if not account_id:
             return []
-        body = json.dumps({"type": event_type, "timestamp": event["time"], "data": detail}, separators=(",", ":"))
+        body = WebhookPayload.of(event).model_dump_json()
         now = self.clock()
         made = []
-        for endpoint in self.store.endpoints(account_id, limit=MAX_ENDPOINTS):
-            if not endpoint.subscribed(event_type):
+        for endpoint in self.store.endpoints_of(account_id, limit=MAX_ENDPOINTS):
+            if not endpoint.subscribed(event.detail_type):
                 continue
             delivery = DeliveryRecord(
-                id=delivery_id(detail["event_id"], endpoint.id),
+                id=delivery_id(event.detail.event_id, endpoint.id),
                 account_id=account_id,
                 endpoint_id=endpoint.id,
-                event_id=detail["event_id"],
-                type=event_type,
+                event_id=event.detail.event_id,
+                type=event.detail_type,
                 body=body,
                 next_attempt_at=now + timedelta(seconds=self.lease_seconds),
                 created_at=now,
+                updated_at=now,
             )
             if self.store.insert_delivery(delivery):  # False: made already by an earlier copy of the event
                 made.append((delivery, endpoint))
@@ -191,20 +169,24 @@ class Webhooks:
         now = self.clock()
         if delivery is None or delivery.status != "pending":
             return delivery
-        if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
-            return None  # not due (another worker holds it, or its retry is later)
-        claimed = delivery.model_copy(
-            update={"next_attempt_at": now + timedelta(seconds=self.lease_seconds), "version": delivery.version + 1}
-        )
-        try:
-            self.store.replace_delivery(claimed, expected_version=delivery.version)
-        except VersionConflict:
+        claimed = False
+
+        def claim(current: DeliveryRecord) -> DeliveryRecord | None:
+            nonlocal claimed
+            # Not due: another worker holds it, or its retry is later.
+            due = current.next_attempt_at is None or current.next_attempt_at <= now + timedelta(seconds=1)
+            claimed = current.status == "pending" and due
+            lease = now + timedelta(seconds=self.lease_seconds)
+            return current.model_copy(update={"next_attempt_at": lease}) if claimed else None
+
+        held = self.store.deliveries.change(delivery, claim)
+        if not claimed:
             return None
-        endpoint = self.store.endpoint(delivery.account_id, delivery.endpoint_id)
+        endpoint = self.store.endpoint(held.account_id, held.endpoint_id)
         if endpoint is None or endpoint.status != "enabled":
             why = "the endpoint was deleted" if endpoint is None else "the endpoint is disabled"
-            return self._record(claimed, Attempt(at=now, latency_ms=0, error=why), final=True)
-        return self._send(claimed, endpoint, now)
+            return self._record(held, Attempt(at=now, latency_ms=0, error=why), final=True)
+        return self._send(held, endpoint, now)
 
     def _send(self, claimed: DeliveryRecord, endpoint: EndpointRecord, now: datetime) -> DeliveryRecord:
         """POST a delivery this worker holds, and record the outcome."""
@@ -243,57 +225,51 @@ class Webhooks:
     def _record(
         self, claimed: DeliveryRecord, attempt: Attempt, *, final: bool, delivered: bool = False
     ) -> DeliveryRecord:
-        attempts = [*claimed.attempts, attempt]
-        # Automatic retries follow the schedule; an attempt beyond it (a manual retry) gets no more.
-        retries_used = len(attempts) - 1
-        if delivered:
-            status, next_attempt = "delivered", None
-        elif final or retries_used >= len(self.retry_schedule):
-            status, next_attempt = "failed", None
-        else:
-            status, next_attempt = "pending", attempt.at + timedelta(seconds=self.retry_schedule[retries_used])
-        done = claimed.model_copy(
-            update={
-                "attempts": attempts,
-                "status": status,
-                "next_attempt_at": next_attempt,
-                "version": claimed.version + 1,
-            }
-        )
-        try:
-            self.store.replace_delivery(done, expected_version=claimed.version)
-        except VersionConflict:  # retried by the merchant meanwhile: that attempt's record stands
-            return claimed
-        if next_attempt and self.enqueue_retry:
-            delay = (next_attempt - self.clock()).total_seconds()
+        """Every attempt is recorded, even on a delivery that changed meanwhile (a merchant's retry)."""
+
+        def record(current: DeliveryRecord) -> DeliveryRecord:
+            attempts = [*current.attempts, attempt]
+            # Automatic retries follow the schedule; an attempt beyond it (a manual retry) gets no more.
+            retries_used = len(attempts) - 1
+            if delivered:
+                status, next_attempt = "delivered", None
+            elif final or retries_used >= len(self.retry_schedule):
+                status, next_attempt = "failed", None
+            else:
+                status, next_attempt = "pending", attempt.at + timedelta(seconds=self.retry_schedule[retries_used])
+            return current.model_copy(update={"attempts": attempts, "status": status, "next_attempt_at": next_attempt})
+
+        done = self.store.deliveries.change(claimed, record)
+        if done.next_attempt_at and done.status == "pending" and self.enqueue_retry:
+            delay = (done.next_attempt_at - self.clock()).total_seconds()
             if delay <= MAX_QUEUE_DELAY_SECONDS:
                 self.enqueue_retry(done.id, max(delay, 0))
         return done
 
     def _endpoint_outcome(self, endpoint: EndpointRecord, *, delivered: bool, gone: bool, now: datetime) -> None:
         """Keep `failing_since`, and disable an endpoint that answered 410 or failed for 5 days."""
-        if delivered:
-            update: dict[str, Any] = {"failing_since": None}
-        else:
-            failing_since = endpoint.failing_since or now
-            update = {"failing_since": failing_since}
-            if gone:
-                update |= {"status": "disabled", "disabled_reason": "the endpoint answered 410 Gone"}
-            elif now - failing_since >= DISABLE_AFTER_FAILING_FOR:
-                update |= {"status": "disabled", "disabled_reason": "every delivery failed for 5 days"}
-        if all(getattr(endpoint, name) == value for name, value in update.items()):
-            return
-        try:
-            changed = endpoint.model_copy(update={**update, "version": endpoint.version + 1})
-            self.store.replace_endpoint(changed, expected_version=endpoint.version)
-        except VersionConflict:  # another delivery's outcome got there first; the next one will tell again
-            return
-        if update.get("status") == "disabled":
-            logger.warning("webhook endpoint disabled", endpoint_id=endpoint.id, reason=update["disabled_reason"])
+
+        def outcome(current: EndpointRecord) -> EndpointRecord | None:
+            if delivered:
+                update: dict[str, Any] = {"failing_since": None}
+            else:
+                failing_since = current.failing_since or now
+                update = {"failing_since": failing_since}
+                if gone:
+                    update |= {"status": "disabled", "disabled_reason": "the endpoint answered 410 Gone"}
+                elif now - failing_since >= DISABLE_AFTER_FAILING_FOR:
+                    update |= {"status": "disabled", "disabled_reason": "every delivery failed for 5 days"}
+            if all(getattr(current, name) == value for name, value in update.items()):
+                return None
+            return current.model_copy(update=update)
+
+        changed = self.store.endpoints.change(endpoint, outcome)
+        if endpoint.status == "enabled" and changed.status == "disabled":
+            logger.warning("webhook endpoint disabled", endpoint_id=endpoint.id, reason=changed.disabled_reason)
             metrics.add_metric(name="WebhookEndpointDisabled", unit="Count", value=1)
 
     def _check_url(self, url: str) -> None:
         try:
-            sender.check_url(url, allow_private=self.allow_private, resolve=self.resolve)
-        except sender.UnsafeUrl as refusal:
+            addresses.check_url(url, allow_private=self.allow_private, resolve=self.resolve)
+        except addresses.UnsafeUrl as refusal:
             raise ValidationFailed(f"url: {refusal}", param="url") from refusal

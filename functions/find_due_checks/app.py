@@ -14,14 +14,14 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     def time_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
 
-    sweeper, queue = service.sweeper(), service.due_checks_queue()
+    checker, queue = service.checker(), service.due_checks_queue()
     if queue is None:
         service.checked_providers()  # once per container: an unconfigured provider is logged at its start
         with deadline.invocation(context):
-            counts = sweeper.sweep(time_left=time_left)
+            counts = checker.sweep(time_left=time_left)
     else:
-        now = sweeper.gateway.clock()
-        backlog = sweeper.finder(queue).run(time_left=time_left)
+        now = checker.clock()
+        backlog = checker.finder(queue).run(time_left=time_left)
         counts = {"found": sum(backlog.found.values()), "handed": sum(backlog.handed.values())}
         counts["stopped_early"] = int(backlog.stopped_early)
         # The backlog: due checks past their due time, and how long the oldest has waited (an alarm

@@ -9,8 +9,6 @@ It takes no provider options, and offers one `test` method for any currency."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,11 +21,11 @@ from paygate.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
-from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
+from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.request import CreatePaymentRequest
+from paygate.providers.sandbox.signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, sign
 
-SIGNATURE_HEADER = "paygate-signature"
-TOLERANCE_SECONDS = 300
 STATUS_MAP = {status.value: status for status in Status}
 # The sandbox's own checkout page (served by its simulator and, in test mode, by the stack): the payment,
 # and the two choices a customer has. Fields are HTML-escaped by whoever fills them in.
@@ -42,11 +40,6 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head>
 <button name="status" value="succeeded">Pay</button>
 <button name="status" value="failed">Fail</button></form>
 <p id="result">{result}</p></body></html>"""
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 class SandboxProvider(Provider):

@@ -37,8 +37,9 @@ from paygate.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
-from paygate.models import CreatePaymentRequest, Payment, PaymentMethod, ProviderFacts, Status
+from paygate.models import Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.request import CreatePaymentRequest
 
 if TYPE_CHECKING:
     import requests

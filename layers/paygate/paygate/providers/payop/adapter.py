@@ -27,11 +27,10 @@ also come from an allowed address and is verified by its signature. Payop may re
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from paygate import wire
@@ -43,9 +42,19 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import CreatePaymentRequest, Money, Payment, PaymentMethod, ProviderFacts, Status
+from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
-from paygate.providers.options import PayopOptions, ProviderOptions
+from paygate.providers.payop.options import PayopOptions
+from paygate.providers.payop.signing import sign
+from paygate.providers.payop.wire import (
+    INVOICE_STATUS,
+    LEGACY_STATUS,
+    TRANSACTION_STATUS,
+    integer,
+    message_of,
+    method_kind,
+)
+from paygate.providers.request import CreatePaymentRequest
 
 if TYPE_CHECKING:
     import requests
@@ -57,29 +66,6 @@ DEFAULT_LANGUAGE = "en"
 METHODS_PATH = "/v1/instrument-settings/payment-methods/available-for-application/{application_id}"
 METHODS_CACHE = timedelta(minutes=10)
 APPLICATION_PREFIX = "application-"
-
-INVOICE_STATUS = {
-    0: Status.PENDING,  # new
-    4: Status.PENDING,  # a transaction was started
-    1: Status.SUCCEEDED,
-    2: Status.EXPIRED,  # overdue (24 h)
-    5: Status.FAILED,
-}
-TRANSACTION_STATUS = {
-    1: Status.PENDING,
-    4: Status.PENDING,
-    9: Status.PROCESSING,  # pre-approved: can still be accepted or fail, so never fulfil on it
-    2: Status.SUCCEEDED,
-    3: Status.FAILED,
-    5: Status.FAILED,
-    15: Status.EXPIRED,
-}
-LEGACY_STATUS = {"wait": Status.PENDING, "success": Status.SUCCEEDED, "error": Status.FAILED}
-
-
-def sign(*parts: str) -> str:
-    """Payop's signature: SHA-256 hex of the parts joined by ':' (the secret key last)."""
-    return hashlib.sha256(":".join(parts).encode()).hexdigest()
 
 
 class PayopProvider(Provider):
@@ -115,7 +101,7 @@ class PayopProvider(Provider):
         }
         if payment.description:
             order["description"] = payment.description
-        options = request.provider_options.of(self.name) if request.provider_options else None
+        options = request.options_for(self.name)
         options = options if isinstance(options, PayopOptions) else PayopOptions()
         body: dict[str, Any] = {
             "publicKey": self.credentials["public_key"],
@@ -133,7 +119,7 @@ class PayopProvider(Provider):
         response = self.request("POST", "/v1/invoices/create", json=body)
         answer = self.json(response)
         if response.status_code not in (200, 201):
-            raise ProviderRejected(f"payop: {_message(answer, response.status_code)}")
+            raise ProviderRejected(f"payop: {message_of(answer, response.status_code)}")
         invoice_id = response.headers.get("identifier") or answer.get("data")
         if not invoice_id or not isinstance(invoice_id, str):
             raise ProviderInvalidResponse("payop: create answer names no invoice")
@@ -175,9 +161,9 @@ class PayopProvider(Provider):
 
     def with_method(self, request: CreatePaymentRequest, method: str) -> CreatePaymentRequest:
         """The chosen Payop method goes as `paymentMethod`: the customer lands on it, not on a list."""
-        options = request.provider_options or ProviderOptions()
-        chosen = (options.payop or PayopOptions()).model_copy(update={"payment_method": method})
-        return request.model_copy(update={"provider_options": options.model_copy(update={"payop": chosen})})
+        options = request.options_for(self.name)
+        chosen = options if isinstance(options, PayopOptions) else PayopOptions()
+        return request.with_options(self.name, chosen.model_copy(update={"payment_method": method}))
 
     def application_id(self) -> str:
         """Credential `application_id`; by default the public key without `application-` (unconfirmed)."""
@@ -199,7 +185,7 @@ class PayopProvider(Provider):
         response = self.request("GET", path, headers={"Authorization": f"Bearer {jwt}"})
         body = self.json(response)
         if response.status_code != 200:
-            message = _message(body, response.status_code).replace(jwt, "***")  # never echo the token
+            message = message_of(body, response.status_code).replace(jwt, "***")  # never echo the token
             raise ProviderRejected(f"payop: payment methods read refused: {message}")
         data = body.get("data")
         if not isinstance(data, list):
@@ -217,7 +203,7 @@ class PayopProvider(Provider):
         invoice = self._data(response, "invoice")
         if str(invoice.get("orderIdentifier", payment.id)) != payment.id:
             raise ProviderInvalidResponse("payop: the invoice belongs to another order")
-        invoice_status = _integer(invoice.get("status"))
+        invoice_status = integer(invoice.get("status"))
         status = INVOICE_STATUS.get(invoice_status) if invoice_status is not None else None
         native = f"invoice {invoice.get('status')}"
         # What the invoice is for; a paid invoice was paid that (Payop takes no partial payments).
@@ -226,7 +212,7 @@ class PayopProvider(Provider):
         if status is not Status.SUCCEEDED and txid and jwt:
             # The transaction tells more than the invoice (pre-approved, timeout); a paid invoice is final.
             transaction = self._data(self.request("GET", f"/v2/transactions/{txid}", headers=headers), "transaction")
-            state = _integer(transaction.get("state"))
+            state = integer(transaction.get("state"))
             native += f", transaction {transaction.get('state')}"
             if state in TRANSACTION_STATUS:
                 status = TRANSACTION_STATUS[state]
@@ -236,7 +222,7 @@ class PayopProvider(Provider):
     def _data(self, response: requests.Response, what: str) -> dict:
         body = self.json(response, exact=True)
         if response.status_code != 200:
-            raise ProviderRejected(f"payop: {what} read refused: {_message(body, response.status_code)}")
+            raise ProviderRejected(f"payop: {what} read refused: {message_of(body, response.status_code)}")
         data = body.get("data")
         if not isinstance(data, dict):
             raise ProviderInvalidResponse(f"payop: the {what} answer has no data")
@@ -292,33 +278,3 @@ class PayopProvider(Provider):
                 status=LEGACY_STATUS.get(status), provider_status=f"v1 {status}", paid=Money.of(amount, currency)
             ),
         )
-
-
-def method_kind(payop_type: object) -> Literal["card", "bank_transfer", "wallet", "other"]:
-    """Our `kind` for Payop's method `type` (`cards_local`, `bank_transfer`, `ewallet`...)."""
-    text = str(payop_type or "").lower()
-    if "card" in text:
-        return "card"
-    if "bank" in text:  # bank_transfer included
-        return "bank_transfer"
-    if "wallet" in text:  # ewallet included
-        return "wallet"
-    return "other"
-
-
-def _integer(value: object) -> int | None:
-    """A Payop status code (a JSON integer), however the number was read."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        return None
-    return int(value) if value == int(value) else None
-
-
-def _message(body: dict, status_code: int) -> str:
-    """Payop's error message; on validation errors it is an object of field -> [messages]."""
-    message = body.get("message")
-    if isinstance(message, dict):
-        return "; ".join(
-            f"{field}: {' '.join(map(str, texts)) if isinstance(texts, list) else texts}"
-            for field, texts in message.items()
-        )
-    return str(message) if message else f"HTTP {status_code}"

@@ -2,7 +2,7 @@
 
 - A payment waiting for the customer (created with `methods`) lists the ways to pay: every enabled
   provider's methods of those kinds that take the payment, less the providers that already failed it.
-  Choosing one creates the payment there (`Gateway.choose`) and sends the customer on to the provider's
+  Choosing one creates the payment there (paygate.lifecycle.choose) and sends the customer on to the provider's
   page, or, for crypto paid to an address, shows the address here. If the provider fails, the list comes
   back with the others and says so.
 - A payment with a provider shows that provider's instructions: a redirect to its page, or the address.
@@ -20,17 +20,21 @@ from decimal import Decimal
 from aws_lambda_powertools import Logger
 
 from paygate.checkout import pages
+from paygate.checkout.links import CheckoutLinks
 from paygate.errors import PaygateError, PaymentNotWaiting
-from paygate.lifecycle.gateway import Gateway
-from paygate.models import PaymentMethod, PaymentRecord, Status
-from paygate.providers import SPECS
+from paygate.lifecycle.choose import ChooseMethod, is_waiting, waiting_request
+from paygate.lifecycle.methods import PaymentMethods
+from paygate.models import Clock, PaymentMethod, PaymentRecord, Status
+from paygate.providers.catalog import SPECS
+from paygate.providers.registry import Registry
+from paygate.providers.request import CreatePaymentRequest
+from paygate.store.payments import PaymentStore
 
 logger = Logger(service="paygate", child=True)
 
 # How often a page that waits for the payment reloads itself.
 CRYPTO_REFRESH_SECONDS = 10
 WAITING_REFRESH_SECONDS = 5
-UNPAID_FINAL = {Status.FAILED: "failed", Status.EXPIRED: "expired", Status.CANCELLED: "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,12 @@ class Answer:
 
 @dataclass
 class HostedCheckout:
-    gateway: Gateway
+    payments: PaymentStore
+    providers: Registry
+    links: CheckoutLinks
+    clock: Clock
+    methods: PaymentMethods
+    choose_method: ChooseMethod
 
     def show(self, token: str, *, returned: bool = False) -> Answer:
         record = self._opened(token)
@@ -56,27 +65,27 @@ class HostedCheckout:
         record = self._opened(token)
         if record is None:
             return Answer(404, pages.not_found())
-        if record.provider is not None or record.request is None:
+        request = waiting_request(record)
+        if not is_waiting(record) or request is None:
             return Answer(303, location=record.checkout_url)  # already chosen (another tab, a double click)
-        choices = self._choices(record)
+        choices = self._choices(record, request)
         chosen = choices.get(form.get("method", ""))
         if chosen is None:
             return self._page(record, error="Choose one of the ways to pay below.", status=400)
         coin = form.get("pay_currency") or None
-        if chosen.pay_currencies and not record.request.pay_currency and coin not in chosen.pay_currencies:
+        if chosen.pay_currencies and not request.pay_currency and coin not in chosen.pay_currencies:
             return self._page(record, error="Choose the coin to pay with.", status=400)
-        provider = self.gateway.providers.get(chosen.provider)
-        request = provider.with_method(record.request, chosen.method)
+        request = self.providers.get(chosen.provider).with_method(request, chosen.method)
         if coin and chosen.pay_currencies and not request.pay_currency:
             request = request.model_copy(update={"pay_currency": coin})
         try:
-            bound = self.gateway.choose(record, chosen.provider, request, base_url)
+            bound = self.choose_method(record, chosen.provider, request, base_url)
         except PaymentNotWaiting:
             return Answer(303, location=record.checkout_url)
         except PaygateError as error:
             logger.warning("hosted checkout: the chosen provider failed", provider=chosen.provider, code=error.code)
             title = SPECS[chosen.provider].title
-            again = self.gateway.get_record(record.id)
+            again = self.payments.owned(record.id, account_id=None)
             return self._page(again, error=f"{title} could not take the payment. Choose another way to pay.")
         if bound.payment_url and not bound.pay_address:
             return Answer(303, location=bound.payment_url)
@@ -85,8 +94,8 @@ class HostedCheckout:
     # --- what the page shows ----------------------------------------------------------------------
 
     def _opened(self, token: str) -> PaymentRecord | None:
-        payment_id = self.gateway.links.payment_id(token, self.gateway.clock())
-        return self.gateway.store.get(payment_id) if payment_id else None
+        payment_id = self.links.payment_id(token, self.clock())
+        return self.payments.get(payment_id) if payment_id else None
 
     def _page(
         self, record: PaymentRecord, *, returned: bool = False, error: str | None = None, status: int = 200
@@ -100,19 +109,20 @@ class HostedCheckout:
             description=record.description,
             form_action=record.checkout_url or "",
         )
-        if record.status is Status.SUCCEEDED or record.status in UNPAID_FINAL:
+        if record.status.is_terminal:
             next_url = record.success_url if record.status is Status.SUCCEEDED else record.failure_url
             return Answer(200, pages.render(replace(view, stage="final", next_url=next_url)))
-        if record.provider is None and record.request is not None:
+        request = waiting_request(record)
+        if record.provider is None and request is not None:
             methods = tuple(
                 pages.MethodChoice(
                     value=value,
                     label=method.name,
                     provider_label=SPECS[method.provider].title,
                     kind=method.kind,
-                    coins=tuple(method.pay_currencies or ()) if not record.request.pay_currency else (),
+                    coins=tuple(method.pay_currencies or ()) if not request.pay_currency else (),
                 )
-                for value, method in self._choices(record).items()
+                for value, method in self._choices(record, request).items()
             )
             return Answer(status, pages.render(replace(view, methods=methods, error=error)))
         if record.pay_address:
@@ -128,17 +138,16 @@ class HostedCheckout:
             return Answer(303, location=record.payment_url)
         return Answer(200, pages.render(replace(view, stage="waiting", refresh_seconds=WAITING_REFRESH_SECONDS)))
 
-    def _choices(self, record: PaymentRecord) -> dict[str, PaymentMethod]:
+    def _choices(self, record: PaymentRecord, waiting: CreatePaymentRequest) -> dict[str, PaymentMethod]:
         """The ways this waiting payment may be paid, keyed by the value the page posts back."""
-        assert record.request is not None
         kinds = set(record.methods or [])
         failed = {attempt.provider for attempt in record.attempts if attempt.outcome in ("failed", "skipped")}
         found: dict[str, PaymentMethod] = {}
-        for method in self.gateway.payment_methods(record.currency, Decimal(record.amount)):
+        for method in self.methods(record.currency, Decimal(record.amount)):
             if method.kind not in kinds or method.provider in failed:
                 continue
-            provider = self.gateway.providers.get(method.provider)
-            request = provider.with_method(record.request, method.method)
+            provider = self.providers.get(method.provider)
+            request = provider.with_method(waiting, method.method)
             if method.pay_currencies and not request.pay_currency:
                 request = request.model_copy(update={"pay_currency": method.pay_currencies[0]})
             try:

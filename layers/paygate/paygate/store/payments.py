@@ -1,16 +1,18 @@
-"""The only code that touches DynamoDB: one item per payment (a PaymentRecord) in the payments table."""
+"""The payments table: one item per payment (a PaymentRecord), written only through the versioned write
+(paygate.store.versioned), and the queries of its indexes."""
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from paygate import due
-from paygate.models import PaymentQuery, PaymentRecord
+from paygate.errors import NotFound
+from paygate.models import PaymentQuery, PaymentRecord, utcnow
+from paygate.store import due_index
+from paygate.store.keys import shard, time_key
+from paygate.store.versioned import VersionedTable, from_item, to_item
 
 BY_PROVIDER_PAYMENT = "by-provider-payment"
 DUE_CHECKS = "due-checks"
@@ -30,31 +32,36 @@ class Page:
     next_starting_after: str | None
 
 
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
-
-
-class VersionConflict(Exception):
-    """Another writer changed the payment first: re-read it and decide again."""
-
-
-class AlreadyExists(Exception):
-    pass
-
-
 class PaymentStore:
-    def __init__(self, table_name: str, client: Any, *, due_shards: int = 4):
+    def __init__(self, table_name: str, client: Any, *, due_shards: int = 4, clock: Callable[[], datetime] = utcnow):
         self.table_name = table_name
         self.client = client
         self.due_shards = due_shards
-        # Capacity units consumed through this store, summed; read by benchmarks and tests.
-        self.consumed_capacity = 0.0
+        self.table = VersionedTable(
+            client, table_name, PaymentRecord, clock=clock, encode=self._to_item, decode=record_from_item
+        )
+
+    @property
+    def consumed_capacity(self) -> float:
+        """Capacity units consumed through this store, summed; read by benchmarks and tests."""
+        return self.table.consumed_capacity
+
+    @consumed_capacity.setter
+    def consumed_capacity(self, value: float) -> None:
+        self.table.consumed_capacity = value
 
     # --- reads ---------------------------------------------------------------------------------
 
     def get(self, payment_id: str) -> PaymentRecord | None:
-        answer = self._call("get_item", TableName=self.table_name, Key={"id": {"S": payment_id}}, ConsistentRead=True)
-        return record_from_item(answer["Item"]) if "Item" in answer else None
+        return self.table.get({"id": {"S": payment_id}})
+
+    def owned(self, payment_id: str, *, account_id: str | None, param: str = "payment_id") -> PaymentRecord:
+        """The payment; with `account_id`, only if that account owns it: another account's payment is not
+        found, exactly as an id that does not exist."""
+        record = self.get(payment_id)
+        if record is None or (account_id is not None and record.account_id != account_id):
+            raise NotFound(f"No payment with id {payment_id!r}", param=param)
+        return record
 
     def find_by_provider_id(self, provider: str, provider_payment_id: str) -> PaymentRecord | None:
         answer = self._call(
@@ -72,7 +79,7 @@ class PaymentStore:
         self, partition: str, now: datetime, *, limit: int = 1000, start_key: dict | None = None
     ) -> tuple[list[tuple[str, datetime]], dict | None]:
         """One partition's payments whose next check is due (id and due time), oldest due first, a page
-        at a time (paygate.due names the partitions)."""
+        at a time (paygate.store.due_index names the partitions)."""
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": DUE_CHECKS,
@@ -113,12 +120,12 @@ class PaymentStore:
             index, partition = BY_ACCOUNT_REFERENCE, ("account_reference", f"{account_id}#{query.reference}")
         else:
             index, partition = BY_ACCOUNT_CREATED, ("account_id", account_id)
-        lower = _time_key(query.created_gte) if query.created_gte else None
+        lower = time_key(query.created_gte) if query.created_gte else None
         # Every key of a payment created before `created_lt` sorts before its bare time (keys are
         # "<time>#<id>"); a cursor's own key is excluded below.
         uppers = [
             key
-            for key in (_time_key(query.created_lt) if query.created_lt else None, after and created_key(after))
+            for key in (time_key(query.created_lt) if query.created_lt else None, after and created_key(after))
             if key
         ]
         upper = min(uppers) if uppers else None
@@ -185,16 +192,13 @@ class PaymentStore:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def insert(self, record: PaymentRecord) -> None:
-        try:
-            self._call(
-                "put_item",
-                TableName=self.table_name,
-                Item=self._to_item(record),
-                ConditionExpression="attribute_not_exists(id)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as error:
-            raise AlreadyExists(record.id) from error
+    def insert(self, record: PaymentRecord) -> PaymentRecord:
+        """A new payment (AlreadyExists if its id is taken)."""
+        return self.table.insert(record)
+
+    def change(self, record: PaymentRecord, decide: Callable[[PaymentRecord], PaymentRecord | None]) -> PaymentRecord:
+        """The payment as `decide` makes it, written as its next version (paygate.store.versioned)."""
+        return self.table.change(record, decide)
 
     def put_many(self, records: list[PaymentRecord]) -> None:
         """Bulk load, without conditions (backfills, benchmarks, tests): 25 items a BatchWriteItem, with
@@ -203,20 +207,6 @@ class PaymentStore:
         while requests:
             answer = self._call("batch_write_item", RequestItems={self.table_name: requests[:25]})
             requests = requests[25:] + answer.get("UnprocessedItems", {}).get(self.table_name, [])
-
-    def replace(self, record: PaymentRecord, *, expected_version: int) -> None:
-        """Write the record over the stored one if that one is still at `expected_version`, else
-        VersionConflict (another writer got there first)."""
-        try:
-            self._call(
-                "put_item",
-                TableName=self.table_name,
-                Item=self._to_item(record),
-                ConditionExpression="version = :expected",
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as error:
-            raise VersionConflict(record.id) from error
 
     # --- mapping -------------------------------------------------------------------------------
 
@@ -228,38 +218,27 @@ class PaymentStore:
         if record.provider_payment_id:
             data["provider_key"] = f"{record.provider}#{record.provider_payment_id}"
         if record.due_at is not None:
-            shard = zlib.crc32(record.id.encode()) % self.due_shards
-            data["due_shard"] = due.partition(record.provider, due.priority(record), shard)
+            rank = due_index.priority(record)
+            data["due_shard"] = due_index.partition(record.provider, rank, shard(record.id, self.due_shards))
             data["due_at"] = int(record.due_at.timestamp())
-        return {key: _serialize(value) for key, value in data.items()}
+        return to_item(data)
 
     def _call(self, operation: str, **kwargs: Any) -> dict:
-        answer = getattr(self.client, operation)(ReturnConsumedCapacity="TOTAL", **kwargs)
-        consumed = answer.get("ConsumedCapacity", {})
-        for part in consumed if isinstance(consumed, list) else [consumed]:  # BatchGetItem: one per table
-            self.consumed_capacity += float(part.get("CapacityUnits", 0))
-        return answer
+        return self.table.call(operation, **kwargs)
 
 
 def record_from_item(item: dict[str, Any]) -> PaymentRecord:
     """A payment record from its DynamoDB item (also the form of the table stream's images). The index
     keys derived in `_to_item` are dropped: they are the store's, not the record's."""
-    data = {key: _deserialize(value) for key, value in item.items() if key not in _INDEX_KEYS}
-    data["version"] = int(data["version"])
-    if "due_at" in item:
+    data = from_item(item, leave_out=_INDEX_KEYS)
+    if "due_at" in data:
         data["due_at"] = datetime.fromtimestamp(int(data["due_at"]), UTC)
     return PaymentRecord.model_validate(data)
 
 
-_INDEX_KEYS = {"provider_key", "due_shard", "created_key", "account_reference"}
-
-
-def _time_key(moment: datetime) -> str:
-    """A time as the account indexes sort it: fixed-width UTC to the microsecond, so text order is time order."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"  # the year padded: strftime writes year 999 as "999"
+_INDEX_KEYS = frozenset({"provider_key", "due_shard", "created_key", "account_reference"})
 
 
 def created_key(record: PaymentRecord) -> str:
     """The account indexes' sort key: creation time, then id (payments created in the same microsecond)."""
-    return f"{_time_key(record.created_at)}#{record.id}"
+    return f"{time_key(record.created_at)}#{record.id}"

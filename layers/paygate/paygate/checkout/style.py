@@ -1,0 +1,54 @@
+"""The checkout page's one style sheet, inline, and its hash: the page's Content-Security-Policy allows
+exactly this block and nothing else (paygate.checkout.pages)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+STYLE = """
+*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;background:#f3f4f6;color:#1f2328;
+font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:30rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+.card{background:#fff;border:1px solid #d0d7de;border-radius:.75rem;padding:1.25rem}
+h1{font-size:1.375rem;line-height:1.3;margin:0 0 1rem}
+p{margin:0 0 1rem}
+.summary{margin:0 0 1rem}
+.summary dt{color:#57606a;font-size:.875rem}
+.summary dd{margin:0 0 .5rem;overflow-wrap:anywhere}
+#amount{font-size:1.75rem;font-weight:600;line-height:1.2}
+#status{padding:.5rem .75rem;border-radius:.5rem;background:#f6f8fa;border:1px solid #d0d7de}
+h1#status{font-size:1.375rem}
+#status.ok{background:#dafbe1;border-color:#4ac26b}
+#status.bad{background:#ffebe9;border-color:#ff8182}
+#error{padding:.75rem;border-radius:.5rem;background:#ffebe9;border:1px solid #ff8182}
+.methods{list-style:none;margin:0;padding:0}
+.methods li{margin:0 0 .75rem}
+.methods form{margin:0}
+.methods .coin-method{padding:.75rem;border:1px solid #d0d7de;border-radius:.5rem;background:#f6f8fa}
+label{display:block;font-weight:600;margin:0 0 .25rem}
+select{display:block;width:100%;min-height:44px;margin:0 0 .5rem;padding:.5rem;font:inherit;
+border:1px solid #8c959f;border-radius:.5rem;background:#fff;color:inherit}
+button,.button{display:block;width:100%;min-height:44px;padding:.625rem 1rem;font:inherit;text-align:left;
+color:#1f2328;background:#fff;border:1px solid #8c959f;border-radius:.5rem;cursor:pointer;text-decoration:none}
+button:hover,.button:hover{background:#f6f8fa;border-color:#57606a}
+.button{text-align:center;font-weight:600;color:#fff;background:#0b5cad;border-color:#0b5cad}
+.button:hover{background:#094a8c;border-color:#094a8c}
+.method-label{display:block;font-weight:600}
+.method-provider{display:block;color:#57606a;font-size:.875rem}
+.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;
+overflow-wrap:anywhere;word-break:break-all}
+#address,.memo-value{display:block;padding:.75rem;border-radius:.5rem;background:#f6f8fa;border:1px solid #d0d7de}
+.warning{font-weight:600}
+figure{margin:0 0 1rem;text-align:center}
+#qr{display:block;width:100%;max-width:16rem;height:auto;margin:0 auto .5rem}
+#qr path{shape-rendering:crispEdges}
+figcaption{color:#57606a;font-size:.875rem}
+.note{color:#57606a;font-size:.875rem}
+a{color:#0b5cad}
+:focus-visible{outline:3px solid #0b5cad;outline-offset:2px}
+"""
+
+STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode("ascii")

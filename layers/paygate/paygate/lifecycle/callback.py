@@ -1,0 +1,112 @@
+"""Apply a provider's callback: authenticate it, find the one payment it belongs to, and apply it.
+
+Nothing is read or changed before the adapter has authenticated it. An authentic callback about nothing
+Paygate tracks is acknowledged and ignored; one that names a payment of another provider, or another
+provider payment than the payment's, changes nothing (misbound); a repeated delivery changes nothing; a
+re-deposit is noted on its parent; an unsigned callback is only a hint, confirmed with the provider's
+status API. Every outcome is acknowledged to the provider, which would otherwise retry for hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_lambda_powertools import Logger
+
+from paygate.errors import AuthenticationFailed, NotFound
+from paygate.lifecycle.reports import Reports
+from paygate.models import PaymentRecord
+from paygate.observability import count_for_provider, metrics
+from paygate.providers.base import Callback, CallbackRequest
+from paygate.providers.catalog import Capability
+from paygate.providers.registry import Registry
+from paygate.store.payments import PaymentStore
+
+logger = Logger(service="paygate", child=True)
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What became of an authentic callback; only `applied` can have changed the payment."""
+
+    outcome: Literal["applied", "duplicate", "ignored", "misbound"]
+    record: PaymentRecord | None = None
+
+
+@dataclass
+class ApplyCallback:
+    payments: PaymentStore
+    providers: Registry
+    reports: Reports
+
+    def __call__(self, provider_name: str, request: CallbackRequest) -> CallbackResult:
+        provider = self.providers.get(provider_name)
+        try:
+            callback = provider.verify_callback(request)  # nothing is read or changed before this passes
+        except AuthenticationFailed:
+            count_for_provider("CallbacksRefused", provider_name)  # a spike: forgeries, or a rotated secret
+            raise
+        if callback.ignored:
+            return CallbackResult("ignored")
+        record = self._match(provider_name, callback)
+        if record is None:
+            metrics.add_metric(name="CallbacksMisbound", unit="Count", value=1)
+            return CallbackResult("misbound")
+        if callback.event_id and any(entry.event_id == callback.event_id for entry in record.history):
+            return CallbackResult("duplicate", record)  # the same delivery again
+        if callback.parent_payment_id:
+            return CallbackResult("applied", self._record_child(record, callback))
+        # Unsigned callbacks are hints: believe only what the provider's status API says.
+        if callback.state is None and not self.providers.can(provider_name, Capability.FETCH):
+            logger.warning("unsigned callback left unconfirmed: its provider has no status API", payment_id=record.id)
+            return CallbackResult("ignored", record)
+        state = callback.state or provider.fetch(record)
+        return CallbackResult(
+            "applied", self.reports.apply(record, state, source="callback", event_id=callback.event_id)
+        )
+
+    def _match(self, provider_name: str, callback: Callback) -> PaymentRecord | None:
+        """The payment the callback belongs to. NotFound when it names none Paygate has; None when what it
+        names disagrees (our id names a payment of another provider, or one whose provider id is another
+        than the callback's): such a callback changes nothing, whatever its signature."""
+        provider_payment_id = callback.parent_payment_id or callback.provider_payment_id
+        named = self.payments.get(callback.payment_id) if callback.payment_id else None
+        if named is not None:
+            if named.provider != provider_name:
+                _misbound(callback, named, "names a payment of another provider")
+                return None
+            if provider_payment_id and named.provider_payment_id and provider_payment_id != named.provider_payment_id:
+                _misbound(callback, named, "carries another provider payment id than the payment")
+                return None
+            return named
+        found = self.payments.find_by_provider_id(provider_name, provider_payment_id) if provider_payment_id else None
+        if found is None:
+            raise NotFound("The callback matches no payment of this provider")
+        if callback.payment_id and callback.payment_id != found.id:
+            _misbound(callback, found, "names another payment than its provider payment id")
+            return None
+        return found
+
+    def _record_child(self, parent: PaymentRecord, callback: Callback) -> PaymentRecord:
+        """A re-deposit arrives as its own provider payment: note it on the parent, never fulfil with it."""
+        child_id = callback.provider_payment_id or callback.event_id or "unknown"
+        status = callback.state.provider_status if callback.state else "unconfirmed"
+        key = f"child:{child_id}"
+
+        def note(current: PaymentRecord) -> PaymentRecord | None:
+            if current.provider_data.get(key) == status:
+                return None
+            return current.model_copy(update={"provider_data": {**current.provider_data, key: status}})
+
+        logger.info("child payment recorded on its parent", payment_id=parent.id, child=child_id)
+        return self.payments.change(parent, note)
+
+
+def _misbound(callback: Callback, record: PaymentRecord, why: str) -> None:
+    """Logged; the caller answers None: the callback belongs to no payment."""
+    logger.warning(
+        "callback refused: it " + why,
+        payment_id=record.id,
+        callback_payment_id=callback.payment_id,
+        callback_provider_payment_id=callback.parent_payment_id or callback.provider_payment_id,
+    )

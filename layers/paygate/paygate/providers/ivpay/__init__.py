@@ -1,0 +1,1 @@
+"""IVPAY: hosted crypto checkout for a fiat amount (docs/providers/ivpay.md)."""

@@ -1,0 +1,1 @@
+"""NOWPayments: crypto payments to a deposit address (docs/providers/nowpayments.md)."""

@@ -1,0 +1,31 @@
+"""What a merchant may ask of NOWPayments beyond the common fields (`provider_options.nowpayments`)."""
+
+from __future__ import annotations
+
+from pydantic import StrictBool, model_validator
+from pydantic_core import PydanticCustomError
+
+from paygate.fields import Identifier, Strict, Ticker
+
+
+class NowPaymentsOptions(Strict):
+    """NOWPayments' optional create fields (`POST /v1/payment`)."""
+
+    # Freeze the exchange rate for 20 minutes; the payment expires if nothing arrives in that time.
+    is_fixed_rate: StrictBool | None = None
+    # The customer pays the network and service fees; forces a fixed rate.
+    is_fee_paid_by_user: StrictBool | None = None
+    # Send the funds to this address instead of the account's own, in `payout_currency` (required with it).
+    payout_address: Identifier | None = None
+    payout_currency: Ticker | None = None
+    payout_extra_id: Identifier | None = None  # memo or tag of the payout address
+
+    @model_validator(mode="after")
+    def _payout(self) -> NowPaymentsOptions:
+        if self.payout_address and not self.payout_currency:
+            raise PydanticCustomError("validation_error", "payout_currency: required with payout_address")
+        return self
+
+    @property
+    def fixed_rate(self) -> bool:
+        return bool(self.is_fixed_rate or self.is_fee_paid_by_user)

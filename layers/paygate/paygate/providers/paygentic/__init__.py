@@ -1,0 +1,1 @@
+"""Paygentic: hosted payments, webhooks signed the Svix way (docs/providers/paygentic.md)."""

@@ -1,0 +1,1 @@
+"""Payop: hosted-checkout invoices (docs/providers/payop.md)."""

@@ -1,0 +1,1 @@
+"""The sandbox: the development provider, on Paygate's own test-mode API."""
