@@ -5,7 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
-from paygate.api import Path
+from paygate.api import Account, Depends, Path
+from paygate.lifecycle.cancel import CancelPayment
 from paygate.models import Payment
 from paygate.observability import logger, metrics
 
@@ -22,9 +23,12 @@ app = api.create_app()
         409: {"description": "payment_not_cancellable: it succeeded, failed or expired"},
     },
 )
-def cancel_payment(payment_id: Annotated[str, Path(max_length=64)]) -> Payment:
-    record = service.cancel_payment()(payment_id, account_id=api.account_id(app.current_event))
-    return record.public()
+def cancel_payment(
+    payment_id: Annotated[str, Path(max_length=64)],
+    account: Account,
+    cancel: Annotated[CancelPayment, Depends(service.cancel_payment)],
+) -> Payment:
+    return cancel(payment_id, account_id=account).public()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,7 +6,8 @@ from typing import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
-from paygate.api import Body, Header, Response, content_types
+from paygate.api import Account, Body, Depends, Header, Response, content_types
+from paygate.lifecycle.idempotent import IdempotentCreate
 from paygate.models import Payment
 from paygate.observability import logger, metrics
 from paygate.providers.request import CreatePaymentRequest
@@ -29,14 +30,16 @@ app = api.create_app()
 )
 def create_payment(
     request: Annotated[CreatePaymentRequest, Body()],
+    account: Account,
+    create: Annotated[IdempotentCreate, Depends(service.idempotent_create)],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
 ) -> Response[Payment]:
     event = app.current_event
-    created = service.idempotent_create()(
+    created = create(
         request,
         raw_body=event.json_body,
         idempotency_key=idempotency_key,
-        account_id=api.account_id(event),
+        account_id=account,
         callback_base_url=api.callback_base_url(event),
     )
     metrics.add_metric(name="PaymentsCreated", unit="Count", value=1)

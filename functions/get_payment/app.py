@@ -5,7 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
-from paygate.api import Path, Query
+from paygate.api import Account, Depends, Path, Query
+from paygate.lifecycle.sync import ReadPayment
 from paygate.models import Payment
 from paygate.observability import logger, metrics
 
@@ -15,10 +16,11 @@ app = api.create_app()
 @app.get("/payments/<payment_id>", summary="Read a payment", operation_id="getPayment", security=[{"apiKey": []}])
 def get_payment(
     payment_id: Annotated[str, Path(max_length=64)],
+    account: Account,
+    read: Annotated[ReadPayment, Depends(service.read_payment)],
     force_sync: Annotated[bool, Query(description="Ask the provider for the status first")] = False,
 ) -> Payment:
-    account_id = api.account_id(app.current_event)
-    return service.read_payment()(payment_id, account_id=account_id, sync=force_sync).public()
+    return read(payment_id, account_id=account, sync=force_sync).public()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,8 +6,9 @@ from typing import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
-from paygate.api import Query
+from paygate.api import Account, Depends, Query
 from paygate.errors import ValidationFailed
+from paygate.lifecycle.listing import ListPayments
 from paygate.models import PaymentList, PaymentQuery, Status
 from paygate.observability import logger, metrics
 from paygate.providers.catalog import SPECS
@@ -17,6 +18,8 @@ app = api.create_app()
 
 @app.get("/payments", summary="List payments", operation_id="listPayments", security=[{"apiKey": []}])
 def list_payments(
+    account: Account,
+    list_page: Annotated[ListPayments, Depends(service.list_payments)],
     limit: Annotated[int, Query(ge=1, le=100, description="Payments per page")] = 20,
     starting_after: Annotated[str | None, Query(max_length=64, description="A payment id of the previous page")] = None,
     status: Annotated[Status | None, Query()] = None,
@@ -28,7 +31,7 @@ def list_payments(
     if provider is not None and provider not in SPECS:
         raise ValidationFailed(f"provider: must be one of {', '.join(SPECS)}", param="provider")
     query = PaymentQuery(limit, starting_after, status, provider, reference, created_gte, created_lt)
-    page = service.list_payments()(api.aware(query), account_id=api.account_id(app.current_event))
+    page = list_page(api.aware(query), account_id=account)
     data = [record.public() for record in page.records]
     return PaymentList(data=data, has_more=page.has_more, next_starting_after=page.next_starting_after)
 

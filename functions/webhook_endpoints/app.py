@@ -8,9 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate import api, service
-from paygate.api import Body, Path, Query, Response, content_types
+from paygate.api import Account, Body, Depends, Path, Query, Response, content_types
 from paygate.observability import logger, metrics
 from paygate.webhooks.models import CreateEndpointRequest, Delivery, WebhookEndpoint
+from paygate.webhooks.service import Webhooks
 
 app = api.create_app()
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
@@ -33,8 +34,7 @@ class Deleted(BaseModel):
     deleted: bool = True
 
 
-def account() -> str:
-    return api.account_id(app.current_event)
+Hooks = Annotated[Webhooks, Depends(service.webhooks)]
 
 
 @app.post(
@@ -44,8 +44,10 @@ def account() -> str:
     security=SECURITY,
     responses={201: {"description": "The endpoint, with its signing secret: shown only here and on rotation"}},
 )
-def create_endpoint(request: Annotated[CreateEndpointRequest, Body()]) -> Response[WebhookEndpoint]:
-    endpoint = service.webhooks().register(account(), request)
+def create_endpoint(
+    request: Annotated[CreateEndpointRequest, Body()], account: Account, webhooks: Hooks
+) -> Response[WebhookEndpoint]:
+    endpoint = webhooks.register(account, request)
     return Response(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,
@@ -54,8 +56,8 @@ def create_endpoint(request: Annotated[CreateEndpointRequest, Body()]) -> Respon
 
 
 @app.get("/webhook-endpoints", summary="List webhook endpoints", operation_id="listWebhookEndpoints", security=SECURITY)
-def list_endpoints() -> EndpointList:
-    return EndpointList(data=[endpoint.public() for endpoint in service.webhooks().endpoints(account())])
+def list_endpoints(account: Account, webhooks: Hooks) -> EndpointList:
+    return EndpointList(data=[endpoint.public() for endpoint in webhooks.endpoints(account)])
 
 
 @app.get(
@@ -64,8 +66,8 @@ def list_endpoints() -> EndpointList:
     operation_id="getWebhookEndpoint",
     security=SECURITY,
 )
-def get_endpoint(endpoint_id: EndpointId) -> WebhookEndpoint:
-    return service.webhooks().endpoint(account(), endpoint_id).public()
+def get_endpoint(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> WebhookEndpoint:
+    return webhooks.endpoint(account, endpoint_id).public()
 
 
 @app.delete(
@@ -74,8 +76,8 @@ def get_endpoint(endpoint_id: EndpointId) -> WebhookEndpoint:
     operation_id="deleteWebhookEndpoint",
     security=SECURITY,
 )
-def delete_endpoint(endpoint_id: EndpointId) -> Deleted:
-    service.webhooks().delete(account(), endpoint_id)
+def delete_endpoint(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> Deleted:
+    webhooks.delete(account, endpoint_id)
     return Deleted(id=endpoint_id)
 
 
@@ -85,8 +87,8 @@ def delete_endpoint(endpoint_id: EndpointId) -> Deleted:
     operation_id="rotateWebhookSecret",
     security=SECURITY,
 )
-def rotate_secret(endpoint_id: EndpointId) -> WebhookEndpoint:
-    return service.webhooks().rotate_secret(account(), endpoint_id).public(with_secret=True)
+def rotate_secret(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> WebhookEndpoint:
+    return webhooks.rotate_secret(account, endpoint_id).public(with_secret=True)
 
 
 @app.get(
@@ -95,8 +97,10 @@ def rotate_secret(endpoint_id: EndpointId) -> WebhookEndpoint:
     operation_id="listWebhookDeliveries",
     security=SECURITY,
 )
-def list_deliveries(endpoint_id: EndpointId, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> DeliveryList:
-    deliveries = service.webhooks().deliveries(account(), endpoint_id, limit=limit)
+def list_deliveries(
+    endpoint_id: EndpointId, account: Account, webhooks: Hooks, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> DeliveryList:
+    deliveries = webhooks.deliveries(account, endpoint_id, limit=limit)
     return DeliveryList(data=[delivery.public() for delivery in deliveries])
 
 
@@ -107,8 +111,10 @@ def list_deliveries(endpoint_id: EndpointId, limit: Annotated[int, Query(ge=1, l
     security=SECURITY,
     responses={202: {"description": "The delivery, due again"}},
 )
-def retry_delivery(endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=64)]) -> Response[Delivery]:
-    delivery = service.webhooks().retry(account(), endpoint_id, delivery_id)
+def retry_delivery(
+    endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=64)], account: Account, webhooks: Hooks
+) -> Response[Delivery]:
+    delivery = webhooks.retry(account, endpoint_id, delivery_id)
     return Response(
         status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=delivery.public()
     )

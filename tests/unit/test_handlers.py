@@ -13,6 +13,7 @@ from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import service
 from paygate.providers.sandbox.signing import sign
+from tests import factories
 from tests.factories import CREDENTIALS, SECRET_NAME, TABLES
 
 
@@ -113,3 +114,40 @@ def test_the_payment_methods_sample_lists_the_enabled_sandbox(handlers):
     body = json.loads(answer["body"])
     assert body["object"] == "list"
     assert {method["provider"] for method in body["data"]} <= {"sandbox"}
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [
+        ("CreatePaymentFunction", "create_payment"),
+        ("GetPaymentFunction", "get_payment"),
+        ("ListPaymentsFunction", "list_payments"),
+        ("CancelPaymentFunction", "cancel_payment"),
+    ],
+)
+def test_a_merchant_route_reached_without_an_api_key_is_401(handlers, function, event):
+    # API Gateway names the key's id in the context of every merchant route; without one, nobody is asked
+    anonymous = sample(event)
+    anonymous["requestContext"]["identity"]["apiKeyId"] = None
+    answer = handlers(function, anonymous)
+    assert answer["statusCode"] == 401
+    assert json.loads(answer["body"])["error"]["code"] == "missing_api_key"
+
+
+def test_a_handlers_use_case_is_injected_and_can_be_replaced(handlers):
+    # The event handler injects the use case (Powertools' Depends): a test or a wrapper may swap it
+    calls = []
+
+    def cancel(payment_id: str, *, account_id: str):
+        calls.append((payment_id, account_id))
+        return factories.record(id=payment_id, account_id=account_id, status="cancelled")
+
+    app = template.module("CancelPaymentFunction").app
+    app.dependency_overrides[service.cancel_payment] = lambda: cancel
+    try:
+        answer = handlers("CancelPaymentFunction", sample("cancel_payment"))
+    finally:
+        app.dependency_overrides.clear()
+    event = sample("cancel_payment")
+    assert calls == [(event["pathParameters"]["payment_id"], event["requestContext"]["identity"]["apiKeyId"])]
+    assert (answer["statusCode"], json.loads(answer["body"])["status"]) == (200, "cancelled")

@@ -8,15 +8,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from paygate import deadline, wire
@@ -28,7 +30,17 @@ from paygate.providers.base import CallbackRequest
 
 # The functions take the event handler's names from here, so that `paygate` (see its __init__) is
 # imported before any of Powertools' event handler.
-__all__ = ["APIGatewayRestResolver", "Body", "Header", "NotFoundError", "Path", "Query", "Response", "content_types"]
+__all__ = [
+    "APIGatewayRestResolver",
+    "Body",
+    "Depends",
+    "Header",
+    "NotFoundError",
+    "Path",
+    "Query",
+    "Response",
+    "content_types",
+]
 
 MAX_BODY_BYTES = 256 * 1024
 # pydantic error types that are codes of our own (raised by the request model's validators).
@@ -166,6 +178,15 @@ def account_id(event: APIGatewayProxyEvent) -> str:
     if not key_id:
         raise AuthenticationFailed("This route needs an API key (X-API-Key)", code="missing_api_key")
     return key_id
+
+
+def merchant(request: Request) -> str:
+    """The merchant account of the request being handled: a route's dependency (`Account`)."""
+    return account_id(request.resolved_event)  # type: ignore[arg-type]  # a REST API's event
+
+
+# A merchant route's account, injected by the event handler (Powertools' Depends).
+Account = Annotated[str, Depends(merchant)]
 
 
 def aware(query: PaymentQuery) -> PaymentQuery:
