@@ -27,6 +27,7 @@ from local.background import EventLog, QueuePump, Repeat, StreamPump, WebhookPum
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
 from local.simulators.merchant import MerchantReceiver
+from paygate.providers import SPECS
 
 # Two merchant accounts, each an API key and its id (as API Gateway names a key in a request).
 DEFAULT_API_KEYS = {"pg_local_test_key": "local-merchant-1", "pg_local_test_key_2": "local-merchant-2"}
@@ -79,6 +80,8 @@ class LocalStack:
             dynamodb_url = self.db
         base = f"http://{self.host}:{self.port}"
         simulated = simulators.modules()
+        # Every simulated provider is enabled, in the catalog's order (the routing order without rules).
+        enabled = [name for name in SPECS if name in simulated]
         credentials = simulators.credentials()
         for provider, values in self.credential_overrides.items():
             credentials[provider].update(values)
@@ -97,7 +100,7 @@ class LocalStack:
                 "CIRCUIT_FAILURE_THRESHOLD": str(self.circuit_failure_threshold),
                 "CIRCUIT_RECOVERY_SECONDS": str(self.circuit_recovery_seconds),
                 "EVENT_BUS_NAME": EVENT_BUS_NAME,
-                "ENABLED_PROVIDERS": ",".join(simulated),
+                "ENABLED_PROVIDERS": ",".join(enabled),
                 "PROVIDER_TIMEOUT_SECONDS": str(self.provider_timeout),
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
