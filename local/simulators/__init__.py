@@ -4,7 +4,10 @@ for the adapter and handed to the simulator, so that what one side signs the oth
 
 They are found in this package itself (a module without `SIMULATOR`, such as `base`, is none), and none of
 them imports the gateway's adapters: each writes and signs its provider's wire format with its own code,
-so the gateway's verification is tested against a signer written apart from it."""
+so the gateway's verification is tested against a signer written apart from it.
+
+The sandbox has no simulator: the local stack serves the sandbox function itself (local/sandbox.py),
+which reads its credentials, SANDBOX_CREDENTIALS here, from the local secret as the deployed one does."""
 
 from __future__ import annotations
 
@@ -13,18 +16,22 @@ import pkgutil
 from functools import cache
 from types import ModuleType
 
+SANDBOX_CREDENTIALS = {"api_key": "sbx_local_api_key", "webhook_secret": "sbx_local_webhook_secret"}
+
 
 @cache
 def modules() -> dict[str, ModuleType]:
-    """Every simulator by its provider's name: the sandbox first (the stack's default provider), then the
-    others in the order of their names."""
+    """Every simulator by its provider's name, in the order of the names."""
     found = {}
-    for info in pkgutil.iter_modules(__path__):
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         if hasattr(module, "SIMULATOR"):
             found[info.name] = module
-    return dict(sorted(found.items(), key=lambda item: (item[0] != "sandbox", item[0])))
+    return found
 
 
 def credentials() -> dict[str, dict[str, str]]:
-    return {name: dict(module.CREDENTIALS) for name, module in modules().items()}
+    """Every provider's development credentials: the sandbox's first (the stack's default provider), then
+    each simulator's."""
+    simulated = {name: dict(module.CREDENTIALS) for name, module in modules().items()}
+    return {"sandbox": dict(SANDBOX_CREDENTIALS), **simulated}
