@@ -8,7 +8,8 @@ plus one DynamoDB GetItem.
 - The interpreter runs as Lambda's does: no site-packages (`-S`), no bytecode written
   (PYTHONDONTWRITEBYTECODE: /opt is read-only), the function's directory, then the layer's, then a
   runtime directory holding boto3 (installed and compiled, as in Lambda's runtime) on the path.
-- AWS is a moto server and the sandbox provider its simulator, both in this process, over HTTP.
+- AWS is a moto server and the sandbox provider the sandbox function (behind the local API emulator),
+  both in this process, over HTTP.
 - Each function run is paired with a floor run (floor, function, floor, function...), and the ratio is
   taken pair by pair, so a machine slowing down during the run moves both sides."""
 
@@ -161,7 +162,8 @@ def function_dir(function: str) -> Path:
 
 
 class World:
-    """AWS (moto, over HTTP) and the sandbox provider's simulator, with what the sample events need."""
+    """AWS (moto, over HTTP) and the sandbox provider (the sandbox function), with what the sample events
+    need."""
 
     def __init__(self, dynamodb_endpoint: str | None = None) -> None:
         from moto.server import ThreadedMotoServer
@@ -169,24 +171,20 @@ class World:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request to moto
 
-        from local.simulators.sandbox import SandboxSimulator
+        from local.emulator import ApiEmulator
 
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.moto.start()
         self.aws = f"http://127.0.0.1:{self.moto._port}"
-        simulator_port = free_port()
+        sandbox_port = free_port()
         credentials = {"api_key": "bench-key", "webhook_secret": WEBHOOK_SECRET}
-        simulator = SandboxSimulator(
-            gateway_url="http://127.0.0.1:9", credentials=credentials, public_url=f"http://127.0.0.1:{simulator_port}"
-        )
-        self.server = make_server("127.0.0.1", simulator_port, simulator, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         run = uuid.uuid4().hex[:8]  # moto servers in one process share their state: names of this run's own
         self.tables = {
             "PaymentsTable": f"bench-payments-{run}",
             "IdempotencyTable": f"bench-idempotency-{run}",
             "WebhookEndpointsTable": f"bench-webhook-endpoints-{run}",
             "WebhookDeliveriesTable": f"bench-webhook-deliveries-{run}",
+            "SandboxTable": f"bench-sandbox-{run}",
         }
         self.env = {
             "PATH": os.environ.get("PATH", ""),
@@ -204,7 +202,8 @@ class World:
             "SECRET_NAME": f"bench/providers-{run}",
             "CHECKOUT_SECRET_NAME": f"bench/checkout-{run}",
             "ENABLED_PROVIDERS": "sandbox",
-            "PROVIDER_BASE_URLS": f"sandbox=http://127.0.0.1:{simulator_port}",
+            "PROVIDER_BASE_URLS": f"sandbox=http://127.0.0.1:{sandbox_port}/_sim/sandbox",
+            "SANDBOX_TABLE": self.tables["SandboxTable"],
             "POWERTOOLS_SERVICE_NAME": "paygate",
             "POWERTOOLS_METRICS_NAMESPACE": "Paygate",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -216,6 +215,10 @@ class World:
         secrets.create_secret(Name=self.env["SECRET_NAME"], SecretString=json.dumps({"sandbox": credentials}))
         secrets.create_secret(Name=self.env["CHECKOUT_SECRET_NAME"], SecretString="k" * 64)
         session.client("events", endpoint_url=self.aws).create_event_bus(Name=self.env["EVENT_BUS_NAME"])
+        # The sandbox function answers in this process, through the API emulator, with these settings.
+        os.environ.update(self.env)
+        self.server = make_server("127.0.0.1", sandbox_port, ApiEmulator({}), threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         sqs = session.client("sqs", endpoint_url=self.aws)
         self.env["DUE_CHECKS_QUEUE_URL"] = sqs.create_queue(QueueName=f"bench-due-checks-{run}")["QueueUrl"]
         self.events = WORK / "events"

@@ -2,7 +2,8 @@
 
 The API on 127.0.0.1:3000 (API Gateway emulated from template.yaml, the real handlers in-process),
 DynamoDB embedded (moto server, the default) or DynamoDB Local (`--db dynamodb-local`), Secrets Manager
-embedded, and the provider simulators under /_sim/<provider>/."""
+embedded, the provider simulators under /_sim/<provider>/, and the sandbox function under /_sim/sandbox/
+as test mode deploys it (with the simulators' test hooks around it: local/sandbox.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from local import simulators, template
 from local.background import EventLog, QueuePump, Repeat, StreamPump, WebhookPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
+from local.sandbox import Sandbox
 from local.simulators.merchant import MerchantReceiver
+from paygate.providers.catalog import SPECS
 
 # Two merchant accounts, each an API key and its id (as API Gateway names a key in a request).
 DEFAULT_API_KEYS = {"pg_local_test_key": "local-merchant-1", "pg_local_test_key_2": "local-merchant-2"}
@@ -54,6 +57,7 @@ class LocalStack:
             "IdempotencyTable": "paygate-idempotency",
             "WebhookEndpointsTable": "paygate-webhook-endpoints",
             "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+            "SandboxTable": "paygate-sandbox",
         }
     )
     # Seconds before each webhook retry (comma-separated; None: the production schedule), and how long
@@ -80,6 +84,9 @@ class LocalStack:
         base = f"http://{self.host}:{self.port}"
         simulated = simulators.modules()
         credentials = simulators.credentials()
+        # The sandbox and every simulated provider are enabled, in the catalog's order (the routing order
+        # without rules), each at /_sim/<name> on this API.
+        enabled = [name for name in SPECS if name in credentials]
         for provider, values in self.credential_overrides.items():
             credentials[provider].update(values)
         os.environ.update(
@@ -97,12 +104,13 @@ class LocalStack:
                 "CIRCUIT_FAILURE_THRESHOLD": str(self.circuit_failure_threshold),
                 "CIRCUIT_RECOVERY_SECONDS": str(self.circuit_recovery_seconds),
                 "EVENT_BUS_NAME": EVENT_BUS_NAME,
-                "ENABLED_PROVIDERS": ",".join(simulated),
+                "ENABLED_PROVIDERS": ",".join(enabled),
                 "PROVIDER_TIMEOUT_SECONDS": str(self.provider_timeout),
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-                "PROVIDER_BASE_URLS": ",".join(f"{name}={base}/_sim/{name}" for name in simulated),
+                "PROVIDER_BASE_URLS": ",".join(f"{name}={base}/_sim/{name}" for name in enabled),
+                "SANDBOX_TABLE": self.tables["SandboxTable"],
                 "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
                 "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
                 # Locally, merchants are 127.0.0.1 (the /_sim/merchant receiver), over http.
@@ -121,11 +129,14 @@ class LocalStack:
         from paygate import service
 
         service.reset()
+        api = ApiEmulator(self.api_keys)
+        self.simulators["sandbox"] = Sandbox(api, self.tables["SandboxTable"])
         for name, module in simulated.items():
             self.simulators[name] = module.SIMULATOR(
                 gateway_url=base, credentials=credentials[name], public_url=f"{base}/_sim/{name}"
             )
-            self.simulators[name].fault_delay = self.provider_timeout + 1
+        for simulator in self.simulators.values():
+            simulator.fault_delay = self.provider_timeout + 1
         self.events = EventLog(EVENT_BUS_NAME)
         self.stream = StreamPump(self.tables["PaymentsTable"])
         self.webhooks = WebhookPump(EVENT_BUS_NAME, "paygate-local-webhooks")
@@ -147,7 +158,7 @@ class LocalStack:
         mounts = {f"/_sim/{name}": simulator for name, simulator in self.simulators.items()}
         mounts["/_sim/merchant"] = self.merchant
         mounts["/_local"] = self._local_routes
-        app = DispatcherMiddleware(ApiEmulator(self.api_keys), mounts)
+        app = DispatcherMiddleware(api, mounts)
         self._server = make_server(self.host, self.port, app, threaded=True)
 
     @property

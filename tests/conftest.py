@@ -111,10 +111,9 @@ def faults(stack: LocalStack) -> Iterator:
 
     def queue(provider: str, **operations: list[str]) -> None:
         simulator = stack.simulators[provider]
-        for operation, kinds in operations.items():
-            simulator.faults[operation] = list(kinds)
+        simulator.queue_faults(**operations)
         touched.append(simulator)
 
     yield queue
     for simulator in touched:
-        simulator.faults.clear()
+        simulator.clear_faults()

@@ -1,46 +1,60 @@
-"""ANY /_sim/sandbox/{proxy+}: the sandbox provider itself, deployed in the stack for test mode.
+"""ANY /_sim/sandbox/{proxy+}: the sandbox provider itself, in the stack for test mode.
 
 The `sandbox` provider has no company and no hosted service behind it: this function is its API (create,
 read), its checkout page (Pay and Fail buttons) and its control endpoint, so a freshly deployed stack can
 take a payment end to end with nothing else running. It exists for test mode only: no money moves, and
-anyone who can open a checkout page or call the control endpoint can mark its payment paid.
+anyone who can open a checkout page or call the control endpoint can mark its payment paid. It is the
+only sandbox there is: the local stack serves this same function behind its API emulator (with, around
+it and never in it, the fault injection its tests use: local/sandbox.py).
 
-It speaks exactly the wire format of the local simulator (`local/simulators/sandbox.py`) on the same paths,
-so the gateway's adapter (`paygate.providers.sandbox`) and the README's walk-through work against either.
-Its payments live in the DynamoDB table named by `SANDBOX_TABLE` (key `id`), one plain item each; its
-credentials are the gateway's own `sandbox` object of the provider secret (`api_key`, `webhook_secret`)."""
+It is written apart from the gateway's adapter (`paygate.providers.sandbox`) and imports nothing of the
+gateway's providers: what it signs, the statuses it takes and its page are its own, so the gateway is
+tested against a provider, not against itself (docs/providers/sandbox.md has the wire format). Its
+payments live in the DynamoDB table named by `SANDBOX_TABLE` (key `id`), one plain item each; its
+credentials are the `sandbox` object (`api_key`, `webhook_secret`) of the secret named by `SECRET_NAME`,
+the gateway's own."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import json
 import os
 import secrets
 import time
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
+# `paygate` before Powertools' event handler: it defers that package's costly __init__ (paygate/__init__.py).
+from paygate import wire
+from paygate.observability import logger
+
+# isort: split
+import boto3
 import requests
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from paygate import api, service, wire
-from paygate.api import APIGatewayRestResolver, NotFoundError, Response, content_types
-from paygate.config import provider_credentials, settings
-from paygate.observability import logger
-from paygate.providers.sandbox.adapter import CHECKOUT_PAGE, STATUS_MAP
-from paygate.providers.sandbox.signing import sign
-
 PREFIX = "/_sim/sandbox"
 # Callbacks to the gateway go through one session (kept between invocations, and a test can route it).
 http = requests.Session()
 CALLBACK_TIMEOUT_SECONDS = 10
+# The credentials are read again after this long, as the gateway reads them: a rotated secret reaches both.
+SECRET_MAX_AGE_SECONDS = 300
 # What a create body may carry, each a string or null (the adapter sends exactly these).
 CREATE_FIELDS = ("amount", "currency", "reference", "callback_url", "return_url", "expires_at")
 MAX_FIELD_LENGTH = 2048
-PAYMENT_ID = "sbx_"  # + 16 hex characters, as the local simulator makes them
+PAYMENT_ID = "sbx_"  # + 16 hex characters
+# The sandbox speaks the gateway's own statuses; a customer on its page can only pay or fail.
+STATUSES = ("pending", "processing", "partially_paid", "succeeded", "failed", "expired", "cancelled")
+CHOICES = {"succeeded": "Pay", "failed": "Fail"}
 _SERIALIZER, _DESERIALIZER = TypeSerializer(), TypeDeserializer()
 
 
@@ -81,7 +95,7 @@ def _unexpected(error: Exception) -> Response[str]:
 
 
 def _json_body(event: APIGatewayProxyEvent) -> dict:
-    """The body's JSON object, or {} for anything else (the simulator reads bodies the same lenient way)."""
+    """The body's JSON object, or {} for anything else (read leniently, never a 5xx)."""
     try:
         body = wire.loads(event.decoded_body or "")
     except ValueError:
@@ -98,29 +112,49 @@ def _form_choice(event: APIGatewayProxyEvent) -> str | None:
     return choices[0] if choices else None
 
 
+def _api_url(event: APIGatewayProxyEvent) -> str:
+    """The API's address as this request reached it: its host, and its stage where API Gateway's own
+    host name needs it (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`)."""
+    context = event.request_context
+    host = context.domain_name or event.headers.get("host") or "localhost"
+    scheme = "http" if host.startswith(("127.0.0.1", "localhost")) else "https"
+    in_path = ".execute-api." in host and context.stage not in (None, "", "$default")
+    return f"{scheme}://{host}/{context.stage}" if in_path else f"{scheme}://{host}"
+
+
 # --- credentials --------------------------------------------------------------------------------
 
 
 def _credentials() -> dict[str, str]:
-    """The sandbox's `api_key` and `webhook_secret`, from the gateway's own secret (cached); 503 without."""
+    """The sandbox's `api_key` and `webhook_secret`: its object in the secret named by SECRET_NAME (the
+    gateway's), cached; 503 without them."""
+    name = os.environ.get("SECRET_NAME")
+    found: object = None
     try:
-        found = provider_credentials("sandbox", settings())
-    except (GetParameterError, TransformParameterError, AttributeError, TypeError, ValueError) as error:
+        if name:
+            found = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+    except (GetParameterError, TransformParameterError) as error:
         logger.warning("sandbox: no credentials", error=type(error).__name__)
-        found = {}
-    if not all(isinstance(found.get(key), str) and found[key] for key in ("api_key", "webhook_secret")):
+    sandbox = found.get("sandbox") if isinstance(found, dict) else None
+    if not isinstance(sandbox, dict) or not all(
+        isinstance(sandbox.get(key), str) and sandbox[key] for key in ("api_key", "webhook_secret")
+    ):
         raise Refused(503, "the sandbox provider is not configured")
-    return found
+    return sandbox
 
 
-def _authorize(event: APIGatewayProxyEvent) -> dict[str, str]:
-    credentials = _credentials()
-    if not wire.same(f"Bearer {credentials['api_key']}", event.headers.get("authorization") or ""):
+def _authorize(event: APIGatewayProxyEvent) -> None:
+    if not wire.same(f"Bearer {_credentials()['api_key']}", event.headers.get("authorization") or ""):
         raise Refused(401, "invalid api key")
-    return credentials
 
 
 # --- state --------------------------------------------------------------------------------------
+
+
+@cache
+def dynamodb() -> Any:
+    """One client per container, made on first use (a test makes it afresh with `dynamodb.cache_clear()`)."""
+    return boto3.client("dynamodb")
 
 
 def _table() -> str:
@@ -134,8 +168,7 @@ def _load(payment_id: str) -> dict:
     """The payment, read consistently (a status change may follow its create at once); 404 otherwise."""
     item = None
     if payment_id.startswith(PAYMENT_ID) and len(payment_id) <= 64:
-        key = {"id": {"S": payment_id}}
-        item = service.dynamodb_client().get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item")
+        item = dynamodb().get_item(TableName=_table(), Key={"id": {"S": payment_id}}, ConsistentRead=True).get("Item")
     if item is None:
         raise Refused(404, f"no payment {payment_id}")
     return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
@@ -144,15 +177,22 @@ def _load(payment_id: str) -> dict:
 def _save(payment: dict, *, new: bool = False) -> None:
     item = {name: _SERIALIZER.serialize(value) for name, value in payment.items()}
     condition = {"ConditionExpression": "attribute_not_exists(id)"} if new else {}
-    service.dynamodb_client().put_item(TableName=_table(), Item=item, **condition)
+    dynamodb().put_item(TableName=_table(), Item=item, **condition)
 
 
 # --- callbacks ----------------------------------------------------------------------------------
 
 
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The `Paygate-Signature` header: `t=<unix seconds>,v1=<hex HMAC-SHA256>`, keyed with the webhook secret
+    as UTF-8, over the timestamp, a dot and the raw body."""
+    digest = hmac.new(secret.encode(), b"%d.%s" % (timestamp, body), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
 def _set_status(payment: dict, status: object) -> None:
-    """The payment's new status (one of our seven); paid in full on `succeeded` unless it says otherwise."""
-    if not isinstance(status, str) or status not in STATUS_MAP:
+    """The payment's new status (one of the seven); paid in full on `succeeded` unless it says otherwise."""
+    if not isinstance(status, str) or status not in STATUSES:
         raise Refused(404, f"unknown status {status!r}")
     payment["status"] = status
     if status == "succeeded":
@@ -160,7 +200,7 @@ def _set_status(payment: dict, status: object) -> None:
 
 
 def _callback(payment: dict, secret: str, fallback_url: str) -> tuple[str, bytes, dict[str, str]]:
-    """The signed callback of the payment's status, as the local simulator writes it (url, body, headers)."""
+    """The signed callback of the payment's status (url, body, headers)."""
     now = int(time.time())
     body = json.dumps(
         {
@@ -174,7 +214,7 @@ def _callback(payment: dict, secret: str, fallback_url: str) -> tuple[str, bytes
             "created": now,
         }
     ).encode()
-    headers = {"Content-Type": "application/json", "Paygate-Signature": sign(secret, now, body)}
+    headers = {"Content-Type": "application/json", "Paygate-Signature": signature(secret, now, body)}
     return payment["callback_url"] or fallback_url, body, headers
 
 
@@ -183,7 +223,8 @@ def _change(event: APIGatewayProxyEvent, payment: dict, status: object) -> int |
     secret = _credentials()["webhook_secret"]
     _set_status(payment, status)
     _save(payment)
-    fallback = f"{settings().public_base_url or api.own_base_url(event)}/ipn/sandbox"
+    # Where the gateway takes callbacks when the create named none: PUBLIC_BASE_URL, or this same API.
+    fallback = f"{os.environ.get('PUBLIC_BASE_URL') or _api_url(event)}/ipn/sandbox"
     url, body, headers = _callback(payment, secret, fallback)
     try:
         answer = http.post(url, data=body, headers=headers, timeout=CALLBACK_TIMEOUT_SECONDS, allow_redirects=False)
@@ -216,7 +257,7 @@ def create() -> Response[str]:
         "id": payment_id,
         "status": "pending",
         **{name: fields[name] for name in ("amount", "currency", "reference", "callback_url", "return_url")},
-        "checkout_url": f"{api.own_base_url(event)}{PREFIX}/checkout/{payment_id}",
+        "checkout_url": f"{_api_url(event)}{PREFIX}/checkout/{payment_id}",
     }
     _save(payment, new=True)
     return _json(payment, 201)
@@ -240,13 +281,28 @@ def control(payment_id: str) -> Response[str]:
 
 # --- checkout -----------------------------------------------------------------------------------
 
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}"
+    "button{font-size:1.1rem;padding:.6rem 1.4rem;margin:0 1rem 1rem 0}"
+)
+
 
 def _page(event: APIGatewayProxyEvent, payment: dict, result: str = "") -> Response[str]:
-    """The checkout page, every value HTML-escaped (the reference and the host come from outside)."""
-    page = CHECKOUT_PAGE.format(
-        **{name: html.escape(str(payment.get(name))) for name in ("id", "amount", "currency", "reference", "status")},
-        base=html.escape(api.own_base_url(event) + PREFIX),
-        result=html.escape(result),
+    """The checkout page: the payment, and a form whose buttons pay or fail it. Every value is HTML-escaped
+    (the reference and the host come from outside)."""
+    shown = {name: html.escape(str(payment.get(name))) for name in ("id", "amount", "currency", "reference", "status")}
+    action = html.escape(f"{_api_url(event)}{PREFIX}/checkout/{payment.get('id')}")
+    buttons = "".join(f'<button name="status" value="{value}">{label}</button>' for value, label in CHOICES.items())
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Sandbox checkout</title><style>{STYLE}</style></head><body>"
+        "<h1>Sandbox checkout</h1>"
+        f"<p>Payment <code>{shown['id']}</code> for <strong>{shown['amount']} {shown['currency']}</strong>"
+        f" (reference <code>{shown['reference']}</code>).</p>"
+        f'<p>Status: <strong id="status">{shown["status"]}</strong></p>'
+        f'<form method="post" action="{action}">{buttons}</form>'
+        f'<p id="result">{html.escape(result)}</p></body></html>'
     )
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
 
@@ -260,7 +316,7 @@ def checkout(payment_id: str) -> Response[str]:
 def checkout_submit(payment_id: str) -> Response[str]:
     event = app.current_event
     choice = _form_choice(event)
-    if choice not in ("succeeded", "failed"):
+    if choice not in CHOICES:
         raise Refused(404, "unknown choice")
     payment = _load(payment_id)
     answer = _change(event, payment, choice)

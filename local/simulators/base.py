@@ -1,5 +1,6 @@
 """What every provider simulator shares: in-memory payments, the control endpoint (docs/design.md),
-fault injection for tests, call counts, and delivery of callbacks to the gateway over real HTTP."""
+fault injection for tests, call counts, and delivery of callbacks to the gateway over real HTTP. The
+fault injection and call counts (`FaultInjection`) also serve the local stack's sandbox (local/sandbox.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,57 @@ class RoutedApp:
         return response(environ, start_response)
 
 
-class Simulator(RoutedApp):
+class FaultInjection(RoutedApp):
+    """What tests may do to a provider in the local stack: queue faults for its next calls (`POST /_faults`,
+    `queue_faults`) and count its calls (`GET /_calls`, `calls`). Its own routes come after these."""
+
+    def __init__(self, rules: list[Rule]):
+        self.calls: Counter[str] = Counter()
+        self.faults: dict[str, list[str]] = {}
+        self.fault_delay = 2.0
+        self.url_map = Map(
+            [
+                Rule("/_faults", methods=["POST"], endpoint="set_faults"),
+                Rule("/_calls", methods=["GET"], endpoint="get_calls"),
+                *rules,
+            ]
+        )
+
+    def queue_faults(self, **operations: list[str]) -> None:
+        """`create=["timeout", "error"]`: the next create calls misbehave, in that order (see misbehave)."""
+        for operation, faults in operations.items():
+            self.faults[operation] = list(faults)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def on_set_faults(self, request: Request) -> Response:
+        """The body of `queue_faults` as JSON: `{"create": ["timeout", "error"]}`."""
+        self.queue_faults(**(request.get_json(silent=True) or {}))
+        return json_response({"faults": self.faults})
+
+    def on_get_calls(self, request: Request) -> Response:
+        return json_response(dict(self.calls))
+
+    def misbehave(self, operation: str) -> Response | None:
+        """Count the call; answer with the next queued fault for it, if any (slow, timeout, error, garbage)."""
+        self.calls[operation] += 1
+        queue = self.faults.get(operation) or []
+        if not queue:
+            return None
+        fault = queue.pop(0)
+        if fault == "slow":  # answers normally, but well within the gateway's timeout
+            time.sleep(self.fault_delay / 4)
+            return None
+        if fault == "timeout":
+            time.sleep(self.fault_delay)  # longer than the gateway waits in the local stack
+            return json_response({"message": "late"}, 504)
+        if fault == "garbage":
+            return Response("<html>oops</html>", status=200, content_type="text/html")
+        return json_response({"message": "internal error"}, 500)
+
+
+class Simulator(FaultInjection):
     """A provider's API as it answers on the wire. Subclasses add their routes and callback format."""
 
     name: str
@@ -45,17 +96,7 @@ class Simulator(RoutedApp):
         self.credentials = credentials
         self.payments: dict[str, dict] = {}
         self.lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
-        self.faults: dict[str, list[str]] = {}
-        self.fault_delay = 2.0
-        self.url_map = Map(
-            [
-                Rule("/payments/<payment_id>/status", methods=["POST"], endpoint="control"),
-                Rule("/_faults", methods=["POST"], endpoint="set_faults"),
-                Rule("/_calls", methods=["GET"], endpoint="get_calls"),
-                *self.rules(),
-            ]
-        )
+        super().__init__([Rule("/payments/<payment_id>/status", methods=["POST"], endpoint="control"), *self.rules()])
 
     def rules(self) -> list[Rule]:
         return []
@@ -78,32 +119,3 @@ class Simulator(RoutedApp):
 
     def deliver(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         return requests.post(url, data=body, headers=headers, timeout=30).status_code
-
-    # --- test hooks ------------------------------------------------------------------------------
-
-    def on_set_faults(self, request: Request) -> Response:
-        """{"create": ["timeout", "error"]}: the next create calls misbehave, in that order
-        (slow, timeout, error, garbage)."""
-        for operation, faults in (request.get_json(silent=True) or {}).items():
-            self.faults[operation] = list(faults)
-        return json_response({"faults": self.faults})
-
-    def on_get_calls(self, request: Request) -> Response:
-        return json_response(dict(self.calls))
-
-    def misbehave(self, operation: str) -> Response | None:
-        """Count the call; answer with the next queued fault for it, if any."""
-        self.calls[operation] += 1
-        queue = self.faults.get(operation) or []
-        if not queue:
-            return None
-        fault = queue.pop(0)
-        if fault == "slow":  # answers normally, but well within the gateway's timeout
-            time.sleep(self.fault_delay / 4)
-            return None
-        if fault == "timeout":
-            time.sleep(self.fault_delay)  # longer than the gateway waits in the local stack
-            return json_response({"message": "late"}, 504)
-        if fault == "garbage":
-            return Response("<html>oops</html>", status=200, content_type="text/html")
-        return json_response({"message": "internal error"}, 500)

@@ -21,10 +21,11 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.ivpay.adapter import STATUS_MAP
 
 CREDENTIALS = {"api_key": "ivpay_local_api_key"}
 ATTEMPTS = 3  # IVPAY's: 3 attempts, 5 s apart, until exactly HTTP 200 (docs/providers/ivpay.md)
+# IVPAY's statuses, and CANCELED, which its older (ivendPay) integrations also handle.
+STATUSES = ("CREATED", "PENDING", "PAID", "TIMEOUT", "CANCELED")
 
 
 def refusal(message: str, status: int) -> Response:
@@ -115,7 +116,7 @@ class IvpaySimulator(Simulator):
         return json_response({"delivered": True, "response_status": self.deliver(url, body, headers)})
 
     def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
-        if status not in STATUS_MAP:
+        if status not in STATUSES:
             raise NotFound(f"unknown status {status!r}")
         payment["status"] = status
         payment["processed_at"] = int(time.time())

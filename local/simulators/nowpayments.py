@@ -20,20 +20,21 @@ Control endpoint: `{"status": <one of the nine native statuses>}`."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.nowpayments.adapter import STATUS_MAP
-from paygate.providers.nowpayments.signing import SIGNATURE_HEADER, js_json, sign
 
 CREDENTIALS = {"api_key": "np_local_api_key", "ipn_secret": "np_local_ipn_secret"}
 MINIMUM_PRICE = Decimal("1")
@@ -43,11 +44,76 @@ FLAGS = ("is_fixed_rate", "is_fee_paid_by_user")  # optional booleans
 PAYOUT_FIELDS = ("payout_address", "payout_currency", "payout_extra_id")  # optional strings
 FIXED_RATE_MINUTES = 20
 TEST_ONLY = ("price_amount_text", "request")  # kept for tests, never answered
+SIGNATURE_HEADER = "x-nowpayments-sig"
+# Every payment_status NOWPayments reports, from the first to the final ones.
+STATUSES = (
+    "waiting",
+    "confirming",
+    "confirmed",
+    "sending",
+    "partially_paid",
+    "finished",
+    "failed",
+    "refunded",
+    "expired",
+)
+
+
+# --- JSON as NOWPayments' Node servers write and sign it -------------------------------------------
+
+
+def js_number(value: Decimal | int) -> str:
+    """A number as JavaScript's `Number#toString` writes it: the fewest digits that read back as the same
+    double, in plain notation from 1e-6 up to 1e21 (`0.0000985`, `6`, never `6.0`), in exponent notation
+    outside it (`1e-7`, `1e+21`)."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value} has no JSON form")
+    if number == 0:
+        return "0"
+    # repr() finds the same shortest digits; only where it puts the point and the exponent differs.
+    mantissa, _, power = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    written = whole + fraction
+    digits = written.strip("0")
+    # The value is 0.<digits> x 10^point.
+    point = len(whole) + int(power or 0) - (len(written) - len(written.lstrip("0")))
+    count = len(digits)
+    if count <= point <= 21:
+        text = digits + "0" * (point - count)
+    elif 0 < point <= 21:
+        text = f"{digits[:point]}.{digits[point:]}"
+    elif -6 < point <= 0:
+        text = "0." + "0" * -point + digits
+    else:
+        text = digits[0] + (f".{digits[1:]}" if count > 1 else "") + f"e{point - 1:+d}"
+    return ("-" if number < 0 else "") + text
+
+
+def js_json(value: Any, *, sorted_keys: bool) -> str:
+    """`JSON.stringify(value)`, compact. With `sorted_keys`, the keys of every object at every level in
+    the order JavaScript's `sort()` gives them (by UTF-16 code units): the text NOWPayments signs. (An
+    object with integer-like keys would list them first in JavaScript; no body written here has any.)"""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: key.encode("utf-16-be")) if sorted_keys else list(value)
+        members = (f"{js_json(key, sorted_keys=False)}:{js_json(value[key], sorted_keys=sorted_keys)}" for key in keys)
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(js_json(item, sorted_keys=sorted_keys) for item in value) + "]"
+    if isinstance(value, str | bool) or value is None:
+        return json.dumps(value, ensure_ascii=False)  # non-ASCII left as it is, as JavaScript does
+    return js_number(value)
+
+
+def sign(secret: str, body: dict) -> str:
+    """The `x-nowpayments-sig` of an IPN body: HMAC-SHA512, hex, keyed with the IPN secret, over the body
+    with its keys sorted at every level."""
+    return hmac.new(secret.encode(), js_json(body, sorted_keys=True).encode(), hashlib.sha512).hexdigest()
 
 
 def js_response(body: dict, status: int = 200) -> Response:
     """JSON as NOWPayments' Node servers write it (numbers included)."""
-    return Response(js_json(body, sort=False), status=status, content_type="application/json")
+    return Response(js_json(body, sorted_keys=False), status=status, content_type="application/json")
 
 
 def error(status: int, code: str, message: str) -> Response:
@@ -175,7 +241,7 @@ class NowPaymentsSimulator(Simulator):
         }
 
     def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
-        if status not in STATUS_MAP:
+        if status not in STATUSES:
             raise NotFound(f"unknown status {status!r}")
         payment["payment_status"] = status
         payment["updated_at"] = now_iso()
@@ -195,10 +261,10 @@ class NowPaymentsSimulator(Simulator):
         body = dict(sorted(body.items(), reverse=True))  # keys arrive unsorted: the verifier must sort
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self.credentials["ipn_secret"], js_json(body)),
+            SIGNATURE_HEADER: sign(self.credentials["ipn_secret"], body),
         }
         url = payment["ipn_callback_url"] or f"{self.gateway_url}/ipn/nowpayments"
-        return url, js_json(body, sort=False).encode(), headers
+        return url, js_json(body, sorted_keys=False).encode(), headers
 
 
 SIMULATOR = NowPaymentsSimulator

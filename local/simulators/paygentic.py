@@ -7,6 +7,9 @@ not list `savePaymentMethod`, which the simulator echoes anyway so tests see it 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import html
 import json
 import re
@@ -21,15 +24,25 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.paygentic.adapter import CURRENCIES, MAX_AMOUNT, MIN_AMOUNT, STATUS_MAP
-from paygate.providers.paygentic.signing import sign
 
 CREDENTIALS = {
     "api_key": "pgn_local_api_key",
     "webhook_secret": "whsec_cGF5Z2F0ZS1sb2NhbC1wYXlnZW50aWMtd2ViaG9vayE=",
 }
 AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
+MIN_AMOUNT, MAX_AMOUNT = Decimal("1.00"), Decimal("5000.00")
+CURRENCIES = ("AUD", "EUR", "GBP", "USD")
+# A payment's statuses; `failed` is documented for payment sessions, and sent here too.
+STATUSES = ("pending", "processing", "completed", "expired", "cancelled", "failed")
 DURATION = TypeAdapter(timedelta)
+
+
+def svix_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `svix-signature` entry Svix sends: `v1,` and the base64 HMAC-SHA256, keyed with the secret's
+    base64 part (after `whsec_`) decoded, of `<svix-id>.<svix-timestamp>.<raw body>`."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, b"%s.%d.%s" % (msg_id.encode(), timestamp, body), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 class PaygenticSimulator(Simulator):
@@ -110,7 +123,7 @@ class PaygenticSimulator(Simulator):
         if not isinstance(amount, str) or not AMOUNT.match(amount) or not MIN_AMOUNT <= Decimal(amount) <= MAX_AMOUNT:
             errors.append({"field": "amount", "message": "must be a decimal string from 1.00 to 5000.00"})
         if body.get("currency") not in CURRENCIES:
-            errors.append({"field": "currency", "message": "must be one of AUD, EUR, GBP, USD"})
+            errors.append({"field": "currency", "message": f"must be one of {', '.join(CURRENCIES)}"})
         try:
             lifetime = DURATION.validate_python(body.get("expiresIn") or "P30D")
         except ValueError:
@@ -140,7 +153,7 @@ class PaygenticSimulator(Simulator):
         return Response(f"<!doctype html><p>{html.escape(text)}</p>", content_type="text/html; charset=utf-8")
 
     def callback(self, payment: dict, status: object) -> tuple[str, bytes, dict[str, str]]:
-        if status not in STATUS_MAP:
+        if status not in STATUSES:
             raise NotFound(f"unknown status {status!r}")
         payment["status"] = status
         body = json.dumps(
@@ -162,7 +175,7 @@ class PaygenticSimulator(Simulator):
             "Content-Type": "application/json",
             "svix-id": msg_id,
             "svix-timestamp": str(timestamp),
-            "svix-signature": sign(self.credentials["webhook_secret"], msg_id, timestamp, body),
+            "svix-signature": svix_signature(self.credentials["webhook_secret"], msg_id, timestamp, body),
         }
         # Svix endpoints are account-level: there is no per-payment webhook URL.
         return f"{self.gateway_url}/ipn/paygentic", body, headers

@@ -28,6 +28,7 @@ than this simulator's state (e.g. posted by a test) is answered 200 and changes 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import html
 import json
@@ -39,7 +40,6 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import Simulator, json_response
-from paygate.providers.payop.signing import sign
 
 CREDENTIALS = {
     "public_key": "application-606",
@@ -105,6 +105,12 @@ METHODS = [
 ]
 
 
+def invoice_signature(amount: str, currency: str, order_id: str, secret_key: str) -> str:
+    """What Payop expects in an invoice's `signature`: SHA-256, lower-case hex, of the order's amount,
+    currency and id and the project's secret key, joined by colons in that order."""
+    return hashlib.sha256(f"{amount}:{currency}:{order_id}:{secret_key}".encode()).hexdigest()
+
+
 class PayopSimulator(Simulator):
     name = "payop"
 
@@ -144,7 +150,9 @@ class PayopSimulator(Simulator):
         if body["publicKey"] != self.credentials["public_key"]:
             return json_response({"message": "Application not found"}, 404)
         # Payop signs the strings as sent: "2" and "2.00" are different invoices to it.
-        expected = sign(str(order["amount"]), str(order["currency"]), str(order["id"]), self.credentials["secret_key"])
+        expected = invoice_signature(
+            str(order["amount"]), str(order["currency"]), str(order["id"]), self.credentials["secret_key"]
+        )
         if not hmac.compare_digest(expected, str(body["signature"])):
             return json_response({"message": "Wrong signature"}, 422)
         chosen = body.get("paymentMethod")

@@ -108,7 +108,7 @@ def test_callback_for_an_unknown_provider_or_payment_is_404(api):
 
 def test_force_sync_reads_the_status_from_the_provider(api, stack):
     created = api.create()
-    stack.simulators["sandbox"].payments[created["provider_payment_id"]]["status"] = "processing"
+    stack.simulators["sandbox"].update(created["provider_payment_id"], status="processing")
     assert api.payment(created["id"])["status"] == "pending"
     synced = api.get(f"/payments/{created['id']}", force_sync="true").json()
     assert synced["status"] == "processing"

@@ -20,8 +20,8 @@ from tests.factories import CREDENTIALS, nowpayments_ipn, paygentic_webhook, san
 
 
 def sandbox_success(api, stack, created: dict, *, amount: str, currency: str, paid: str) -> None:
-    simulated = stack.simulators["sandbox"].payments[created["provider_payment_id"]]
-    simulated.update(amount=amount, currency=currency, amount_paid=paid)  # what the provider holds
+    sandbox = stack.simulators["sandbox"]
+    sandbox.update(created["provider_payment_id"], amount=amount, currency=currency, amount_paid=paid)  # what it holds
     assert api.control("sandbox", created["provider_payment_id"], "succeeded")["response_status"] == 200
 
 

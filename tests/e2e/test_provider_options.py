@@ -139,7 +139,7 @@ def test_a_sandbox_payment_with_payop_options_sends_them_nowhere(api, stack):
     payop_creates = stack.simulators["payop"].calls["create"]
     created = api.create(provider_options={"payop": {"payment_method": 381, "language": "de"}})
     assert created["provider"] == "sandbox"
-    assert set(stack.simulators["sandbox"].payments[created["provider_payment_id"]]["request"]) == SANDBOX_FIELDS
+    assert set(stack.simulators["sandbox"].request(created["provider_payment_id"])) == SANDBOX_FIELDS
     assert stack.simulators["payop"].calls["create"] == payop_creates
 
 
@@ -179,4 +179,4 @@ def test_routing_sends_the_chosen_providers_options_only(api, stack):
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["provider"] == "sandbox"
-    assert set(stack.simulators["sandbox"].payments[created["provider_payment_id"]]["request"]) == SANDBOX_FIELDS
+    assert set(stack.simulators["sandbox"].request(created["provider_payment_id"])) == SANDBOX_FIELDS

@@ -1,4 +1,4 @@
-"""The sweeper (find_due_checks) on DynamoDB Local, against the sandbox simulator over HTTP."""
+"""Due checks (find_due_checks) on DynamoDB Local, against the local stack's sandbox over HTTP."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_unpaid_payment_expires_on_the_first_sweep_after_expires_at(gateway, sta
 
 def test_paid_payment_whose_callback_was_lost_succeeds_on_the_sweep(gateway, stack, simulator, clock):
     payment = create(gateway, stack)
-    simulator.payments[payment.provider_payment_id]["status"] = "succeeded"  # no callback sent
+    simulator.update(payment.provider_payment_id, status="succeeded")  # no callback sent
     clock.advance(minutes=1)
     sweep(gateway)
     stored = gateway.payments.get(payment.id)
@@ -80,7 +80,7 @@ def test_payment_paid_after_expiry_succeeds_late(gateway, stack, simulator, cloc
     clock.advance(minutes=11)
     sweep(gateway)
     assert gateway.payments.get(payment.id).status is Status.EXPIRED
-    simulator.payments[payment.provider_payment_id]["status"] = "succeeded"
+    simulator.update(payment.provider_payment_id, status="succeeded")
     clock.advance(hours=2)
     sweep(gateway)
     stored = gateway.payments.get(payment.id)

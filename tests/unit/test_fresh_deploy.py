@@ -80,7 +80,9 @@ def fresh_deploy(dynamodb, monkeypatch):
     session.mount(API, gateway)
     # The gateway calls its sandbox, and the sandbox calls the gateway back, through the same API.
     service.providers().session.mount(API, gateway)
-    template.module("SandboxFunction").http.mount(API, gateway)
+    sandbox = template.module("SandboxFunction")
+    sandbox.dynamodb.cache_clear()  # made afresh on this test's moto
+    sandbox.http.mount(API, gateway)
     yield session
     service.reset()
 

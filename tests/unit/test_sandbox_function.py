@@ -23,7 +23,6 @@ from boto3.dynamodb.types import TypeDeserializer
 from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
-from paygate import service
 from paygate.models import Money, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.request import CreatePaymentRequest
@@ -72,10 +71,10 @@ def table(dynamodb, monkeypatch) -> Iterator[str]:
     )
     monkeypatch.setenv("SANDBOX_TABLE", TABLE)
     parameters.clear_caches()
-    service.reset()
+    FUNCTION.dynamodb.cache_clear()
     yield TABLE
     parameters.clear_caches()
-    service.reset()
+    FUNCTION.dynamodb.cache_clear()
 
 
 @pytest.fixture
@@ -285,7 +284,6 @@ def test_an_unknown_route_is_404_in_json(sandbox):
 def test_without_credentials_the_api_is_503(table, monkeypatch, secret):
     if secret is None:
         monkeypatch.setenv("SECRET_NAME", "paygate/absent")  # no such secret at all
-        service.reset()
     else:
         _store_secret(secret)
     for response in (
@@ -352,6 +350,17 @@ def test_a_choice_other_than_pay_or_fail_changes_nothing(sandbox, receiver):
     assert response["statusCode"] == 404
     assert receiver.received == []
     assert answer(call("GET", f"/_sim/sandbox/v1/payments/{created['id']}", headers=bearer()))["status"] == "pending"
+
+
+def test_callbacks_are_signed_as_the_worked_example_of_the_sandboxs_page():
+    # docs/providers/sandbox.md, "Worked example"
+    body = (
+        b'{"event_id": "evt_5c0e7f1a9b2d4e68", "id": "sbx_9a4f1c2e7b3d6a80", '
+        b'"reference": "pay_3f9c2a7b1e4d5c6a8b9f0e1d", "status": "succeeded", "created": 1735689600}'
+    )
+    assert FUNCTION.signature("sbx_local_webhook_secret", 1735689600, body) == (
+        "t=1735689600,v1=e7b01480174d43e74191f0732fcb80aa66b3c11f968d1ca81f81496f3be76f60"
+    )
 
 
 # --- control ------------------------------------------------------------------------------------

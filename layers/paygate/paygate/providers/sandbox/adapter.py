@@ -1,4 +1,5 @@
-"""The development provider: the same lifecycle as a real one, against the sandbox simulator.
+"""The development provider: the same lifecycle as a real one, against the sandbox (the test-mode
+function `functions/sandbox`, which the local stack serves too).
 
 Callbacks are signed with HMAC-SHA256 over `timestamp + "." + raw body`, sent in
 `Paygate-Signature: t=<unix seconds>,v1=<hex>`, and refused when more than 300 s from now. Its answers and
@@ -27,19 +28,6 @@ from paygate.providers.request import CreatePaymentRequest
 from paygate.providers.sandbox.signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, sign
 
 STATUS_MAP = {status.value: status for status in Status}
-# The sandbox's own checkout page (served by its simulator and, in test mode, by the stack): the payment,
-# and the two choices a customer has. Fields are HTML-escaped by whoever fills them in.
-CHECKOUT_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Sandbox checkout</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto}}
-button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head>
-<body><h1>Sandbox checkout</h1>
-<p>Payment <code>{id}</code> for <strong>{amount} {currency}</strong> (reference <code>{reference}</code>).</p>
-<p>Status: <strong id="status">{status}</strong></p>
-<form method="post" action="{base}/checkout/{id}">
-<button name="status" value="succeeded">Pay</button>
-<button name="status" value="failed">Fail</button></form>
-<p id="result">{result}</p></body></html>"""
 
 
 class SandboxProvider(Provider):
