@@ -132,6 +132,7 @@ def _settings(payments_table: str):
         event_bus_name="bench",
         webhook_endpoints_table="bench-endpoints",
         webhook_deliveries_table="bench-deliveries",
+        refunds_table="bench-refunds",
     )
 
 

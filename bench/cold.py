@@ -185,6 +185,7 @@ class World:
             "WebhookEndpointsTable": f"bench-webhook-endpoints-{run}",
             "WebhookDeliveriesTable": f"bench-webhook-deliveries-{run}",
             "SandboxTable": f"bench-sandbox-{run}",
+            "RefundsTable": f"bench-refunds-{run}",
         }
         self.env = {
             "PATH": os.environ.get("PATH", ""),
@@ -198,6 +199,7 @@ class World:
             "IDEMPOTENCY_TABLE": self.tables["IdempotencyTable"],
             "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
             "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
+            "REFUNDS_TABLE": self.tables["RefundsTable"],
             "EVENT_BUS_NAME": f"bench-payments-{run}",
             "SECRET_NAME": f"bench/providers-{run}",
             "CHECKOUT_SECRET_NAME": f"bench/checkout-{run}",

@@ -33,6 +33,7 @@ def document() -> str:
         "EVENT_BUS_NAME",
         "WEBHOOK_ENDPOINTS_TABLE",
         "WEBHOOK_DELIVERIES_TABLE",
+        "REFUNDS_TABLE",
     )
     for name in (*names, "AWS_DEFAULT_REGION"):
         os.environ.setdefault(name, "openapi" if name != "AWS_DEFAULT_REGION" else "us-east-1")

@@ -1,7 +1,7 @@
 """The sandbox in the local stack: the sandbox function itself (functions/sandbox/app.py, as test mode
 deploys it), answering behind the API emulator at /_sim/sandbox/, its payments in the local DynamoDB's
 SandboxTable. Mounted in front of it, this adds what the simulators give tests and the deployed function
-must never have: `POST /_faults` and `GET /_calls` (faults and counts for `create` and `read`), the
+must never have: `POST /_faults` and `GET /_calls` (faults and counts for `create`, `read` and `refund`), the
 create bodies as they arrived (`request`), and a payment read or changed in the sandbox's table
 (`payment`, `update`), as if the sandbox itself had changed it."""
 
@@ -35,6 +35,7 @@ class Sandbox(FaultInjection):
             [
                 Rule("/v1/payments", methods=["POST"], endpoint="create"),
                 Rule("/v1/payments/<payment_id>", methods=["GET"], endpoint="read"),
+                Rule("/v1/refunds", methods=["POST"], endpoint="refund"),
                 Rule("/<path:path>", endpoint="function"),
             ]
         )
@@ -71,6 +72,10 @@ class Sandbox(FaultInjection):
 
     def on_read(self, request: Request, payment_id: str) -> Response:
         fault = self.misbehave("read")
+        return fault if fault is not None else self.forward(request)
+
+    def on_refund(self, request: Request) -> Response:
+        fault = self.misbehave("refund")
         return fault if fault is not None else self.forward(request)
 
     def on_function(self, request: Request, path: str) -> Response:

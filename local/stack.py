@@ -57,6 +57,7 @@ class LocalStack:
             "IdempotencyTable": "paygate-idempotency",
             "WebhookEndpointsTable": "paygate-webhook-endpoints",
             "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+            "RefundsTable": "paygate-refunds",
             "SandboxTable": "paygate-sandbox",
         }
     )
@@ -113,6 +114,7 @@ class LocalStack:
                 "SANDBOX_TABLE": self.tables["SandboxTable"],
                 "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
                 "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
+                "REFUNDS_TABLE": self.tables["RefundsTable"],
                 # Locally, merchants are 127.0.0.1 (the /_sim/merchant receiver), over http.
                 "WEBHOOK_ALLOW_PRIVATE": "true",
                 "WEBHOOK_LEASE_SECONDS": str(self.webhook_lease_seconds),

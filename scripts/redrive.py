@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from paygate.publisher import EventPublisher, event_of
+from paygate.publisher import EventPublisher, events_of
 
 
 def outputs(cloudformation: Any, stack: str) -> dict[str, str]:
@@ -62,8 +62,7 @@ def republish(sqs: Any, streams: Any, publisher: EventPublisher, queue_url: str)
         for message in messages:
             batch = json.loads(message["Body"])["DDBStreamBatchInfo"]
             for record in stream_records(streams, batch):
-                event = event_of(record["dynamodb"])
-                if event is not None:
+                for event in events_of(record["dynamodb"]):
                     publisher.publish(event)
                     published += 1
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

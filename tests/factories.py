@@ -17,6 +17,7 @@ import requests
 from local import simulators, template
 from paygate.checkout.links import CheckoutLinks
 from paygate.config import Settings
+from paygate.lifecycle.accept import AcceptPayment
 from paygate.lifecycle.attempts import Attempts
 from paygate.lifecycle.callback import ApplyCallback
 from paygate.lifecycle.cancel import CancelPayment
@@ -26,6 +27,7 @@ from paygate.lifecycle.create import CreatePayment
 from paygate.lifecycle.hosted import HostedCheckout
 from paygate.lifecycle.listing import ListPayments
 from paygate.lifecycle.methods import PaymentMethods
+from paygate.lifecycle.refund import Refunds
 from paygate.lifecycle.reports import Reports
 from paygate.lifecycle.sync import ReadPayment
 from paygate.models import HistoryEntry, PaymentRecord, Status
@@ -37,12 +39,14 @@ from paygate.providers.rate_limits import RateLimits
 from paygate.providers.registry import Registry
 from paygate.providers.sandbox import signing as sandbox
 from paygate.store.payments import PaymentStore
+from paygate.store.refunds import RefundIndex
 
 TABLES = {
     "PaymentsTable": "paygate-payments",
     "IdempotencyTable": "paygate-idempotency",
     "WebhookEndpointsTable": "paygate-webhook-endpoints",
     "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+    "RefundsTable": "paygate-refunds",
 }
 EVENT_BUS = "paygate-test-payments"
 SECRET_NAME = "paygate/providers"
@@ -94,6 +98,7 @@ def environment() -> dict[str, str]:
         "CHECKOUT_SECRET_NAME": CHECKOUT_SECRET_NAME,
         "WEBHOOK_ENDPOINTS_TABLE": TABLES["WebhookEndpointsTable"],
         "WEBHOOK_DELIVERIES_TABLE": TABLES["WebhookDeliveriesTable"],
+        "REFUNDS_TABLE": TABLES["RefundsTable"],
     }
 
 
@@ -104,6 +109,7 @@ def settings(**overrides: Any) -> Settings:
         "event_bus_name": EVENT_BUS,
         "webhook_endpoints_table": TABLES["WebhookEndpointsTable"],
         "webhook_deliveries_table": TABLES["WebhookDeliveriesTable"],
+        "refunds_table": TABLES["RefundsTable"],
         "enabled_providers": list(CREDENTIALS),
         # Tests talk to a sandbox somewhere, not to one on an API of their own.
         "base_urls": {**Settings.model_fields["base_urls"].default_factory(), "sandbox": "https://sandbox.test"},  # type: ignore[misc,call-arg]
@@ -163,7 +169,10 @@ class Lifecycle:
         self.attempts = Attempts(self.payments, self.circuits, self.clock)
         self.create = CreatePayment(self.payments, self.providers, self.attempts, self.links, self.clock)
         self.choose = ChooseMethod(self.providers, self.attempts)
-        self.callback = ApplyCallback(self.payments, self.providers, self.reports)
+        self.refund_index = RefundIndex(TABLES["RefundsTable"], client, clock=self.clock)
+        self.callback = ApplyCallback(self.payments, self.providers, self.reports, self.refund_index)
+        self.refunds = Refunds(self.payments, self.refund_index, self.providers, self.reports, self.clock)
+        self.accept = AcceptPayment(self.payments, self.clock)
         self.read = ReadPayment(self.payments, self.providers, self.reports)
         self.cancel = CancelPayment(self.payments, self.providers, self.clock)
         self.list = ListPayments(self.payments)
@@ -263,6 +272,33 @@ def sandbox_callback(
     ).encode()
     stamp = int(time.time()) if timestamp is None else timestamp
     return Delivery(body, {"Content-Type": "application/json", "Paygate-Signature": sandbox.sign(secret, stamp, body)})
+
+
+def sandbox_refund_callback(
+    refund_id: str,
+    provider_refund_id: str,
+    status: str,
+    *,
+    payment_id: str,
+    provider_payment_id: str,
+    timestamp: int,
+    secret: str = CREDENTIALS["sandbox"]["webhook_secret"],
+) -> Delivery:
+    """The sandbox's callback of a refund's status (`type` refund), signed as the sandbox signs."""
+    body = json.dumps(
+        {
+            "event_id": f"evt_{uuid.uuid4().hex}",
+            "type": "refund",
+            "id": provider_refund_id,
+            "reference": refund_id,
+            "payment": provider_payment_id,
+            "payment_reference": payment_id,
+            "status": status,
+        }
+    ).encode()
+    return Delivery(
+        body, {"Content-Type": "application/json", "Paygate-Signature": sandbox.sign(secret, timestamp, body)}
+    )
 
 
 def nowpayments_ipn(body: bytes | str | dict, *, secret: str = CREDENTIALS["nowpayments"]["ipn_secret"]) -> Delivery:

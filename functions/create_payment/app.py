@@ -46,7 +46,7 @@ def create_payment(
     return Response(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,
-        body=created.payment,
+        body=created.value,
         headers={"Idempotent-Replayed": "true"} if created.replayed else {},
     )
 

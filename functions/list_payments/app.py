@@ -1,7 +1,7 @@
 """GET /payments: the merchant's own payments, newest first, a page at a time (Stripe-style cursors)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -27,10 +27,14 @@ def list_payments(
     reference: Annotated[str | None, Query(max_length=255)] = None,
     created_gte: Annotated[datetime | None, Query(description="Created at or after (RFC 3339)")] = None,
     created_lt: Annotated[datetime | None, Query(description="Created before (RFC 3339)")] = None,
+    money: Annotated[
+        Literal["underpaid", "overpaid", "late"] | None,
+        Query(description="Only payments whose money did not match: paid less, more, or after they ended"),
+    ] = None,
 ) -> PaymentList:
     if provider is not None and provider not in SPECS:
         raise ValidationFailed(f"provider: must be one of {', '.join(SPECS)}", param="provider")
-    query = PaymentQuery(limit, starting_after, status, provider, reference, created_gte, created_lt)
+    query = PaymentQuery(limit, starting_after, status, provider, reference, created_gte, created_lt, money)
     page = list_page(api.aware(query), account_id=account)
     data = [record.public() for record in page.records]
     return PaymentList(data=data, has_more=page.has_more, next_starting_after=page.next_starting_after)

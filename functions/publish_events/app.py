@@ -1,4 +1,5 @@
-"""The payments table's stream -> one event per status change on the PaymentEvents bus.
+"""The payments table's stream -> one event per status change of a payment or a refund on the PaymentEvents
+bus.
 
 A record that fails is reported alone (ReportBatchItemFailures); the rest of the batch is published."""
 
@@ -9,14 +10,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import service
 from paygate.observability import logger, metrics
-from paygate.publisher import event_of
+from paygate.publisher import events_of
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def publish_record(record: DynamoDBRecord) -> None:
-    event = event_of(record.raw_event["dynamodb"])
-    if event is not None:
+    for event in events_of(record.raw_event["dynamodb"]):
         service.publisher().publish(event)
         metrics.add_metric(name="EventsPublished", unit="Count", value=1)
 

@@ -1,9 +1,10 @@
 """ANY /_sim/sandbox/{proxy+}: the sandbox provider itself, in the stack for test mode.
 
 The `sandbox` provider has no company and no hosted service behind it: this function is its API (create,
-read), its checkout page (Pay and Fail buttons) and its control endpoint, so a freshly deployed stack can
-take a payment end to end with nothing else running. It exists for test mode only: no money moves, and
-anyone who can open a checkout page or call the control endpoint can mark its payment paid. It is the
+read, refund), its checkout page (Pay and Fail buttons) and its control endpoints, so a freshly deployed
+stack can take a payment, and give money back, end to end with nothing else running. It exists for test
+mode only: no money moves, and anyone who can open a checkout page or call a control endpoint can mark
+its payment paid or its refund made. It is the
 only sandbox there is: the local stack serves this same function behind its API emulator (with, around
 it and never in it, the fault injection its tests use: local/sandbox.py).
 
@@ -23,6 +24,7 @@ import json
 import os
 import secrets
 import time
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -52,6 +54,7 @@ SECRET_MAX_AGE_SECONDS = 300
 CREATE_FIELDS = ("amount", "currency", "reference", "callback_url", "return_url", "expires_at")
 MAX_FIELD_LENGTH = 2048
 PAYMENT_ID = "sbx_"  # + 16 hex characters
+REFUND_ID = "sbxr_"  # + 16 hex characters
 # The sandbox speaks the gateway's own statuses; a customer on its page can only pay or fail.
 STATUSES = ("pending", "processing", "partially_paid", "succeeded", "failed", "expired", "cancelled")
 CHOICES = {"succeeded": "Pay", "failed": "Fail"}
@@ -164,20 +167,26 @@ def _table() -> str:
     return name
 
 
-def _load(payment_id: str) -> dict:
-    """The payment, read consistently (a status change may follow its create at once); 404 otherwise."""
+def _load(item_id: str, prefix: str = PAYMENT_ID, what: str = "payment") -> dict:
+    """A payment (or a refund), read consistently (a change may follow its create at once); 404 otherwise.
+    Both live in the sandbox's table, told apart by their ids."""
     item = None
-    if payment_id.startswith(PAYMENT_ID) and len(payment_id) <= 64:
-        item = dynamodb().get_item(TableName=_table(), Key={"id": {"S": payment_id}}, ConsistentRead=True).get("Item")
+    if item_id.startswith(prefix) and len(item_id) <= 64:
+        item = dynamodb().get_item(TableName=_table(), Key={"id": {"S": item_id}}, ConsistentRead=True).get("Item")
     if item is None:
-        raise Refused(404, f"no payment {payment_id}")
+        raise Refused(404, f"no {what} {item_id}")
     return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
 
-def _save(payment: dict, *, new: bool = False) -> None:
+def _save(payment: dict, *, new: bool = False) -> bool:
+    """Store it; a new one only if its id is free (False when it is not)."""
     item = {name: _SERIALIZER.serialize(value) for name, value in payment.items()}
     condition = {"ConditionExpression": "attribute_not_exists(id)"} if new else {}
-    dynamodb().put_item(TableName=_table(), Item=item, **condition)
+    try:
+        dynamodb().put_item(TableName=_table(), Item=item, **condition)
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 # --- callbacks ----------------------------------------------------------------------------------
@@ -199,40 +208,56 @@ def _set_status(payment: dict, status: object) -> None:
         payment.setdefault("amount_paid", payment["amount"])
 
 
-def _callback(payment: dict, secret: str, fallback_url: str) -> tuple[str, bytes, dict[str, str]]:
-    """The signed callback of the payment's status (url, body, headers)."""
+def _payment_callback(payment: dict) -> dict[str, Any]:
+    """What the callback of a payment's status says."""
+    return {
+        "id": payment["id"],
+        "reference": payment["reference"],
+        "status": payment["status"],
+        "amount": payment["amount"],
+        "currency": payment["currency"],
+        "amount_paid": payment.get("amount_paid"),
+    }
+
+
+def _refund_callback(refund: dict) -> dict[str, Any]:
+    """What the callback of a refund's status says: `type` refund, and the payment it gives money back on."""
+    shown = ("id", "reference", "payment", "payment_reference", "status", "amount", "currency")
+    return {"type": "refund", **{name: refund.get(name) for name in shown}}
+
+
+def _deliver(event: APIGatewayProxyEvent, item: dict, fields: dict[str, Any]) -> int | str:
+    """Sign and POST a callback to the gateway: its HTTP status, or why it was not reached."""
     now = int(time.time())
-    body = json.dumps(
-        {
-            "event_id": "evt_" + secrets.token_hex(8),
-            "id": payment["id"],
-            "reference": payment["reference"],
-            "status": payment["status"],
-            "amount": payment["amount"],
-            "currency": payment["currency"],
-            "amount_paid": payment.get("amount_paid"),
-            "created": now,
-        }
-    ).encode()
-    headers = {"Content-Type": "application/json", "Paygate-Signature": signature(secret, now, body)}
-    return payment["callback_url"] or fallback_url, body, headers
-
-
-def _change(event: APIGatewayProxyEvent, payment: dict, status: object) -> int | str:
-    """Set the status, store it, deliver its callback: the gateway's HTTP status, or why it was not reached."""
-    secret = _credentials()["webhook_secret"]
-    _set_status(payment, status)
-    _save(payment)
+    body = json.dumps({"event_id": "evt_" + secrets.token_hex(8), **fields, "created": now}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Paygate-Signature": signature(_credentials()["webhook_secret"], now, body),
+    }
     # Where the gateway takes callbacks when the create named none: PUBLIC_BASE_URL, or this same API.
-    fallback = f"{os.environ.get('PUBLIC_BASE_URL') or _api_url(event)}/ipn/sandbox"
-    url, body, headers = _callback(payment, secret, fallback)
+    url = item.get("callback_url") or f"{os.environ.get('PUBLIC_BASE_URL') or _api_url(event)}/ipn/sandbox"
     try:
         answer = http.post(url, data=body, headers=headers, timeout=CALLBACK_TIMEOUT_SECONDS, allow_redirects=False)
     except requests.RequestException as error:
-        logger.warning("sandbox: callback not delivered", payment_id=payment["id"], error=type(error).__name__)
+        logger.warning("sandbox: callback not delivered", id=item["id"], error=type(error).__name__)
         return type(error).__name__
-    logger.info("sandbox: callback delivered", payment_id=payment["id"], status=payment["status"])
+    logger.info("sandbox: callback delivered", id=item["id"], status=item["status"])
     return answer.status_code
+
+
+def _change(event: APIGatewayProxyEvent, payment: dict, status: object) -> int | str:
+    """Set the status, store it, deliver its callback."""
+    _credentials()  # 503 before anything changes, when the sandbox has no secret
+    _set_status(payment, status)
+    _save(payment)
+    return _deliver(event, payment, _payment_callback(payment))
+
+
+def _delivered(answer: int | str) -> Response[str]:
+    """The control endpoints' answer: the gateway's HTTP status, or 502 and why it was not reached."""
+    if isinstance(answer, str):
+        return _json({"delivered": False, "message": f"the callback could not be delivered ({answer})"}, 502)
+    return _json({"delivered": True, "response_status": answer})
 
 
 # --- the provider's API -------------------------------------------------------------------------
@@ -273,10 +298,119 @@ def read(payment_id: str) -> Response[str]:
 def control(payment_id: str) -> Response[str]:
     """Set the status and deliver the callback exactly as the provider would (the README's step 2)."""
     payment = _load(payment_id)
-    answer = _change(app.current_event, payment, _json_body(app.current_event).get("status"))
-    if isinstance(answer, str):
-        return _json({"delivered": False, "message": f"the callback could not be delivered ({answer})"}, 502)
-    return _json({"delivered": True, "response_status": answer})
+    return _delivered(_change(app.current_event, payment, _json_body(app.current_event).get("status")))
+
+
+# --- refunds: one per reference, of a paid payment, never more than was paid -----------------------
+
+
+def _refund_fields(event: APIGatewayProxyEvent) -> dict[str, Any]:
+    body = _json_body(event)
+    fields = {name: body.get(name) for name in ("payment", "amount", "reference", "callback_url")}
+    for name, value in fields.items():
+        if (value is not None or name != "callback_url") and (
+            not isinstance(value, str) or not value or len(value) > MAX_FIELD_LENGTH
+        ):
+            raise Refused(400, f"{name} must be a string of at most {MAX_FIELD_LENGTH} characters")
+    return fields
+
+
+def _paid(payment: dict) -> Decimal:
+    """What the payment received, which its refunds together may give back."""
+    if payment["status"] not in ("succeeded", "partially_paid"):
+        raise Refused(422, f"the payment is {payment['status']}: nothing to refund")
+    return Decimal(str(payment.get("amount_paid") or payment["amount"]))
+
+
+def _take(payment: dict, amount: Decimal) -> None:
+    """Count `amount` as refunded on the payment, atomically and only while the total stays within what
+    was paid: two refunds at once cannot both take the last of it."""
+    try:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key={"id": {"S": payment["id"]}},
+            UpdateExpression="ADD refunded :amount",
+            ConditionExpression="attribute_not_exists(refunded) OR refunded <= :most",
+            ExpressionAttributeValues={":amount": {"N": str(amount)}, ":most": {"N": str(_paid(payment) - amount)}},
+        )
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        raise Refused(422, "the amount is more than what is left to refund") from None
+
+
+def _give_back(payment_id: str, amount: Decimal) -> None:
+    """A refund that failed: its amount is refundable again."""
+    dynamodb().update_item(
+        TableName=_table(),
+        Key={"id": {"S": payment_id}},
+        UpdateExpression="ADD refunded :amount",
+        ExpressionAttributeValues={":amount": {"N": str(-amount)}},
+    )
+
+
+def _refund_by_reference(reference: str) -> dict | None:
+    key = {"id": {"S": f"ref:{reference}"}}
+    item = dynamodb().get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item")
+    return _load(item["refund"]["S"], REFUND_ID, "refund") if item else None
+
+
+@app.post(f"{PREFIX}/v1/refunds", include_in_schema=False)
+def refund() -> Response[str]:
+    """Refund `amount` of a payment; the same `reference` again answers the refund it made (200)."""
+    event = app.current_event
+    _authorize(event)
+    fields = _refund_fields(event)
+    found = _refund_by_reference(fields["reference"])
+    if found is not None:
+        return _json(found)
+    payment = _load(fields["payment"])
+    try:
+        amount = Decimal(fields["amount"])
+    except InvalidOperation:
+        raise Refused(400, "amount must be a decimal string") from None
+    if not amount.is_finite() or amount <= 0:
+        raise Refused(400, "amount must be more than 0")
+    refund = {
+        "id": REFUND_ID + secrets.token_hex(8),
+        "status": "pending",
+        "payment": payment["id"],
+        "payment_reference": payment["reference"],
+        "amount": fields["amount"],
+        "currency": payment["currency"],
+        "reference": fields["reference"],
+        "callback_url": fields["callback_url"] or payment.get("callback_url"),
+    }
+    if not _save({"id": f"ref:{fields['reference']}", "refund": refund["id"]}, new=True):
+        return _json(_refund_by_reference(fields["reference"]))  # the same reference, at the same time
+    _take(payment, amount)
+    _save(refund, new=True)
+    return _json(refund, 201)
+
+
+@app.get(f"{PREFIX}/v1/refunds", include_in_schema=False)
+def find_refund() -> Response[str]:
+    """The refund made with `?reference=`; 404 when none was."""
+    _authorize(app.current_event)
+    found = _refund_by_reference(app.current_event.get_query_string_value("reference") or "")
+    if found is None:
+        raise Refused(404, "no refund with that reference")
+    return _json(found)
+
+
+@app.post(f"{PREFIX}/refunds/<refund_id>/status", include_in_schema=False)
+def control_refund(refund_id: str) -> Response[str]:
+    """Settle a pending refund (`{"status": "succeeded"}` or `"failed"`) and deliver its callback."""
+    refund = _load(refund_id, REFUND_ID, "refund")
+    status = _json_body(app.current_event).get("status")
+    if status not in ("succeeded", "failed"):
+        raise Refused(404, f"unknown status {status!r}")
+    if refund["status"] != "pending":
+        raise Refused(409, f"the refund is {refund['status']} already")
+    _credentials()
+    refund["status"] = status
+    _save(refund)
+    if status == "failed":
+        _give_back(refund["payment"], Decimal(refund["amount"]))
+    return _delivered(_deliver(app.current_event, refund, _refund_callback(refund)))
 
 
 # --- checkout -----------------------------------------------------------------------------------

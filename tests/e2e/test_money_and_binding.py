@@ -1,10 +1,10 @@
 """A callback changes only its own payment, and only by the money it reports: over HTTP, for every provider.
 
 Money: for each provider that reports it, an authentic success (signed, or confirmed by the provider's
-status API) for the right payment but the wrong amount or currency leaves the payment where it was, with
-the mismatch in its history; an underpayment makes it `partially_paid`; what the customer was shown
-(the deposit address) is never replaced. Binding: a callback that names one payment and carries the
-provider id of another changes neither."""
+status API) for the right payment but the wrong price or currency leaves the payment where it was, with
+the mismatch in its history; an underpayment makes it `partially_paid`, an overpayment `succeeded`;
+what the customer was shown (the deposit address) is never replaced. Binding: a callback that names one
+payment and carries the provider id of another changes neither."""
 
 from __future__ import annotations
 
@@ -88,6 +88,9 @@ CASES = [
     ("another currency", {"amount": "10.50", "currency": "EUR", "paid": "10.50"}, "pending", "mismatch"),
     ("an underpayment", {"amount": "10.50", "currency": "USD", "paid": "5.25"}, "partially_paid", "underpaid"),
 ]
+# A provider that reports only what was paid, not the price it holds, reports more as an overpayment: the
+# payment succeeded, and the merchant may refund the excess.
+REPORTS_NO_PRICE = {"paygentic", "payop"}
 
 
 def in_crypto(created: dict, money: dict) -> dict:
@@ -104,6 +107,8 @@ def test_a_success_counts_only_with_the_payments_money(api, stack, provider, cas
     # When the provider reports a success with this money
     report_success(api, stack, created, **(in_crypto(created, money) if provider == "nowpayments" else money))
     # Then the payment is where the money says, and says why in its history
+    if case == "another amount" and provider in REPORTS_NO_PRICE:
+        status, note = "succeeded", "overpaid"
     payment = api.payment(created["id"])
     assert payment["status"] == status, payment["history"]
     last = payment["history"][-1]

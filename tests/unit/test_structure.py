@@ -23,6 +23,7 @@ LAYERS = {
     "paygate.models": MODELS,
     "paygate.fields": MODELS,
     "paygate.events": MODELS,
+    "paygate.refunds": MODELS,
     "paygate.webhooks.models": MODELS,
     "paygate.providers": OUTSIDE,
     "paygate.store": OUTSIDE,

@@ -14,7 +14,7 @@ from paygate.errors import (
     PaygateError,
     TooManyRequests,
 )
-from paygate.providers.catalog import SPECS
+from paygate.providers.catalog import SPECS, Capability
 from tests import factories
 
 # Reading and writing DynamoDB around the provider calls, and the function's own start.
@@ -35,6 +35,8 @@ BUDGETS = {
     "GetPaymentFunction": lambda spec: spec.status_calls,  # ?force_sync=true
     "IpnCallbackFunction": lambda spec: spec.status_calls,  # unsigned callbacks are confirmed first
     "CheckPaymentsFunction": lambda spec: spec.status_calls,  # a due check
+    # A refund through the provider's API and, when its outcome is unknown, the refund's status.
+    "RefundsFunction": lambda spec: 2 if Capability.REFUND in spec.capabilities else 0,
 }
 
 

@@ -27,6 +27,8 @@ class Settings(BaseModel):
     event_bus_name: str = Field(min_length=1)
     webhook_endpoints_table: str = Field(min_length=1)
     webhook_deliveries_table: str = Field(min_length=1)
+    # Where each refund is found by its id (the refund itself lives on its payment's record).
+    refunds_table: str = Field(min_length=1)
     # Where short webhook retries are queued (SQS, with a delay); empty: the scheduled run alone retries.
     webhook_queue_url: str = ""
     # Seconds to wait before each retry of a failed webhook delivery; after the last, the delivery failed.

@@ -3,6 +3,8 @@ test codes are left out on purpose: nobody prices an order in them."""
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, Decimal
+
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
 _THREE = "BHD IQD JOD KWD LYD OMR TND"
 _TWO = (
@@ -17,3 +19,10 @@ _TWO = (
 MINOR_UNITS: dict[str, int] = (
     {code: 0 for code in _ZERO.split()} | {code: 3 for code in _THREE.split()} | {code: 2 for code in _TWO.split()}
 )
+
+
+def amount_text(value: Decimal, currency: str) -> str:
+    """An amount as the API writes it: with its currency's decimal places, rounded down (a share of a
+    payment never shows more than was there)."""
+    places = MINOR_UNITS.get(currency.upper(), 2)
+    return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN), "f")

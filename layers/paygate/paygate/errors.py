@@ -61,6 +61,14 @@ class PaymentNotCancellable(PaygateError):
     code = "payment_not_cancellable"
 
 
+class RefundNotConfirmable(PaygateError):
+    """409: the refund is not a manual one waiting for the merchant (or it ended already)."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "refund_not_confirmable"
+
+
 class PaymentNotWaiting(PaygateError):
     """409: the customer chose how to pay a payment that is no longer waiting for a choice."""
 
@@ -90,6 +98,24 @@ class ValidationFailed(PaygateError):
     http_status = 422
     type = "invalid_request"
     code = "validation_error"
+
+
+class PaymentNotRefundable(ValidationFailed):
+    """422: the payment holds no money to give back (nothing received, or it failed)."""
+
+    code = "payment_not_refundable"
+
+
+class AmountExceedsRefundable(ValidationFailed):
+    """422: more than what remains refundable on the payment."""
+
+    code = "amount_exceeds_refundable"
+
+
+class PaymentNotAcceptable(ValidationFailed):
+    """422: only a payment that received less than it asked can be accepted as it is."""
+
+    code = "payment_not_acceptable"
 
 
 class IdempotencyKeyReused(PaygateError):

@@ -1,12 +1,14 @@
-"""The event contract: what Paygate tells other services about every payment change, in one place.
+"""The event contract: what Paygate tells other services about every payment and refund change, in one
+place.
 
-Every change of a payment's status (and its creation) is one `PaymentEvent`: the bus event's `detail`
-(its `detail-type` is the event type), and, wrapped in a `WebhookPayload`, the body of every merchant
-webhook. The publisher, the webhook fan-out and the tests all read and write these models, and
-docs/events.schema.json is generated from them (`make openapi`; a test fails when it is stale).
+Every change of a payment's status (and its creation) is one `PaymentEvent`, every change of a refund's
+one `RefundEvent` (and its creation `refund.created`): the bus event's `detail` (its `detail-type` is
+the event type), and, wrapped in a `WebhookPayload`, the body of every merchant webhook. The publisher,
+the webhook fan-out and the tests all read and write these models, and docs/events.schema.json is
+generated from them (`make openapi`; a test fails when it is stale).
 
-Consumers dedupe on `event_id` (payment id and version) and order by `sequence` (the version): delivery is
-at least once. Pydantic only, no I/O."""
+Consumers dedupe on `event_id` and order by `sequence` (the payment's version, which a refund's change
+also moves): delivery is at least once. Pydantic only, no I/O."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from paygate.models import Payment, PaymentRecord, Status
+from paygate.refunds import Refund, RefundStatus
 
 SOURCE: Literal["paygate"] = "paygate"
 EventType = Literal[
@@ -27,13 +30,19 @@ EventType = Literal[
     "payment.failed",
     "payment.expired",
     "payment.cancelled",
+    "refund.created",
+    "refund.requires_action",
+    "refund.succeeded",
+    "refund.failed",
+    "refund.cancelled",
 ]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
-def event_type(status: Status) -> EventType:
-    """The event type of a payment that reached `status` (one per status)."""
-    return cast(EventType, f"payment.{status.value}")
+def event_type(status: Status | RefundStatus) -> EventType:
+    """The event type of a payment or refund that reached `status` (one per status; a refund `pending` at
+    its provider tells nothing new after `refund.created`)."""
+    return cast(EventType, f"{'refund' if isinstance(status, RefundStatus) else 'payment'}.{status.value}")
 
 
 class PaymentEvent(BaseModel):
@@ -50,6 +59,25 @@ class PaymentEvent(BaseModel):
         return event_type(self.payment.status)
 
 
+class RefundEvent(BaseModel):
+    """A refund's creation or change: the bus event's `detail`, and the `data` of a merchant webhook."""
+
+    event_id: str = Field(description="`<refund id>:<payment version>`, or `<refund id>:created`")
+    sequence: int = Field(description="The refund's payment's version: a later change has a higher one")
+    previous_status: RefundStatus | None = Field(description="The status before the change; null for a new refund")
+    account_id: str | None = Field(description="The merchant account the refund's payment belongs to")
+    payment_id: str
+    refund: Refund
+    created: bool = Field(default=False, description="The event of the refund's creation (`refund.created`)")
+
+    @property
+    def type(self) -> EventType:
+        return cast(EventType, "refund.created") if self.created else event_type(self.refund.status)
+
+
+Detail = PaymentEvent | RefundEvent
+
+
 class BusEvent(BaseModel):
     """An event as EventBridge hands it to a target (the webhook queue): its envelope around the detail."""
 
@@ -59,7 +87,7 @@ class BusEvent(BaseModel):
     source: Literal["paygate"] = SOURCE
     detail_type: EventType = Field(alias="detail-type")
     time: datetime
-    detail: PaymentEvent
+    detail: Detail
 
 
 class WebhookPayload(BaseModel):
@@ -67,7 +95,7 @@ class WebhookPayload(BaseModel):
 
     type: EventType
     timestamp: datetime
-    data: PaymentEvent
+    data: Detail
 
     @classmethod
     def of(cls, event: BusEvent) -> WebhookPayload:
@@ -88,6 +116,24 @@ def status_change(old: PaymentRecord | None, new: PaymentRecord | None) -> Payme
         account_id=new.account_id,
         payment=new.public(),
     )
+
+
+def refund_changes(old: PaymentRecord | None, new: PaymentRecord | None) -> list[RefundEvent]:
+    """The refund events of one write of a payment: each refund it adds (`refund.created`, and
+    `refund.requires_action` for a manual one), and each whose status it moves."""
+    if new is None:
+        return []
+    before = {refund.id: refund for refund in (old.refunds if old else [])}
+    found = []
+    for refund in new.refunds:
+        previous = before.get(refund.id)
+        base = {"sequence": new.version, "account_id": new.account_id, "payment_id": new.id, "refund": refund}
+        if previous is None:
+            found.append(RefundEvent(event_id=f"{refund.id}:created", previous_status=None, created=True, **base))
+        if refund.status is not RefundStatus.PENDING and (previous is None or previous.status is not refund.status):
+            was = previous.status if previous else None
+            found.append(RefundEvent(event_id=f"{refund.id}:{new.version}", previous_status=was, **base))
+    return found
 
 
 def json_schema() -> dict[str, Any]:

@@ -13,6 +13,9 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from paygate.currencies import amount_text
+from paygate.refunds import Refund, RefundStatus
+
 
 class Status(StrEnum):
     PENDING = "pending"
@@ -170,6 +173,12 @@ class Payment(ProviderFacts):
     expires_at: datetime | None = None
     paid_late: bool = False
     failure_reason: str | None = None
+    # What was paid, in the payment's currency (None until money arrived): below `amount` when underpaid,
+    # above it when overpaid. A provider that reports no amount paid the amount asked.
+    amount_received: str | None = None
+    # What refunds have given back, and whether that is all that was received.
+    amount_refunded: str = "0"
+    refunded: bool = False
     version: int = 1
     history: list[HistoryEntry] = Field(default_factory=list)
 
@@ -191,9 +200,19 @@ class PaymentRecord(Payment, Versioned):
     # Where the hosted page sends the customer at the end (the merchant's), and where it came back.
     success_url: str | None = None
     failure_url: str | None = None
+    # Its refunds, oldest first: each a resource of its own, kept here so that reserving a refund's
+    # amount and recording the refund are one write.
+    refunds: list[Refund] = Field(default_factory=list)
 
     def public(self) -> Payment:
-        return Payment.model_validate(self.model_dump(include=set(Payment.model_fields)))
+        refunded = sum((Decimal(r.amount) for r in self.refunds if r.status is RefundStatus.SUCCEEDED), Decimal(0))
+        received = Decimal(self.amount_received) if self.amount_received else Decimal(0)
+        shown = self.model_dump(include=set(Payment.model_fields))
+        shown |= {"amount_refunded": amount_text(refunded, self.currency), "refunded": 0 < received <= refunded}
+        return Payment.model_validate(shown)
+
+    def refund(self, refund_id: str) -> Refund | None:
+        return next((refund for refund in self.refunds if refund.id == refund_id), None)
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -210,6 +229,8 @@ class PaymentQuery:
     reference: str | None = None
     created_gte: datetime | None = None
     created_lt: datetime | None = None
+    # Payments whose money did not match: paid less than asked, more, or after they ended.
+    money: Literal["underpaid", "overpaid", "late"] | None = None
 
 
 class PaymentList(BaseModel):

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from paygate.events import SOURCE, PaymentEvent, status_change
+from paygate.events import SOURCE, Detail, refund_changes, status_change
 from paygate.store.payments import record_from_item
 
 
-def event_of(stream_record: dict[str, Any]) -> PaymentEvent | None:
-    """The event of one record of the payments table's stream (its `dynamodb` part), if it tells one."""
-    old, new = (stream_record.get(image) for image in ("OldImage", "NewImage"))
-    return status_change(record_from_item(old) if old else None, record_from_item(new) if new else None)
+def events_of(stream_record: dict[str, Any]) -> list[Detail]:
+    """The events of one record of the payments table's stream (its `dynamodb` part): the payment's
+    status change, if it has one, then its refunds' (a refund lives on its payment's record)."""
+    old_image, new_image = (stream_record.get(image) for image in ("OldImage", "NewImage"))
+    old = record_from_item(old_image) if old_image else None
+    new = record_from_item(new_image) if new_image else None
+    payment = status_change(old, new)
+    return [*([payment] if payment else []), *refund_changes(old, new)]
 
 
 class EventPublisher:
@@ -20,7 +24,7 @@ class EventPublisher:
         self.client = client
         self.bus_name = bus_name
 
-    def publish(self, event: PaymentEvent) -> None:
+    def publish(self, event: Detail) -> None:
         answer = self.client.put_events(
             Entries=[
                 {

@@ -6,8 +6,6 @@ never imports the providers or `requests`, a read never imports the idempotency 
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,7 @@ from paygate.models import utcnow
 
 if TYPE_CHECKING:
     from paygate.checkout.links import CheckoutLinks
+    from paygate.lifecycle.accept import AcceptPayment
     from paygate.lifecycle.attempts import Attempts
     from paygate.lifecycle.callback import ApplyCallback
     from paygate.lifecycle.cancel import CancelPayment
@@ -27,15 +26,17 @@ if TYPE_CHECKING:
     from paygate.lifecycle.create import CreatePayment
     from paygate.lifecycle.due_checks import CheckQueue
     from paygate.lifecycle.hosted import HostedCheckout
-    from paygate.lifecycle.idempotent import IdempotentCreate
+    from paygate.lifecycle.idempotent import IdempotentCreate, IdempotentRefund
     from paygate.lifecycle.listing import ListPayments
     from paygate.lifecycle.methods import PaymentMethods
+    from paygate.lifecycle.refund import Refunds
     from paygate.lifecycle.reports import Reports
     from paygate.lifecycle.sync import ReadPayment
     from paygate.providers.circuits import Circuits
     from paygate.providers.registry import Registry
     from paygate.publisher import EventPublisher
     from paygate.store.payments import PaymentStore
+    from paygate.store.refunds import RefundIndex
     from paygate.webhooks.service import Webhooks
 
 
@@ -97,25 +98,10 @@ def checked_providers() -> list[str]:
 
 @part
 def links() -> CheckoutLinks:
-    from paygate.checkout.links import CheckoutLinks
-
-    return CheckoutLinks(checkout_signing_key)
-
-
-def checkout_signing_key() -> bytes:
-    """The key that signs the hosted checkout's links: the stack's own secret, cached as credentials are."""
-    from aws_lambda_powertools.utilities import parameters
-
-    from paygate.errors import CheckoutNotConfigured
-    from paygate.observability import logger
+    from paygate.checkout.links import CheckoutLinks, secret_key
 
     config = settings()
-    try:
-        value = parameters.get_secret(config.checkout_secret_name, max_age=config.secret_max_age_seconds)
-    except parameters.exceptions.GetParameterError as error:
-        logger.error("the checkout signing key cannot be read", secret=config.checkout_secret_name)
-        raise CheckoutNotConfigured("Checkout links cannot be made right now") from error
-    return str(value).encode()
+    return CheckoutLinks(secret_key(config.checkout_secret_name, max_age=config.secret_max_age_seconds))
 
 
 @part
@@ -157,12 +143,15 @@ def create_payment() -> CreatePayment:
 
 @part
 def idempotent_create() -> IdempotentCreate:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
     from paygate.lifecycle.idempotent import IdempotentCreate
 
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
-    return IdempotentCreate(create_payment(), persistence)
+    return IdempotentCreate(create_payment(), _idempotency_store())
+
+
+def _idempotency_store() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
 
 
 @part
@@ -197,7 +186,35 @@ def payment_methods() -> PaymentMethods:
 def apply_callback() -> ApplyCallback:
     from paygate.lifecycle.callback import ApplyCallback
 
-    return ApplyCallback(payments(), providers(), reports())
+    return ApplyCallback(payments(), providers(), reports(), refund_index())
+
+
+@part
+def refund_index() -> RefundIndex:
+    from paygate.store.refunds import RefundIndex
+
+    return RefundIndex(settings().refunds_table, dynamodb_client(), clock=utcnow)
+
+
+@part
+def refunds() -> Refunds:
+    from paygate.lifecycle.refund import Refunds
+
+    return Refunds(payments(), refund_index(), providers(), reports(), utcnow)
+
+
+@part
+def idempotent_refund() -> IdempotentRefund:
+    from paygate.lifecycle.idempotent import IdempotentRefund
+
+    return IdempotentRefund(refunds(), _idempotency_store())
+
+
+@part
+def accept_payment() -> AcceptPayment:
+    from paygate.lifecycle.accept import AcceptPayment
+
+    return AcceptPayment(payments(), utcnow)
 
 
 @part
@@ -248,7 +265,7 @@ def publisher() -> EventPublisher:
 
 @part
 def webhooks() -> Webhooks:
-    from paygate.webhooks.service import Webhooks
+    from paygate.webhooks.service import Webhooks, sqs_retries
     from paygate.webhooks.store import WebhookStore
 
     config = settings()
@@ -265,20 +282,8 @@ def webhooks() -> Webhooks:
         retry_schedule=config.webhook_retry_schedule,
         lease_seconds=config.webhook_lease_seconds,
         allow_private=config.webhook_allow_private,
-        enqueue_retry=_retry_queue(config.webhook_queue_url) if config.webhook_queue_url else None,
+        enqueue_retry=sqs_retries(sqs_client(), config.webhook_queue_url) if config.webhook_queue_url else None,
     )
-
-
-def _retry_queue(queue_url: str) -> Callable[[str, float], None]:
-    """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (SQS's longest at most)."""
-    from paygate.timing import MAX_QUEUE_DELAY_SECONDS
-
-    def enqueue(delivery_id: str, delay: float) -> None:
-        body = json.dumps({"delivery_id": delivery_id})
-        delay_seconds = min(MAX_QUEUE_DELAY_SECONDS, math.ceil(delay))
-        sqs_client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds)
-
-    return enqueue
 
 
 def reset() -> None:

@@ -13,11 +13,30 @@ import hmac
 from collections.abc import Callable
 from datetime import datetime
 
+from paygate.errors import CheckoutNotConfigured
+from paygate.observability import logger
 from paygate.timing import LATE_PAYMENT_WINDOW
 
 # The customer may still come back to see how the payment ended, for as long as late payments are watched.
 VALID_AFTER_EXPIRY = LATE_PAYMENT_WINDOW
 CHECKOUT_PATH = "/checkout/"
+
+
+def secret_key(secret_name: str, *, max_age: int) -> Callable[[], bytes]:
+    """The key that signs the links: the stack's own secret, read when first needed and cached as
+    credentials are (CheckoutNotConfigured when it cannot be read)."""
+
+    def read() -> bytes:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            value = parameters.get_secret(secret_name, max_age=max_age)
+        except parameters.exceptions.GetParameterError as error:
+            logger.error("the checkout signing key cannot be read", secret=secret_name)
+            raise CheckoutNotConfigured("Checkout links cannot be made right now") from error
+        return str(value).encode()
+
+    return read
 
 
 class CheckoutLinks:

@@ -17,10 +17,11 @@ from paygate.errors import AuthenticationFailed, NotFound
 from paygate.lifecycle.reports import Reports
 from paygate.models import PaymentRecord
 from paygate.observability import count_for_provider, metrics
-from paygate.providers.base import Callback, CallbackRequest
+from paygate.providers.base import Callback, CallbackRequest, RefundReport
 from paygate.providers.catalog import Capability
 from paygate.providers.registry import Registry
 from paygate.store.payments import PaymentStore
+from paygate.store.refunds import RefundIndex
 
 logger = Logger(service="paygate", child=True)
 
@@ -38,6 +39,7 @@ class ApplyCallback:
     payments: PaymentStore
     providers: Registry
     reports: Reports
+    refunds: RefundIndex
 
     def __call__(self, provider_name: str, request: CallbackRequest) -> CallbackResult:
         provider = self.providers.get(provider_name)
@@ -48,6 +50,8 @@ class ApplyCallback:
             raise
         if callback.ignored:
             return CallbackResult("ignored")
+        if callback.refund is not None:
+            return self._refund(provider_name, callback.refund, callback.payment_id)
         record = self._match(provider_name, callback)
         if record is None:
             metrics.add_metric(name="CallbacksMisbound", unit="Count", value=1)
@@ -87,6 +91,22 @@ class ApplyCallback:
             return None
         return found
 
+    def _refund(self, provider_name: str, report: RefundReport, payment_id: str | None) -> CallbackResult:
+        """A callback about a refund: applied to it, if it is a refund of a payment of this provider."""
+        pointer = self.refunds.find(report.refund_id) if report.refund_id else None
+        record = self.payments.get(pointer.payment_id if pointer else payment_id or "")
+        refund = record.refund(report.refund_id or "") if record else None
+        if record is None or refund is None:
+            raise NotFound("The callback matches no refund of this provider", code="refund_not_found")
+        known = refund.provider_refund_id
+        if record.provider != provider_name or (payment_id and payment_id != record.id):
+            _misbound_refund(refund.id, "names a refund of another payment or provider")
+            return CallbackResult("misbound")
+        if known and report.provider_refund_id and known != report.provider_refund_id:
+            _misbound_refund(refund.id, "carries another provider refund id than the refund")
+            return CallbackResult("misbound")
+        return CallbackResult("applied", self.reports.apply_refund(record, refund.id, report.state, source="callback"))
+
     def _record_child(self, parent: PaymentRecord, callback: Callback) -> PaymentRecord:
         """A re-deposit arrives as its own provider payment: note it on the parent, never fulfil with it."""
         child_id = callback.provider_payment_id or callback.event_id or "unknown"
@@ -100,6 +120,11 @@ class ApplyCallback:
 
         logger.info("child payment recorded on its parent", payment_id=parent.id, child=child_id)
         return self.payments.change(parent, note)
+
+
+def _misbound_refund(refund_id: str, why: str) -> None:
+    logger.warning("refund callback refused: it " + why, refund_id=refund_id)
+    metrics.add_metric(name="CallbacksMisbound", unit="Count", value=1)
 
 
 def _misbound(callback: Callback, record: PaymentRecord, why: str) -> None:

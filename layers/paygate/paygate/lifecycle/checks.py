@@ -1,6 +1,7 @@
-"""Due checks: each one asks a payment's provider for its status (a lost callback is found this way),
-expires what is still unpaid after `expires_at`, reconciles a create that never finished, and sets the
-next check (paygate.lifecycle.next_check). One decision and at most one write per payment.
+"""Due checks: each one asks a payment's provider for its status (a lost callback is found this way) and
+for its refunds still pending there, expires what is still unpaid after `expires_at`, reconciles a create
+that never finished, and sets the next check (paygate.lifecycle.next_check). One decision and at most one
+write per payment.
 
 The scheduled run finds what is due (paygate.lifecycle.due_checks) and hands it to the checkers' queue;
 `check` is one handed-over check. Where no queue is configured, `sweep` does both in one process."""
@@ -14,16 +15,17 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from paygate.errors import NotFound, PaygateError, ProviderNotConfigured
-from paygate.lifecycle import next_check
+from paygate.lifecycle import next_check, refund_rules
 from paygate.lifecycle.due_checks import CheckQueue, DueCheck, DueFinder
 from paygate.lifecycle.reports import Reports, moved_by
 from paygate.lifecycle.status_machine import closed_attempts, with_status
 from paygate.models import Clock, PaymentRecord, Status
 from paygate.observability import count_for_provider
-from paygate.providers.base import ProviderState
+from paygate.providers.base import ProviderState, RefundState
 from paygate.providers.catalog import Capability
 from paygate.providers.rate_limits import RateLimits
 from paygate.providers.registry import Registry
+from paygate.refunds import RefundStatus
 from paygate.store import due_index
 from paygate.store.payments import PaymentStore
 
@@ -100,10 +102,15 @@ class Checker:
     def _check(self, record: PaymentRecord, now: datetime) -> PaymentRecord:
         if not record.provider or not record.provider_payment_id:
             return self._reconcile_unfinished(record, now)
-        state = self._status(record)
+        refunds = self._refund_states(record)
+        # A payment that can still change is asked about; one that succeeded only about its pending refunds.
+        may_change = not record.status.is_terminal or record.status in next_check.WATCHED_AFTER_THE_END
+        state = self._status(record) if may_change else None
 
         def decide(current: PaymentRecord) -> PaymentRecord | None:
             updated = current
+            for refund_id, refund_state in refunds:
+                updated = refund_rules.moved_by(updated, refund_id, refund_state, at=now, source="sync") or updated
             if state is not None:
                 updated = moved_by(current, state, at=now, source="sync") or current
             if not updated.status.is_terminal and updated.expires_at and updated.expires_at <= now:
@@ -131,6 +138,23 @@ class Checker:
         except PaygateError as error:
             logger.warning("status call failed", payment_id=record.id, code=error.code)
         return None
+
+    def _refund_states(self, record: PaymentRecord) -> list[tuple[str, RefundState]]:
+        """What the provider says of each of the payment's refunds still pending there."""
+        pending = [refund for refund in record.refunds if refund.status is RefundStatus.PENDING]
+        assert record.provider is not None
+        if not pending or not self.providers.can(record.provider, Capability.REFUND):
+            return []
+        found = []
+        for refund in pending:
+            try:
+                found.append((refund.id, self.providers.get(record.provider).fetch_refund(record, refund)))
+            except NotFound:
+                reason = "the provider has no such refund"
+                found.append((refund.id, RefundState(RefundStatus.FAILED, "not found", failure_reason=reason)))
+            except PaygateError as error:
+                logger.warning("refund status call failed", refund_id=refund.id, code=error.code)
+        return found
 
     def _reconcile_unfinished(self, record: PaymentRecord, now: datetime) -> PaymentRecord:
         """A payment no provider has created. Waiting for the customer's choice, it only expires. Else it

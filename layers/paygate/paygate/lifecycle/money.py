@@ -1,53 +1,94 @@
 """Money is checked before a success is believed: what a provider reports as the payment's price must be
-the payment's, and what it reports as paid must cover it. Pure: no I/O.
+the payment's, and what it reports as paid is what the payment received. Pure: no I/O.
 
 - A success (or partial payment) whose price is another amount or currency changes no status.
-- Paid in the payment's own currency (or its crypto `pay_currency`), less than asked: `partially_paid`.
-- Paid more than asked in the payment's own currency: no status change (a card or invoice provider that
-  reports another amount is reporting another payment). More in crypto is a customer's overpayment.
+- Paid in the payment's own currency, or in its crypto `pay_currency` (counted against the quoted
+  `pay_amount`, in proportion), less than asked: `partially_paid`; as much or more: `succeeded`, and what
+  is above the price is the customer's overpayment, which the merchant may refund.
 - Paid in any other currency: no status change.
-Where a provider reports no money (IVPAY), its word stands, as the only thing there is to check."""
+Where a provider reports no money (IVPAY), its word stands: the payment received what it asked."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from paygate.currencies import amount_text
 from paygate.models import Money, PaymentRecord, Status
 from paygate.providers.base import ProviderState
+from paygate.refunds import RefundStatus
 
 _PAYMENT_REPORTS = frozenset({Status.SUCCEEDED, Status.PARTIALLY_PAID})
+# The statuses in which a payment holds what it received (a failed one was never paid, or paid back).
+_HOLDING = frozenset({Status.SUCCEEDED, Status.PARTIALLY_PAID, Status.EXPIRED, Status.CANCELLED})
 
 
-def verdict(record: PaymentRecord, state: ProviderState) -> tuple[Status | None, str | None]:
-    """The status a provider's report means for this payment once its money is checked, and a note on
-    why it differs from what the provider said (None when it does not)."""
+@dataclass(frozen=True)
+class Verdict:
+    """What a provider's report means for a payment: its status (None: no change), why it differs from
+    what the provider said (None: it does not), and what the payment received (None: nothing known)."""
+
+    status: Status | None
+    note: str | None = None
+    received: str | None = None
+
+
+def verdict(record: PaymentRecord, state: ProviderState) -> Verdict:
     if state.status not in _PAYMENT_REPORTS:
-        return state.status, None
+        return Verdict(state.status)
     asked = Money(Decimal(record.amount), record.currency.upper())
     if state.price is not None and state.price != asked:
-        return None, f"price mismatch: the provider holds {state.price}, the payment is {asked}"
+        return Verdict(None, f"price mismatch: the provider holds {state.price}, the payment is {asked}")
     if state.paid is None:
-        return state.status, None
-    expected = _expected(record, state.paid.currency)
-    if expected is _OTHER_CURRENCY:
-        return None, f"currency mismatch: paid {state.paid}, the payment is {asked}"
-    if not isinstance(expected, Decimal):
-        return state.status, None  # paid in its crypto, which no quote tells how much of
-    if state.paid.amount < expected:
-        return Status.PARTIALLY_PAID, f"underpaid: {state.paid} of {expected} {state.paid.currency}"
-    if state.paid.amount > expected and state.paid.currency == asked.currency:
-        return None, f"amount mismatch: paid {state.paid}, the payment is {asked}"
-    return state.status, None
+        # No amount reported: a success is the price, a partial payment an unknown part of it.
+        return Verdict(state.status, received=record.amount if state.status is Status.SUCCEEDED else None)
+    received = _in_payment_currency(record, state.paid)
+    if received is _OTHER_CURRENCY:
+        return Verdict(None, f"currency mismatch: paid {state.paid}, the payment is {asked}")
+    if not isinstance(received, Decimal):
+        return Verdict(state.status)  # paid in its crypto, which no quote tells the worth of
+    text = amount_text(received, record.currency)
+    if received < asked.amount:
+        return Verdict(Status.PARTIALLY_PAID, f"underpaid: {state.paid} of {_asked_in(record, state.paid)}", text)
+    if received > asked.amount:
+        return Verdict(Status.SUCCEEDED, f"overpaid: {state.paid} for {_asked_in(record, state.paid)}", text)
+    return Verdict(state.status, received=text)
+
+
+def held(record: PaymentRecord) -> Decimal:
+    """What the payment holds of the customer's money: what it received, unless it failed."""
+    if record.status not in _HOLDING or not record.amount_received:
+        return Decimal(0)
+    return Decimal(record.amount_received)
+
+
+def refundable(record: PaymentRecord) -> Decimal:
+    """What may still be refunded: what it holds less the refunds given back or on their way."""
+    taken = sum((Decimal(refund.amount) for refund in record.refunds if refund.status.holds_money), Decimal(0))
+    return max(Decimal(0), held(record) - taken)
+
+
+def has_pending_refund(record: PaymentRecord) -> bool:
+    return any(refund.status is RefundStatus.PENDING for refund in record.refunds)
 
 
 _OTHER_CURRENCY = object()
 
 
-def _expected(record: PaymentRecord, currency: str) -> Decimal | object | None:
-    """What the payment asks in `currency`: its amount, or in its crypto the amount the provider quoted
-    (None if none was quoted), or _OTHER_CURRENCY."""
-    if currency == record.currency.upper():
-        return Decimal(record.amount)
-    if record.pay_currency and currency == record.pay_currency.upper():
-        return Decimal(record.pay_amount) if record.pay_amount else None
+def _in_payment_currency(record: PaymentRecord, paid: Money) -> Decimal | object | None:
+    """What `paid` is worth in the payment's currency: itself, or in its crypto the share of the quoted
+    `pay_amount` (None if none was quoted), or _OTHER_CURRENCY."""
+    if paid.currency == record.currency.upper():
+        return paid.amount
+    if record.pay_currency and paid.currency == record.pay_currency.upper():
+        if not record.pay_amount or Decimal(record.pay_amount) <= 0:
+            return None
+        return Decimal(record.amount) * paid.amount / Decimal(record.pay_amount)
     return _OTHER_CURRENCY
+
+
+def _asked_in(record: PaymentRecord, paid: Money) -> str:
+    """What the payment asks, in the currency `paid` was paid in."""
+    if paid.currency == record.currency.upper():
+        return f"{record.amount} {paid.currency}"
+    return f"{record.pay_amount} {paid.currency}"

@@ -2,7 +2,8 @@
 
 A payment is checked while anything about it can still change: open, on its provider's polling plan and
 right at its expiry; ended unpaid (expired, cancelled) at a provider, for the late-payment window after
-it ended, so money that arrives late is still recorded (`paid_late`). Otherwise it has no next check and leaves the
+it ended, so money that arrives late is still recorded (`paid_late`); ended with a refund pending at its
+provider, until the provider confirms the refund or its failure. Otherwise it has no next check and leaves the
 `due-checks` index. DynamoDB TTL is never used for business expiry."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from paygate.models import PaymentRecord, Status
 from paygate.providers.catalog import polling_plan
+from paygate.refunds import RefundStatus
 from paygate.timing import LATE_PAYMENT_WINDOW
 
 # Ended without the provider saying it was paid, yet the customer may still pay: watched a while longer.
@@ -36,6 +38,8 @@ def after(record: PaymentRecord, now: datetime) -> datetime | None:
     every = polling_plan(record.provider).every
     if not record.status.is_terminal:
         return _no_later_than_expiry(record, now, now + every)
+    if any(refund.status is RefundStatus.PENDING for refund in record.refunds):
+        return now + every  # a refund at its provider, not confirmed yet: asked about on the same plan
     if not record.provider_payment_id:
         return None  # no provider ever took it: there is nobody to ask about money arriving late
     if record.status in WATCHED_AFTER_THE_END and now + every <= ended_at(record) + LATE_PAYMENT_WINDOW:

@@ -1,18 +1,21 @@
-"""What a provider's report (a callback, a status read) does to a payment: its money checked first, then
-the status machine. Shared by callbacks, syncs and due checks, so every source is held to the same rules."""
+"""What a provider's report (a callback, a status read) does to a payment, or to one of its refunds: its
+money checked first, then the status machine. Shared by callbacks, syncs, refunds and due checks, so
+every source is held to the same rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from aws_lambda_powertools import Logger
 
-from paygate.lifecycle import money
+from paygate.lifecycle import money, refund_rules
 from paygate.lifecycle.status_machine import with_note, with_status
 from paygate.models import ChangeSource, Clock, PaymentRecord
 from paygate.observability import metrics
-from paygate.providers.base import ProviderState
+from paygate.providers.base import ProviderState, RefundState
+from paygate.refunds import RefundSource
 from paygate.store.payments import PaymentStore
 
 logger = Logger(service="paygate", child=True)
@@ -24,17 +27,32 @@ def moved_by(
     """The record as the provider's `state` moves it, or None. A success whose money does not match the
     payment moves nothing: it is noted in the history and counted. Facts the payment already has (the
     address and amount the customer was shown) are never replaced."""
-    new, note = money.verdict(current, state)
-    if new is None:
-        if note is None:
+    found = money.verdict(current, state)
+    if found.status is None:
+        if found.note is None:
             return None
-        logger.warning("provider's money does not match the payment", payment_id=current.id, note=note)
+        logger.warning("provider's money does not match the payment", payment_id=current.id, note=found.note)
         metrics.add_metric(name="PaymentMoneyMismatch", unit="Count", value=1)
-        return with_note(current, note, at=at, source=source, provider_status=state.provider_status, event_id=event_id)
+        return with_note(
+            current, found.note, at=at, source=source, provider_status=state.provider_status, event_id=event_id
+        )
     moved = with_status(
-        current, new, at=at, source=source, provider_status=state.provider_status, event_id=event_id, note=note
+        current,
+        found.status,
+        at=at,
+        source=source,
+        provider_status=state.provider_status,
+        event_id=event_id,
+        note=found.note,
     )
-    return moved and moved.model_copy(update=state.facts.missing_from(moved))
+    if moved is None:
+        # The same status again: only more money received (a partial payment topped up) is news.
+        more = found.received and (
+            not current.amount_received or Decimal(found.received) > Decimal(current.amount_received)
+        )
+        return current.model_copy(update={"amount_received": found.received}) if more else None
+    update = state.facts.missing_from(moved) | ({"amount_received": found.received} if found.received else {})
+    return moved.model_copy(update=update)
 
 
 @dataclass
@@ -53,4 +71,12 @@ class Reports:
             return record
         return self.payments.change(
             record, lambda current: moved_by(current, state, at=self.clock(), source=source, event_id=event_id)
+        )
+
+    def apply_refund(
+        self, record: PaymentRecord, refund_id: str, state: RefundState, *, source: RefundSource
+    ) -> PaymentRecord:
+        """Apply what the provider says of one of the payment's refunds (one versioned write, or none)."""
+        return self.payments.change(
+            record, lambda current: refund_rules.moved_by(current, refund_id, state, at=self.clock(), source=source)
         )

@@ -14,6 +14,7 @@ from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUna
 from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.observability import count_for_provider
 from paygate.providers.request import CreatePaymentRequest
+from paygate.refunds import Refund, RefundStatus
 from paygate.timing import MIN_LIFETIME
 
 if TYPE_CHECKING:
@@ -34,6 +35,28 @@ class ProviderState:
     # payment before it believes a success.
     price: Money | None = None
     paid: Money | None = None
+
+
+@dataclass(frozen=True)
+class RefundState:
+    """What the provider says of a refund. `status` is None when its native status is unknown (the refund
+    is then left as it is)."""
+
+    status: RefundStatus | None
+    provider_status: str
+    provider_refund_id: str | None = None
+    # Why it failed, as the provider says it (never a credential).
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundReport:
+    """An authentic callback about a refund: ours (`refund_id`, sent as the provider's reference) or the
+    provider's id for it, and its state."""
+
+    state: RefundState
+    refund_id: str | None = None
+    provider_refund_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,8 @@ class Callback:
     parent_payment_id: str | None = None
     # Authentic, but about nothing Paygate tracks (say, a customer event): acknowledged, changes nothing.
     ignored: bool = False
+    # A callback about one of the payment's refunds rather than the payment itself.
+    refund: RefundReport | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +182,17 @@ class Provider(ABC):
     @abstractmethod
     def fetch(self, payment: Payment) -> ProviderState:
         """Ask the provider for the payment's current status."""
+
+    def refund(self, payment: Payment, refund: Refund) -> RefundState:
+        """Give `refund.amount` of the payment back through the provider, with our refund id as its
+        reference (so a retry finds the same refund): only for providers whose spec lists
+        Capability.REFUND. Raise ProviderRejected when it refuses, another ProviderError when the outcome
+        is unknown (a timeout: `fetch_refund` then tells)."""
+        raise NotImplementedError(f"{self.name} cannot refund through its API")
+
+    def fetch_refund(self, payment: Payment, refund: Refund) -> RefundState:
+        """Ask the provider what became of a refund; NotFound when it has none by our reference."""
+        raise NotImplementedError(f"{self.name} cannot refund through its API")
 
     def cancel(self, payment: Payment) -> None:
         """Cancel the payment at the provider, so its customer can no longer pay it: only for providers

@@ -34,7 +34,8 @@ class Capability(StrEnum):
     REFUND = "refund"  # give money back
 
 
-# What every provider of the catalog can do today: none documents a cancel or refund call.
+# What every provider of the catalog can do: create, read, list methods. None documents a cancel call;
+# a provider with a refund API adds REFUND (without it, refunds are manual: the merchant confirms them).
 PAYMENTS = frozenset({Capability.CREATE, Capability.FETCH, Capability.LIST_METHODS})
 
 
@@ -80,6 +81,7 @@ SPECS: dict[str, ProviderSpec] = {
             name="sandbox",
             title="Sandbox",
             adapter="paygate.providers.sandbox.adapter:SandboxProvider",
+            capabilities=PAYMENTS | {Capability.REFUND},
             # A path: the sandbox of test mode, on this gateway's own API (functions/sandbox).
             base_url="/_sim/sandbox",
             credentials=("api_key", "webhook_secret"),

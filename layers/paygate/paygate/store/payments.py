@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from paygate.errors import NotFound
-from paygate.models import PaymentQuery, PaymentRecord, utcnow
+from paygate.models import PaymentQuery, PaymentRecord, Status, utcnow
 from paygate.store import due_index
 from paygate.store.keys import shard, time_key
 from paygate.store.versioned import VersionedTable, from_item, to_item
@@ -169,7 +170,10 @@ class PaymentStore:
                 chunk["ExclusiveStartKey"] = last_key
             answer = self._call("query", **chunk)
             read += answer["ScannedCount"]
-            found += [item["id"]["S"] for item in answer["Items"] if item["created_key"]["S"] != upper]
+            ids = [item["id"]["S"] for item in answer["Items"] if item["created_key"]["S"] != upper]
+            if query.money is not None:  # how the money went is not in the index: read the payments themselves
+                ids = [record.id for record in self._get_many(ids) if money_flag(record) == query.money]
+            found += ids
             last_key = answer.get("LastEvaluatedKey")
             if not last_key:
                 break
@@ -237,6 +241,19 @@ def record_from_item(item: dict[str, Any]) -> PaymentRecord:
 
 
 _INDEX_KEYS = frozenset({"provider_key", "due_shard", "created_key", "account_reference"})
+
+
+def money_flag(record: PaymentRecord) -> str | None:
+    """How the payment's money did not match, for `GET /payments?money=`: `late` (paid after it ended),
+    `overpaid` (received more than asked) or `underpaid` (received less, and not accepted as it is)."""
+    received = Decimal(record.amount_received) if record.amount_received else None
+    if record.paid_late:
+        return "late"
+    if received is not None and received > Decimal(record.amount):
+        return "overpaid"
+    if received is not None and 0 < received < Decimal(record.amount) and record.status is not Status.SUCCEEDED:
+        return "underpaid"
+    return None
 
 
 def created_key(record: PaymentRecord) -> str:

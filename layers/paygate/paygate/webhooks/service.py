@@ -15,6 +15,8 @@ has failed for 5 days, is disabled."""
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +44,18 @@ logger = Logger(service="paygate", child=True)
 
 SECRET_OVERLAP = timedelta(hours=24)
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
+
+
+def sqs_retries(client: Any, queue_url: str) -> Callable[[str, float], None]:
+    """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (SQS's longest at most)."""
+
+    def enqueue(delivery_id: str, delay: float) -> None:
+        body = json.dumps({"delivery_id": delivery_id})
+        client.send_message(
+            QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(MAX_QUEUE_DELAY_SECONDS, math.ceil(delay))
+        )
+
+    return enqueue
 
 
 def delivery_id(event_id: str, endpoint_id: str) -> str:

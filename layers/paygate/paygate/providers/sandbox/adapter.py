@@ -6,7 +6,10 @@ Callbacks are signed with HMAC-SHA256 over `timestamp + "." + raw body`, sent in
 callbacks carry the payment's `amount` and `currency`, and `amount_paid` once money arrived, so the
 gateway's money checks run against it as against a real provider.
 
-It takes no provider options, and offers one `test` method for any currency."""
+It takes no provider options, offers one `test` method for any currency, and refunds through its API:
+`POST /v1/refunds` with our refund id as the `reference` (the same reference again answers the same
+refund), `GET /v1/refunds?reference=` to find it again, and a signed callback of `type` `refund` when it
+succeeds or fails (docs/providers/sandbox.md)."""
 
 from __future__ import annotations
 
@@ -18,16 +21,32 @@ from paygate import wire
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
+    NotFound,
     ProviderError,
     ProviderInvalidResponse,
     ProviderRejected,
 )
 from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
-from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.base import (
+    Callback,
+    CallbackRequest,
+    CreateContext,
+    CreatedPayment,
+    Provider,
+    ProviderState,
+    RefundReport,
+    RefundState,
+)
 from paygate.providers.request import CreatePaymentRequest
 from paygate.providers.sandbox.signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, sign
+from paygate.refunds import Refund, RefundStatus
 
 STATUS_MAP = {status.value: status for status in Status}
+REFUND_STATUS_MAP = {
+    "pending": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "failed": RefundStatus.FAILED,
+}
 
 
 class SandboxProvider(Provider):
@@ -82,10 +101,46 @@ class SandboxProvider(Provider):
         except (KeyError, TypeError, ValueError) as error:
             raise ProviderInvalidResponse("sandbox: the status answer cannot be read") from error
 
+    def refund(self, payment: Payment, refund: Refund) -> RefundState:
+        response = self.request(
+            "POST",
+            "/v1/refunds",
+            base=_stored_base(payment) or self._api_base(None),
+            headers=self._auth(),
+            json={"payment": payment.provider_payment_id, "amount": refund.amount, "reference": refund.id},
+        )
+        body = self.json(response)
+        if response.status_code not in (200, 201):
+            raise ProviderRejected(f"sandbox: {body.get('message', 'refund refused')}")
+        return self._refund_state(body)
+
+    def fetch_refund(self, payment: Payment, refund: Refund) -> RefundState:
+        response = self.request(
+            "GET",
+            "/v1/refunds",
+            base=_stored_base(payment) or self._api_base(None),
+            headers=self._auth(),
+            params={"reference": refund.id},
+        )
+        body = self.json(response)
+        if response.status_code == 404:
+            raise NotFound(f"sandbox: no refund {refund.id}", code="refund_not_found")
+        if response.status_code != 200:
+            raise ProviderInvalidResponse(f"sandbox: refund status call answered HTTP {response.status_code}")
+        return self._refund_state(body)
+
     def verify_callback(self, request: CallbackRequest) -> Callback:
         self._verify_signature(request.headers.get(SIGNATURE_HEADER, ""), request.body)
         try:
             event = wire.loads(request.body)
+            if event.get("type") == "refund":
+                state = self._refund_state(event)
+                return Callback(
+                    payment_id=_text(event.get("payment_reference")),
+                    provider_payment_id=_text(event.get("payment")),
+                    event_id=_text(event.get("event_id")),
+                    refund=RefundReport(state, _text(event.get("reference")), state.provider_refund_id),
+                )
             return Callback(
                 payment_id=_text(event.get("reference")),
                 provider_payment_id=str(event["id"]),
@@ -117,6 +172,17 @@ class SandboxProvider(Provider):
         if context is None:
             raise ProviderError("sandbox: the payment does not say where its sandbox is")
         return context.callback_url.removesuffix(f"/ipn/{self.name}") + self.base_url
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials.get('api_key', '')}"}
+
+    @staticmethod
+    def _refund_state(body: dict[str, Any]) -> RefundState:
+        try:
+            native = str(body["status"])
+            return RefundState(REFUND_STATUS_MAP.get(native), native, provider_refund_id=str(body["id"]))
+        except (KeyError, TypeError) as error:
+            raise ProviderInvalidResponse("sandbox: the refund answer cannot be read") from error
 
     @staticmethod
     def _state(body: dict[str, Any]) -> ProviderState:

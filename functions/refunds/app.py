@@ -1,0 +1,96 @@
+"""Refunds: create one on a payment (all that remains by default; Idempotency-Key), list a payment's, read
+one, and confirm or cancel a manual one. A refund is its own resource, never a payment status."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import api, service
+from paygate.api import Account, Body, Depends, Header, Path, Response, content_types
+from paygate.lifecycle.idempotent import IdempotentRefund
+from paygate.lifecycle.refund import Refunds
+from paygate.observability import logger, metrics
+from paygate.refunds import ConfirmRefundRequest, CreateRefundRequest, Refund, RefundList
+
+app = api.create_app()
+SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
+PaymentId = Annotated[str, Path(max_length=64)]
+RefundId = Annotated[str, Path(max_length=64)]
+Handled = Annotated[Refunds, Depends(service.refunds)]
+
+
+@app.post(
+    "/payments/<payment_id>/refunds",
+    summary="Refund a payment, in full or in part",
+    operation_id="createRefund",
+    security=SECURITY,
+    responses={
+        201: {"description": "The refund: pending at the provider, requires_action (manual), or already ended"},
+        422: {"description": "payment_not_refundable, amount_exceeds_refundable, or a field broke a rule"},
+    },
+)
+def create_refund(
+    payment_id: PaymentId,
+    account: Account,
+    refund: Annotated[IdempotentRefund, Depends(service.idempotent_refund)],
+    request: Annotated[CreateRefundRequest | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+) -> Response[Refund]:
+    body = request or CreateRefundRequest()
+    raw = app.current_event.json_body if app.current_event.body else {}
+    created = refund(payment_id, body, raw_body=raw, idempotency_key=idempotency_key, account_id=account)
+    metrics.add_metric(name="RefundsCreated", unit="Count", value=1)
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=created.value,
+        headers={"Idempotent-Replayed": "true"} if created.replayed else {},
+    )
+
+
+@app.get(
+    "/payments/<payment_id>/refunds",
+    summary="A payment's refunds, newest first",
+    operation_id="listRefunds",
+    security=SECURITY,
+)
+def list_refunds(payment_id: PaymentId, account: Account, refunds: Handled) -> RefundList:
+    return RefundList(data=refunds.of_payment(payment_id, account_id=account))
+
+
+@app.get("/refunds/<refund_id>", summary="Read a refund", operation_id="getRefund", security=SECURITY)
+def get_refund(refund_id: RefundId, account: Account, refunds: Handled) -> Refund:
+    return refunds.get(refund_id, account_id=account)
+
+
+@app.post(
+    "/refunds/<refund_id>/confirm",
+    summary="Confirm a manual refund: you gave the money back",
+    operation_id="confirmRefund",
+    security=SECURITY,
+    responses={409: {"description": "refund_not_confirmable: not a manual refund waiting for you"}},
+)
+def confirm_refund(
+    refund_id: RefundId, request: Annotated[ConfirmRefundRequest, Body()], account: Account, refunds: Handled
+) -> Refund:
+    return refunds.confirm(refund_id, request, account_id=account)
+
+
+@app.post(
+    "/refunds/<refund_id>/cancel",
+    summary="Cancel a manual refund: its amount is refundable again",
+    operation_id="cancelRefund",
+    security=SECURITY,
+    responses={409: {"description": "refund_not_confirmable: not a manual refund waiting for you"}},
+)
+def cancel_refund(refund_id: RefundId, account: Account, refunds: Handled) -> Refund:
+    return refunds.cancel(refund_id, account_id=account)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    service.checked_providers()  # once per container: an unconfigured provider is logged at its start
+    service.idempotent_refund().config.register_lambda_context(context)
+    return api.serve(app, event, context, json_only=True)
