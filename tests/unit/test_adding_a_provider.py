@@ -165,3 +165,16 @@ def test_a_provider_that_cannot_create_is_not_routed_to(gateway, capabilities):
     capabilities(Capability.FETCH)
     request = CreatePaymentRequest(amount="5.00", currency="EUR")
     assert [provider.name for provider in gateway.providers.route(request)] == ["sandbox"]
+
+
+def test_a_capability_that_needs_more_credentials_is_had_only_with_them(dynamodb, clock, echo, monkeypatch):
+    needs = {Capability.REFUND: ("refund_token",)}
+    monkeypatch.setitem(
+        SPECS, "echo", replace(SPECS["echo"], capabilities=SPECS["echo"].capabilities | {Capability.REFUND},
+                               capability_credentials=needs),
+    )  # fmt: skip
+    without = {**factories.CREDENTIALS, "echo": {"secret": "s3"}}
+    with_it = {**factories.CREDENTIALS, "echo": {"secret": "s3", "refund_token": "t"}}
+    assert not factories.registry(clock, enabled=["echo"], credentials=without).can("echo", Capability.REFUND)
+    assert factories.registry(clock, enabled=["echo"], credentials=with_it).can("echo", Capability.REFUND)
+    assert factories.registry(clock, enabled=["echo"], credentials=without).can("echo", Capability.CREATE)

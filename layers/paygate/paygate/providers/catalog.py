@@ -13,6 +13,7 @@ only."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -61,6 +62,9 @@ class ProviderSpec:
     # Keys its object in the credentials secret must have, and keys it may have.
     credentials: tuple[str, ...]
     capabilities: frozenset[Capability] = PAYMENTS
+    # Credentials a capability needs beyond `credentials` (optional ones): without them the provider
+    # cannot do it here, and callers take the path for providers that cannot (a manual refund, say).
+    capability_credentials: Mapping[Capability, tuple[str, ...]] = field(default_factory=dict)
     # The model of `provider_options.<name>` in a create request (None: it takes none).
     options: type[BaseModel] | None = None
     optional_credentials: tuple[str, ...] = ()

@@ -87,8 +87,18 @@ class Registry:
         return [name for name in self.settings.enabled if name in SPECS]
 
     def can(self, name: str | None, capability: Capability) -> bool:
-        """Whether `name` is an enabled provider that can do `capability`."""
-        return name in self.enabled and capability in SPECS[name].capabilities
+        """Whether `name` is an enabled provider that can do `capability` here: its spec says so, and the
+        credentials the capability needs are configured (read, as always, from the cached secret)."""
+        if name not in self.enabled or capability not in SPECS[name].capabilities:
+            return False
+        needed = SPECS[name].capability_credentials.get(capability, ())
+        if not needed:
+            return True
+        try:
+            credentials = self._credentials(name, fresh=False)
+        except ProviderNotConfigured:
+            return False
+        return all(credentials.get(key) for key in needed)
 
     def get(self, name: str) -> Provider:
         if name not in self.enabled:
