@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
 from paygate.api import Account, Body, Depends, Header, Path, Response, content_types
+from paygate.errors import ValidationFailed
 from paygate.lifecycle.idempotent import IdempotentRefund
 from paygate.lifecycle.refund import Refunds
 from paygate.observability import logger, metrics
@@ -37,9 +38,9 @@ def create_refund(
     request: Annotated[CreateRefundRequest | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
 ) -> Response[Refund]:
-    body = request or CreateRefundRequest()
-    raw = app.current_event.json_body if app.current_event.body else {}
-    created = refund(payment_id, body, raw_body=raw, idempotency_key=idempotency_key, account_id=account)
+    if request is None and (app.current_event.body or "").strip():
+        raise ValidationFailed("The body must be a JSON object (or nothing, to refund all that remains)")
+    created = refund(payment_id, request or CreateRefundRequest(), idempotency_key=idempotency_key, account_id=account)
     metrics.add_metric(name="RefundsCreated", unit="Count", value=1)
     return Response(
         status_code=HTTPStatus.CREATED,

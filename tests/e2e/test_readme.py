@@ -25,11 +25,14 @@ def test_readme_walkthrough_runs_as_written(stack, tmp_path):
     while position < len(run.stdout):
         answer, position = decoder.raw_decode(run.stdout, position)
         answers.append(answer)
-    created, delivered, payment, listing, cancelled, waiting = answers
+    created, delivered, payment, refund, refund_delivered, refunded, listing, cancelled, waiting = answers
     assert created["status"] == "pending" and created["payment_url"]
     assert delivered == {"delivered": True, "response_status": 200}
     assert payment["status"] == "succeeded"
     assert [entry["status"] for entry in payment["history"]] == ["pending", "succeeded"]
+    assert (refund["status"], refund["amount"], refund["payment_id"]) == ("pending", "4.00", payment["id"])
+    assert refund_delivered == {"delivered": True, "response_status": 200}
+    assert (refunded["id"], refunded["status"]) == (refund["id"], "succeeded")
     assert listing["object"] == "list" and payment["id"] in [p["id"] for p in listing["data"]]
     assert all(p["reference"] == "order-123" for p in listing["data"])
     assert (cancelled["status"], cancelled["reference"]) == ("cancelled", "order-124")

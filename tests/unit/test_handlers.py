@@ -151,3 +151,18 @@ def test_a_handlers_use_case_is_injected_and_can_be_replaced(handlers):
     event = sample("cancel_payment")
     assert calls == [(event["pathParameters"]["payment_id"], event["requestContext"]["identity"]["apiKeyId"])]
     assert (answer["statusCode"], json.loads(answer["body"])["status"]) == (200, "cancelled")
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "null", "[]", "5", '"all"', "true"])
+def test_a_refund_body_that_is_not_an_object_is_refused_and_nothing_is_refunded(handlers, dynamodb, body):
+    event = sample("cancel_payment")
+    account = event["requestContext"]["identity"]["apiKeyId"]
+    payment = factories.record(account_id=account, status="succeeded", amount_received="1.00")
+    factories.lifecycle(dynamodb, factories.FixedClock()).payments.insert(payment)
+    event |= {"path": f"/payments/{payment.id}/refunds", "resource": "/payments/{payment_id}/refunds", "body": body}
+    event["pathParameters"] = {"payment_id": payment.id}
+    event["headers"] = {**event["headers"], "Content-Type": "application/json"}
+    answer = handlers("RefundsFunction", event)
+    assert answer["statusCode"] in (400, 422), answer["body"]
+    assert json.loads(answer["body"])["error"]["type"] == "invalid_request"
+    assert factories.lifecycle(dynamodb, factories.FixedClock()).payments.get(payment.id).refunds == []

@@ -11,8 +11,9 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from paygate.errors import NotFound, ValidationFailed
-from paygate.events import BusEvent, PaymentEvent
+from paygate.events import BusEvent, PaymentEvent, RefundEvent
 from paygate.models import Status
+from paygate.refunds import Refund, RefundStatus
 from paygate.webhooks.models import CreateEndpointRequest
 from paygate.webhooks.sender import SendResult
 from paygate.webhooks.service import Webhooks
@@ -288,3 +289,26 @@ def test_a_retry_or_rotation_racing_a_worker_reads_again_and_wins(webhooks, merc
         assert raced and done.version == before.version + 2
     assert store.delivery(delivery.id).status == "pending"
     assert store.endpoint(factories.ACCOUNT, endpoint.id).previous_secret == endpoint.secret
+
+
+def test_a_refund_event_is_delivered_as_a_payment_event_is(webhooks, merchant):
+    register(webhooks)
+    payment = factories.record(status="succeeded", amount_received="1.00")
+    refund = Refund(
+        id="re_" + "1" * 24,
+        payment_id=payment.id,
+        status=RefundStatus.SUCCEEDED,
+        amount="1.00",
+        currency="USD",
+        created_at=payment.created_at,
+        updated_at=payment.created_at,
+    )
+    detail = RefundEvent(
+        event_id=f"{refund.id}:5", sequence=5, previous_status=RefundStatus.PENDING, account_id=factories.ACCOUNT,
+        payment_id=payment.id, refund=refund,
+    )  # fmt: skip
+    bus = {"detail-type": "refund.succeeded", "time": "2026-01-01T12:00:00Z", "detail": detail.model_dump(mode="json")}
+    [delivered] = deliver(webhooks, bus)
+    body = json.loads(merchant.received[0]["body"])
+    assert (delivered.status, delivered.type, body["type"]) == ("delivered", "refund.succeeded", "refund.succeeded")
+    assert (body["data"]["refund"]["id"], body["data"]["payment_id"]) == (refund.id, payment.id)

@@ -112,14 +112,14 @@ class IdempotentRefund(Idempotent):
         payment_id: str,
         request: CreateRefundRequest,
         *,
-        raw_body: Any,
         idempotency_key: str | None,
         account_id: str,
     ) -> Created[Refund]:
-        # A refund's key is scoped to its account and payment: the same key on another payment is another refund.
+        # A refund's key is scoped to its account and payment: the same key on another payment is another
+        # refund. The body compared on a replay is the request as read (no body and `{}` are the same one).
         call = {
             "scope": f"{account_id}:refunds:{payment_id}",
-            "body": raw_body,
+            "body": request.model_dump(mode="json", exclude_none=True),
             "account": account_id,
             "payment": payment_id,
         }
@@ -127,6 +127,6 @@ class IdempotentRefund(Idempotent):
         return Created(Refund.model_validate(answer["refund"]), replayed)
 
     def perform(self, call: dict[str, Any]) -> dict[str, Any]:
-        request = CreateRefundRequest.model_validate(call["body"] or {})
+        request = CreateRefundRequest.model_validate(call["body"])
         refund = self.refunds.create(call["payment"], request, account_id=call["account"])
         return {"refund": refund.model_dump(mode="json")}
