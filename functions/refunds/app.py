@@ -27,7 +27,14 @@ Handled = Annotated[Refunds, Depends(service.refunds)]
     operation_id="createRefund",
     security=SECURITY,
     responses={
-        201: {"description": "The refund: pending at the provider, requires_action (manual), or already ended"},
+        201: {
+            "description": "The refund: pending at the provider, requires_action (manual), or already ended",
+            # Where a client goes next: the refund by the id this answer gives.
+            "links": {
+                operation: {"operationId": operation, "parameters": {"refund_id": "$response.body#/id"}}
+                for operation in ("getRefund", "confirmRefund", "cancelRefund")
+            },
+        },
         422: {"description": "payment_not_refundable, amount_exceeds_refundable, or a field broke a rule"},
     },
 )
