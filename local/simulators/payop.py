@@ -24,7 +24,19 @@ public key without `application-`, or the credential `application_id`; 404 other
 in Payop's shape and counts every call, faults included, under `calls["methods"]`.
 
 The IPN is a hint: the gateway confirms it with the invoice/transaction reads, so an IPN claiming more
-than this simulator's state (e.g. posted by a test) is answered 200 and changes nothing."""
+than this simulator's state (e.g. posted by a test) is answered 200 and changes nothing.
+
+Refunds (with `Authorization: Bearer <jwt>`; 401 otherwise): `POST /v1/refunds/create` takes
+`transactionIdentifier` (an accepted transaction, else 422 `Transaction not found`), `refundType` (1 full,
+2 partial), `amount` (a JSON number, required for a partial refund and, for a full one, absent or the
+whole amount; any other is 422 with a field message) and `metadata`. It refuses more than the transaction
+holds after its refunds that were not rejected (422 `Refund amount is bigger than transaction amount`),
+and answers `{"data": "", "status": 1}` with the refund id in the `identifier` header.
+`GET /v1/refunds/user-refunds` lists them all, or the one `?query[identifier]=` names (an empty list when
+none). Control: `POST /refunds/<refund id>/status` with `{"state": 2}` (accepted), `3` or `4` (rejected)
+or `1` sets the refund and sends the refund IPN, in the documented shape, to the gateway's `/ipn/payop`.
+Faults: `refund` (create) and `refund_status` (reads); the stored refund keeps its create body
+(`request`, as sent) for tests."""
 
 from __future__ import annotations
 
@@ -34,8 +46,10 @@ import html
 import json
 import time
 import uuid
+from decimal import Decimal
+from typing import Any
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
@@ -58,6 +72,10 @@ OUTCOMES = {
     "timeout": (2, 15, 5, "timeout"),
 }
 BLANK = ["This value should not be blank."]
+NOT_A_NUMBER = ["This value should be of type number."]
+# Payop does not say what a full refund's amount may be: here it is the whole transaction's, or none.
+FULL_IS_ALL = "A full refund is of the whole transaction amount."
+REFUND_STATES = (1, 2, 3, 4)  # new, accepted, rejected, rejected
 TEST_ONLY = ("transaction", "language", "request")  # kept on the invoice, never in its GET answer
 REQUIRED_FIELDS = [
     {"name": "email", "type": "email", "required": True},
@@ -114,8 +132,15 @@ def invoice_signature(amount: str, currency: str, order_id: str, secret_key: str
 class PayopSimulator(Simulator):
     name = "payop"
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.refunds: dict[str, dict] = {}  # by Payop's refund id
+
     def rules(self) -> list[Rule]:
         return [
+            Rule("/v1/refunds/create", methods=["POST"], endpoint="refund"),
+            Rule("/v1/refunds/user-refunds", methods=["GET"], endpoint="user_refunds"),
+            Rule("/refunds/<refund_id>/status", methods=["POST"], endpoint="refund_control"),
             Rule("/v1/invoices/create", methods=["POST"], endpoint="create"),
             Rule("/v1/invoices/<invoice_id>", methods=["GET"], endpoint="invoice"),
             Rule("/v2/transactions/<txid>", methods=["GET"], endpoint="transaction"),
@@ -254,6 +279,119 @@ class PayopSimulator(Simulator):
         ).encode()
         # Payop's IPN URL is set per project in its dashboard, not per invoice.
         return f"{self.gateway_url}/ipn/payop", body, {"Content-Type": "application/json"}
+
+    # --- refunds -----------------------------------------------------------------------------------
+
+    def on_refund(self, request: Request) -> Response:
+        refused = self._refused(request, "refund", "Full authentication is required to access this resource.")
+        if refused is not None:
+            return refused
+        try:
+            body = json.loads(request.get_data() or b"{}", parse_float=Decimal)  # amounts exactly as written
+        except ValueError:
+            return json_response({"message": "Invalid JSON"}, 400)
+        body = body if isinstance(body, dict) else {}
+        kind, amount, metadata = body.get("refundType"), body.get("amount"), body.get("metadata")
+        if kind not in (1, 2) or isinstance(kind, bool):
+            return json_response({"message": {"refundType": ["The value you selected is not a valid choice."]}}, 422)
+        if (amount is not None or kind == 2) and (isinstance(amount, bool) or not isinstance(amount, int | Decimal)):
+            return json_response({"message": {"amount": NOT_A_NUMBER}}, 422)
+        with self.lock:
+            invoice = self._paid_invoice(body.get("transactionIdentifier"))
+            if invoice is None:
+                return json_response({"message": "Transaction not found"}, 422)
+            paid = Decimal(str(invoice["amount"]))
+            wanted = paid if amount is None else Decimal(amount)
+            if kind == 1 and wanted != paid:
+                return json_response({"message": {"amount": [FULL_IS_ALL]}}, 422)
+            if wanted <= 0:
+                return json_response({"message": {"amount": ["This value should be positive."]}}, 422)
+            if self._refunded(invoice["txid"]) + wanted > paid:
+                return json_response({"message": "Refund amount is bigger than transaction amount"}, 422)
+            refund_id = str(uuid.uuid4())
+            self.refunds[refund_id] = {
+                "identifier": refund_id,
+                "status": 1,
+                "type": kind,
+                "amount": float(wanted),
+                "currency": invoice["currency"],
+                "createdAt": int(time.time()),
+                "updatedAt": None,
+                "txid": invoice["txid"],
+                "error": None,
+                "metadata": metadata if isinstance(metadata, dict) else {},
+                "request": request.get_data(as_text=True),  # the body as sent, for tests
+            }
+        return json_response({"data": "", "status": 1}, headers={"identifier": refund_id})
+
+    def _paid_invoice(self, txid: object) -> dict | None:
+        """The invoice whose accepted transaction is `txid`: only those can be refunded."""
+        for invoice in self.payments.values():
+            if txid and invoice["txid"] == txid and invoice["transaction"]["state"] == 2:
+                return invoice
+        return None
+
+    def _refunded(self, txid: str) -> Decimal:
+        """What the transaction's refunds take, but those rejected."""
+        taken = [
+            Decimal(str(r["amount"])) for r in self.refunds.values() if r["txid"] == txid and r["status"] in (1, 2)
+        ]
+        return sum(taken, Decimal(0))
+
+    def on_user_refunds(self, request: Request) -> Response:
+        refused = self._refused(request, "refund_status", "Authorization token invalid")
+        if refused is not None:
+            return refused
+        wanted = request.args.get("query[identifier]")
+        found = [
+            self._refund_answer(r) for r in list(self.refunds.values()) if wanted is None or r["identifier"] == wanted
+        ]
+        return json_response({"data": found, "status": 1})
+
+    def on_refund_control(self, request: Request, refund_id: str) -> Response:
+        state = (request.get_json(silent=True) or {}).get("state")
+        if state not in REFUND_STATES or isinstance(state, bool):
+            raise BadRequest(f"unknown state {state!r}; use one of {REFUND_STATES}")
+        with self.lock:
+            refund = self.refunds.get(refund_id)
+            if refund is None:
+                raise NotFound(f"no refund {refund_id}")
+            refund["status"], refund["updatedAt"] = state, int(time.time())
+            refund["error"] = {"message": "Refund was rejected", "code": ""} if state in (3, 4) else None
+            body = json.dumps(
+                {
+                    "transaction": {
+                        "refundId": refund_id,
+                        "state": state,
+                        "amount": refund["amount"],
+                        "currency": refund["currency"],
+                        "metadata": refund["metadata"],
+                        "error": refund["error"] or {"message": "", "code": ""},
+                    },
+                    "sourceTransaction": {"id": refund["txid"], "state": 2},
+                }
+            ).encode()
+        # The Refund IPN URL is a project setting, here the same as the checkout IPN's.
+        status = self.deliver(f"{self.gateway_url}/ipn/payop", body, {"Content-Type": "application/json"})
+        return json_response({"delivered": True, "response_status": status})
+
+    def _refund_answer(self, refund: dict) -> dict:
+        """A refund as the refund read answers it: its source transaction inside, our bookkeeping out."""
+        invoice = next((i for i in self.payments.values() if i["txid"] == refund["txid"]), {})
+        source = {
+            "identifier": refund["txid"],
+            "amount": float(invoice.get("amount", 0)),
+            "currency": refund["currency"],
+        }
+        shown = {key: value for key, value in refund.items() if key not in ("txid", "request")}
+        return {**shown, "sourceTransaction": source}
+
+    def _refused(self, request: Request, operation: str, message: str) -> Response | None:
+        """A fault queued for `operation` (the call counted), or Payop's 401 without the project's JWT."""
+        fault = self.misbehave(operation)
+        if fault is None and request.headers.get("Authorization") != f"Bearer {self.credentials['jwt']}":
+            return json_response({"message": message}, 401)
+        return fault
 
     def on_checkout(self, request: Request, locale: str, invoice_id: str) -> Response:
         invoice = self.payments.get(invoice_id)

@@ -1,9 +1,11 @@
-"""Payop through the local stack over HTTP: create, IPNs confirmed by Payop's status API, and failures."""
+"""Payop through the local stack over HTTP: create, IPNs confirmed by Payop's status API, failures, and refunds
+through Payop's refund API, their IPNs confirmed by its refund status API."""
 
 from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
@@ -140,3 +142,137 @@ def test_a_create_timeout_is_a_clean_error_and_a_failed_record(api, table, fault
     record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith("provider_timeout")
+
+
+# --- refunds through Payop's refund API --------------------------------------------------------------
+
+
+def paid(api, amount: str = "20.00") -> dict:
+    """A Payop payment its customer paid (the transaction accepted, the IPN confirmed)."""
+    created = create(api, amount=amount)
+    api.control("payop", created["provider_payment_id"], "accepted")
+    payment = api.payment(created["id"])
+    assert payment["status"] == "succeeded"
+    return payment
+
+
+def refund(api, payment_id: str, amount: str | None = None) -> dict:
+    answer = api.post(f"/payments/{payment_id}/refunds", {"amount": amount} if amount else {})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def refund_ipn(provider_refund_id: str, state: int, refund_id: str, txid: str = "tx-claimed") -> bytes:
+    transaction = {
+        "refundId": provider_refund_id, "state": state, "amount": 5, "currency": "USD",
+        "metadata": {"paygate_refund_id": refund_id}, "error": {"message": "", "code": ""},
+    }  # fmt: skip
+    return json.dumps({"transaction": transaction, "sourceTransaction": {"id": txid, "state": 2}}).encode()
+
+
+def settle_refund(api, provider_refund_id: str, state: int) -> dict:
+    """Payop accepts (2) or rejects (3, 4) the refund and sends its refund IPN."""
+    answer = api.http.post(
+        f"{api.base}/_sim/payop/refunds/{provider_refund_id}/status", json={"state": state}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_partial_refund_goes_through_payop_and_its_ipn_settles_it_once_payop_confirms(api, stack):
+    # Given a paid Payop payment
+    payment = paid(api, "20.00")
+    simulator = stack.simulators["payop"]
+    txid = simulator.payments[payment["provider_payment_id"]]["txid"]
+    # When part of it is refunded
+    made = refund(api, payment["id"], "5.00")
+    # Then Payop has it, pending, for the payment's transaction, with the amount a number and our id in metadata
+    assert (made["status"], made["manual"], made["provider"]) == ("pending", False, "payop")
+    at_payop = simulator.refunds[made["provider_refund_id"]]
+    assert (at_payop["status"], at_payop["type"], at_payop["txid"]) == (1, 2, txid)
+    assert json.loads(at_payop["request"]) == {
+        "transactionIdentifier": txid, "refundType": 2, "amount": 5.0, "metadata": {"paygate_refund_id": made["id"]},
+    }  # fmt: skip
+    assert '"amount": 5.00' in at_payop["request"]
+    # When Payop accepts it and its refund IPN reaches the gateway
+    reads = simulator.calls["refund_status"]
+    assert settle_refund(api, made["provider_refund_id"], 2) == {"delivered": True, "response_status": 200}
+    # Then the refund succeeded, confirmed by Payop's refund status API
+    settled = api.get(f"/refunds/{made['id']}").json()
+    assert settled["status"] == "succeeded"
+    assert (settled["history"][-1]["source"], settled["history"][-1]["provider_status"]) == ("callback", "refund 2")
+    assert simulator.calls["refund_status"] == reads + 1
+    after = api.payment(payment["id"])
+    assert (after["amount_refunded"], after["refunded"]) == ("5.00", False)
+
+
+def test_a_refund_ipn_claim_payop_does_not_confirm_changes_nothing(api, stack):
+    payment = paid(api)
+    made = refund(api, payment["id"], "5.00")
+    # An IPN from an allowed address claims it accepted; Payop still says new
+    answer = api.post("/ipn/payop", data=refund_ipn(made["provider_refund_id"], 2, made["id"]), key=False)
+    assert answer.status_code == 200, answer.text
+    assert api.get(f"/refunds/{made['id']}").json()["status"] == "pending"
+
+
+def test_a_refund_ipn_from_outside_the_allowlist_is_refused_and_changes_nothing(api, stack):
+    # Given a refund Payop really has accepted, but whose IPN has not arrived
+    payment = paid(api)
+    made = refund(api, payment["id"], "5.00")
+    stack.simulators["payop"].refunds[made["provider_refund_id"]]["status"] = 2
+    # When a refund IPN arrives from 127.0.0.2, not an address Payop sends from
+    session = requests.Session()
+    session.mount("http://", SourceAddressAdapter("127.0.0.2"))
+    body = refund_ipn(made["provider_refund_id"], 2, made["id"])
+    answer = session.post(api.base + "/ipn/payop", data=body, timeout=30)
+    # Then it is refused, and the refund is as it was
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["type"] == "authentication_error"
+    assert api.get(f"/refunds/{made['id']}").json()["status"] == "pending"
+
+
+def test_a_refund_payop_rejects_fails_and_its_amount_is_refundable_again(api, stack):
+    payment = paid(api, "20.00")
+    made = refund(api, payment["id"])  # all of it: a full refund at Payop
+    assert stack.simulators["payop"].refunds[made["provider_refund_id"]]["type"] == 1
+    settle_refund(api, made["provider_refund_id"], 3)
+    failed = api.get(f"/refunds/{made['id']}").json()
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "payop: Refund was rejected")
+    assert refund(api, payment["id"])["amount"] == "20.00"
+
+
+def test_a_refund_whose_create_times_out_is_looked_for_at_payop_and_fails_when_payop_has_none(api, stack, faults):
+    payment = paid(api)
+    simulator = stack.simulators["payop"]
+    reads = simulator.calls["refund_status"]
+    faults("payop", refund=["timeout"])
+    made = refund(api, payment["id"], "5.00")
+    assert made["status"] == "failed" and "the provider has no such refund" in made["failure_reason"]
+    assert simulator.calls["refund_status"] == reads + 1  # the merchant's refunds, listed to find it
+    assert refund(api, payment["id"])["amount"] == "20.00"  # nothing was given back
+
+
+@pytest.fixture
+def payop_without_jwt(stack):
+    """The gateway's Payop credentials without a `jwt` (the simulator keeps its own), as a container that
+    starts after the change reads them; and back, as one that starts after that."""
+    from local.stack import SECRET_NAME
+    from paygate import service
+
+    secrets = boto3.client("secretsmanager")
+    saved = secrets.get_secret_value(SecretId=SECRET_NAME)["SecretString"]
+    credentials = json.loads(saved)
+    credentials["payop"].pop("jwt")
+    secrets.put_secret_value(SecretId=SECRET_NAME, SecretString=json.dumps(credentials))
+    service.reset()
+    yield
+    secrets.put_secret_value(SecretId=SECRET_NAME, SecretString=saved)
+    service.reset()
+
+
+def test_without_a_jwt_a_payop_refund_is_manual(api, stack, payop_without_jwt):
+    payment = paid(api)
+    before = len(stack.simulators["payop"].refunds)
+    made = refund(api, payment["id"], "5.00")
+    assert (made["status"], made["manual"]) == ("requires_action", True)
+    assert len(stack.simulators["payop"].refunds) == before  # Payop was not asked

@@ -1,5 +1,6 @@
 """The Payop adapter: its signature (the vectors of docs/providers/payop.md), create and its options, the status
-maps, IPN checks, and the payment methods read from Payop (filtered, mapped, cached)."""
+maps, IPN checks, the payment methods read from Payop (filtered, mapped, cached), and refunds through Payop's
+refund API (its wire, its statuses, its IPN confirmed through the gateway)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import requests
 from paygate.errors import (
     AuthenticationFailed,
     InvalidRequest,
+    NotFound,
     ProviderError,
     ProviderInvalidResponse,
     ProviderRejected,
@@ -24,6 +26,8 @@ from paygate.providers.payop.adapter import PayopProvider
 from paygate.providers.payop.signing import sign
 from paygate.providers.payop.wire import method_kind
 from paygate.providers.request import CreatePaymentRequest
+from paygate.refunds import CreateRefundRequest, Refund, RefundStatus
+from tests import factories
 from tests.factories import FakeSession
 
 SECRET = "unit_secret"
@@ -439,3 +443,326 @@ def test_a_failure_is_not_cached(clock):
         adapter.payment_methods("EUR", None)
     assert [m.method for m in adapter.payment_methods("EUR", None)] == ["381", "203", "617"]
     assert len(adapter.session.sent) == 2
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+
+REFUND_ID = "re_0123456789abcdef01234567"
+CREATED_REFUND = (200, {"data": "", "status": 1}, {"identifier": "rf-1"})
+
+
+def a_refund(clock, amount: str = "4.00", provider_refund_id: str | None = None) -> Refund:
+    now = clock()
+    return Refund(
+        id=REFUND_ID, payment_id="pay_1", status=RefundStatus.PENDING, amount=amount, currency="USD", provider="payop",
+        provider_refund_id=provider_refund_id, created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+def refunds(*items: dict) -> tuple[int, dict, dict]:
+    return 200, {"data": list(items), "status": 1}, {}
+
+
+def payop_refund(status: object = 1, **fields) -> dict:
+    """One refund as Payop's refund read answers it (its documented example, with our id in metadata)."""
+    return {
+        "identifier": "rf-1", "status": status, "amount": 4, "currency": "USD",
+        "sourceTransaction": {"identifier": "tx-1", "amount": 10.5, "currency": "USD"},
+        "metadata": {"paygate_refund_id": REFUND_ID}, **fields,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("amount", "kind"), [("4.00", 2), ("10.50", 1)])
+def test_a_refund_names_the_invoices_transaction_and_sends_the_documented_body(clock, amount, kind):
+    # Given a paid invoice whose transaction is tx-1, and Payop answering the refund's id in its header
+    adapter = payop(clock, invoice(1, "tx-1"), CREATED_REFUND)
+    # When part (or all) of the payment is refunded
+    state = adapter.refund(payment(clock), a_refund(clock, amount))
+    # Then the invoice was read for its transaction, and the refund sent exactly as Payop documents it
+    assert adapter.session.sent[0][:2] == ("GET", "https://api.payop.test/v1/invoices/inv-1")
+    method, url, kwargs = adapter.session.sent[1]
+    assert (method, url) == ("POST", "https://api.payop.test/v1/refunds/create")
+    assert kwargs["headers"] == {"Content-Type": "application/json", "Authorization": "Bearer jwt-1"}
+    # the amount a JSON number of exactly the refund's digits, our id in metadata
+    documented = (
+        f'{{"transactionIdentifier": "tx-1", "refundType": {kind}, "amount": {amount}, '
+        f'"metadata": {{"paygate_refund_id": "{REFUND_ID}"}}}}'
+    )
+    assert kwargs["data"] == documented.encode()
+    assert json.loads(kwargs["data"], parse_float=Decimal)["amount"] == Decimal(amount)
+    assert (state.status, state.provider_status, state.provider_refund_id) == (RefundStatus.PENDING, "refund 1", "rf-1")
+
+
+def test_a_transaction_id_already_kept_on_the_record_is_used_without_a_read(clock):
+    adapter = payop(clock, CREATED_REFUND)
+    record = factories.record(id="pay_1", provider="payop", provider_payment_id="inv-1", amount="10.50",
+                              provider_data={"txid": "tx-kept"})  # fmt: skip
+    adapter.refund(record, a_refund(clock))
+    assert len(adapter.session.sent) == 1
+    assert json.loads(adapter.session.sent[0][2]["data"])["transactionIdentifier"] == "tx-kept"
+
+
+@pytest.mark.parametrize(
+    ("answers", "error", "message"),
+    [
+        ([(422, {"message": "Refund amount is bigger than transaction amount"})], ProviderRejected,
+         "payop: refund refused: Refund amount is bigger than transaction amount"),
+        ([(422, {"message": "Transaction not found"})], ProviderRejected,
+         "payop: refund refused: Transaction not found"),
+        ([(401, {"message": "Full authentication is required to access this resource."})], ProviderRejected,
+         "payop: refund refused: Full authentication is required to access this resource."),
+        ([(401, {"message": "token jwt-1 expired"})], ProviderRejected, "payop: refund refused: token *** expired"),
+        ([(200, {"data": "", "status": 1})], ProviderInvalidResponse, "payop: the refund answer names no refund"),
+        ([(200, b"<html>")], ProviderInvalidResponse, "payop answered HTTP 200 with no JSON"),
+        ([(500, {"message": "oops"})], ProviderError, "payop answered HTTP 500"),
+        ([requests.Timeout()], ProviderTimeout, "payop did not answer within 10 s"),
+    ],
+)  # fmt: skip
+def test_refund_errors_are_provider_errors_without_a_credential(clock, answers, error, message):
+    adapter = payop(clock, invoice(1, "tx-1"), *answers)
+    with pytest.raises(error) as raised:
+        adapter.refund(payment(clock), a_refund(clock))
+    # A refusal fails the refund; anything else leaves its outcome to fetch_refund
+    assert isinstance(raised.value, ProviderRejected) is (error is ProviderRejected)
+    assert raised.value.message == message
+    assert "jwt-1" not in raised.value.message and SECRET not in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (invoice(1), ProviderRejected, "payop: the invoice names no transaction to refund"),
+        ((200, {"data": {"status": 1, "orderIdentifier": "pay_other", "txid": "tx-1"}}, {}), ProviderInvalidResponse,
+         "payop: the invoice belongs to another order"),
+        ((404, {"message": "Invoice (inv-1) not found"}, {}), ProviderRejected,
+         "payop: invoice read refused: Invoice (inv-1) not found"),
+    ],
+)  # fmt: skip
+def test_a_refund_without_a_transaction_of_ours_is_refused_before_it_is_sent(clock, answer, error, message):
+    adapter = payop(clock, answer)
+    with pytest.raises(error) as raised:
+        adapter.refund(payment(clock), a_refund(clock))
+    assert raised.value.message == message
+    assert len(adapter.session.sent) == 1  # the invoice read only
+
+
+def test_without_a_jwt_nothing_is_refunded_or_read(clock):
+    adapter = payop(clock, jwt="")
+    with pytest.raises(ProviderRejected, match="no jwt"):
+        adapter.refund(payment(clock), a_refund(clock))
+    with pytest.raises(ProviderError, match="no jwt"):
+        adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id="rf-1"))
+    assert adapter.session.sent == []
+
+
+@pytest.mark.parametrize(
+    ("native", "status"),
+    [(1, RefundStatus.PENDING), (2, RefundStatus.SUCCEEDED), (3, RefundStatus.FAILED), (4, RefundStatus.FAILED),
+     (7, None), ("2", None)],
+)  # fmt: skip
+def test_refund_statuses_map_to_ours(clock, native, status):
+    adapter = payop(clock, refunds(payop_refund(native)))
+    state = adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id="rf-1"))
+    assert (state.status, state.provider_status, state.provider_refund_id) == (status, f"refund {native}", "rf-1")
+
+
+def test_a_refund_is_read_by_payops_id_when_its_create_told_it(clock):
+    adapter = payop(clock, refunds(payop_refund(2)))
+    adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id="rf-1"))
+    method, url, kwargs = adapter.session.sent[0]
+    assert (method, url) == ("GET", "https://api.payop.test/v1/refunds/user-refunds?query[identifier]=rf-1")
+    assert kwargs["headers"] == {"Content-Type": "application/json", "Authorization": "Bearer jwt-1"}
+
+
+def test_without_payops_id_the_refund_is_found_among_all_by_our_id_in_its_metadata(clock):
+    others = [payop_refund(2, identifier="rf-0", metadata={"internal merchant id": "example"}),
+              payop_refund(3, identifier="rf-9", metadata=[]), "not a refund"]  # fmt: skip
+    adapter = payop(clock, refunds(*others, payop_refund(1, identifier="rf-5")))
+    state = adapter.fetch_refund(payment(clock), a_refund(clock))
+    assert adapter.session.sent[0][1] == "https://api.payop.test/v1/refunds/user-refunds"
+    assert (state.status, state.provider_refund_id) == (RefundStatus.PENDING, "rf-5")  # its id learned
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [({"message": "Refund was rejected", "code": ""}, "payop: Refund was rejected"), ("Declined", "payop: Declined"),
+     (None, None), ({"message": ""}, None)],
+)  # fmt: skip
+def test_a_rejected_refund_keeps_payops_reason(clock, error, reason):
+    adapter = payop(clock, refunds(payop_refund(3, error=error)))
+    state = adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id="rf-1"))
+    assert (state.status, state.failure_reason) == (RefundStatus.FAILED, reason)
+
+
+@pytest.mark.parametrize("provider_refund_id", ["rf-1", None])
+def test_a_refund_payop_does_not_have_is_not_found(clock, provider_refund_id):
+    unrelated = payop_refund(2, identifier="rf-0", metadata={})
+    adapter = payop(clock, refunds(unrelated))
+    with pytest.raises(NotFound) as raised:
+        adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id=provider_refund_id))
+    assert raised.value.code == "refund_not_found"
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (refunds(payop_refund(2, amount=40)), ProviderInvalidResponse, "payop: the refund is of 40 USD, not 4.00 USD"),
+        (refunds(payop_refund(2, currency="EUR")), ProviderInvalidResponse,
+         "payop: the refund is of 4 EUR, not 4.00 USD"),
+        (refunds(payop_refund(2, metadata={"paygate_refund_id": "re_ffffffffffffffffffffffff"})),
+         ProviderInvalidResponse, "payop: that refund was made for another of our refunds"),
+        (refunds(payop_refund(2), payop_refund(2)), ProviderInvalidResponse,
+         "payop: more than one refund answers to rf-1"),
+        ((200, {"data": {"identifier": "rf-1"}, "status": 1}, {}), ProviderInvalidResponse,
+         "payop: the refunds answer has no list"),
+        ((401, {"message": "Authorization token invalid"}, {}), ProviderRejected,
+         "payop: refund read refused: Authorization token invalid"),
+        ((401, {"message": "jwt-1 is not valid"}, {}), ProviderRejected,
+         "payop: refund read refused: *** is not valid"),
+    ],
+)  # fmt: skip
+def test_a_refund_answer_that_is_not_ours_is_not_believed(clock, answer, error, message):
+    adapter = payop(clock, answer)
+    with pytest.raises(error) as raised:
+        adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id="rf-1"))
+    assert raised.value.message == message
+    assert "jwt-1" not in raised.value.message
+
+
+def test_a_refund_of_the_same_amount_written_otherwise_is_believed(clock):
+    adapter = payop(clock, refunds(payop_refund(2, amount=4.0)))
+    state = adapter.fetch_refund(payment(clock), a_refund(clock, provider_refund_id="rf-1"))
+    assert state.status is RefundStatus.SUCCEEDED
+
+
+def refund_ipn(state: int = 2, metadata: object = None, **fields) -> bytes:
+    """A refund IPN as Payop documents it."""
+    transaction = {
+        "refundId": "rf-1", "state": state, "amount": 4, "currency": "USD",
+        "metadata": {"paygate_refund_id": REFUND_ID} if metadata is None else metadata,
+        "error": {"message": "", "code": ""}, **fields,
+    }  # fmt: skip
+    return json.dumps({"transaction": transaction, "sourceTransaction": {"id": "tx-1", "state": 2}}).encode()
+
+
+def test_a_refund_ipn_from_an_allowed_address_is_a_hint_about_our_refund(clock):
+    callback = payop(clock).verify_callback(ipn(refund_ipn(2)))
+    assert callback.refund is not None and callback.state is None
+    assert (callback.refund.refund_id, callback.refund.provider_refund_id) == (REFUND_ID, "rf-1")
+    assert callback.refund.state is None  # its state is not believed: the gateway asks fetch_refund
+    assert callback.payment_id is None and not callback.ignored
+
+
+def test_a_refund_ipn_from_anywhere_else_is_refused(clock):
+    with pytest.raises(AuthenticationFailed):
+        payop(clock).verify_callback(ipn(refund_ipn(2), source_ip="10.0.0.2"))
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"key1": "Metadata information.", "key2": "Metadata information."}, [], {"paygate_refund_id": "pay_1"},
+     {"paygate_refund_id": 7}],
+)  # fmt: skip
+def test_a_refund_ipn_without_our_id_is_acknowledged_and_ignored(clock, metadata):
+    assert payop(clock).verify_callback(ipn(refund_ipn(2, metadata))).ignored
+
+
+@pytest.mark.parametrize("refund_id", ["", None, 7])
+def test_a_refund_ipn_naming_no_refund_is_a_bad_request(clock, refund_id):
+    with pytest.raises(InvalidRequest):
+        payop(clock).verify_callback(ipn(refund_ipn(2, refundId=refund_id)))
+
+
+# --- refunds through the gateway (moto): created at Payop, confirmed by its status API --------------
+
+
+@pytest.fixture
+def payop_apis() -> FakeSession:
+    return FakeSession()
+
+
+def gateway(dynamodb, clock, session: FakeSession, **credentials: str) -> factories.Lifecycle:
+    payop_credentials = {**factories.CREDENTIALS["payop"], **credentials}
+    return factories.lifecycle(
+        dynamodb, clock, enabled=["payop"], credentials={"payop": payop_credentials}, session=session
+    )
+
+
+def paid_at_payop(lifecycle: factories.Lifecycle):
+    record = factories.record(
+        at=lifecycle.clock(), provider="payop", provider_payment_id="inv-1", amount="10.50",
+        status=Status.SUCCEEDED, amount_received="10.50",
+    )  # fmt: skip
+    lifecycle.payments.insert(record)
+    return record
+
+
+def test_a_refund_ipn_changes_only_what_payops_status_api_confirms(dynamodb, clock, payop_apis):
+    # Given a Payop refund, pending at Payop
+    lifecycle = gateway(dynamodb, clock, payop_apis)
+    record = paid_at_payop(lifecycle)
+    payop_apis.answers += [invoice_of(record, "tx-1"), CREATED_REFUND]
+    made = lifecycle.refunds.create(record.id, CreateRefundRequest(amount="4.00"), account_id=factories.ACCOUNT)
+    assert (made.status, made.provider_refund_id) == (RefundStatus.PENDING, "rf-1")
+    ours = {"paygate_refund_id": made.id}
+    # When an IPN claims it accepted while Payop's status API still says new
+    payop_apis.answers.append(refunds(payop_refund(1, metadata=ours)))
+    result = lifecycle.callback("payop", ipn(refund_ipn(2, ours), source_ip="127.0.0.1"))
+    # Then Payop was asked, by its id, and nothing changed
+    assert payop_apis.sent[-1][1].endswith("/v1/refunds/user-refunds?query[identifier]=rf-1")
+    assert result.outcome == "applied"
+    assert lifecycle.refunds.get(made.id, account_id=factories.ACCOUNT).status is RefundStatus.PENDING
+    # When Payop accepted it and says so
+    payop_apis.answers.append(refunds(payop_refund(2, metadata=ours)))
+    lifecycle.callback("payop", ipn(refund_ipn(2, ours), source_ip="127.0.0.1"))
+    # Then the refund succeeded, told by the callback
+    settled = lifecycle.refunds.get(made.id, account_id=factories.ACCOUNT)
+    assert settled.status is RefundStatus.SUCCEEDED
+    assert (settled.history[-1].source, settled.history[-1].provider_status) == ("callback", "refund 2")
+    assert payop_apis.answers == []
+
+
+def test_a_refund_ipn_whose_refund_payop_rejected_fails_it(dynamodb, clock, payop_apis):
+    lifecycle = gateway(dynamodb, clock, payop_apis)
+    record = paid_at_payop(lifecycle)
+    payop_apis.answers += [invoice_of(record, "tx-1"), CREATED_REFUND]
+    made = lifecycle.refunds.create(record.id, CreateRefundRequest(), account_id=factories.ACCOUNT)
+    assert json.loads(payop_apis.sent[-1][2]["data"])["refundType"] == 1  # all of it
+    rejected = payop_refund(4, amount=10.5, metadata={"paygate_refund_id": made.id}, error="Refund was rejected")
+    payop_apis.answers.append(refunds(rejected))
+    lifecycle.callback("payop", ipn(refund_ipn(4, {"paygate_refund_id": made.id}), source_ip="127.0.0.1"))
+    failed = lifecycle.refunds.get(made.id, account_id=factories.ACCOUNT)
+    assert (failed.status, failed.failure_reason) == (RefundStatus.FAILED, "payop: Refund was rejected")
+
+
+@pytest.mark.parametrize(
+    ("listed", "status", "provider_refund_id"),
+    [([payop_refund(1, identifier="rf-7")], RefundStatus.PENDING, "rf-7"), ([], RefundStatus.FAILED, None)],
+)
+def test_a_create_whose_outcome_is_unknown_is_looked_for_by_our_id(
+    dynamodb, clock, payop_apis, monkeypatch, listed, status, provider_refund_id
+):
+    # Given a refund whose create times out at Payop (our refund id known in advance here)
+    monkeypatch.setattr("paygate.lifecycle.refund.new_refund_id", lambda: REFUND_ID)
+    lifecycle = gateway(dynamodb, clock, payop_apis)
+    record = paid_at_payop(lifecycle)
+    payop_apis.answers += [invoice_of(record, "tx-1"), requests.Timeout(), refunds(*listed)]
+    # When it is made
+    made = lifecycle.refunds.create(record.id, CreateRefundRequest(amount="4.00"), account_id=factories.ACCOUNT)
+    # Then the merchant's refunds were listed: ours there, it is pending with Payop's id; none, it failed
+    assert payop_apis.sent[-1][1] == "https://api.payop.com/v1/refunds/user-refunds"
+    assert (made.status, made.provider_refund_id) == (status, provider_refund_id)
+
+
+def test_without_a_jwt_a_payop_refund_is_manual_and_its_ipns_are_not_confirmed(dynamodb, clock, payop_apis):
+    lifecycle = gateway(dynamodb, clock, payop_apis, jwt="")
+    record = paid_at_payop(lifecycle)
+    made = lifecycle.refunds.create(record.id, CreateRefundRequest(amount="4.00"), account_id=factories.ACCOUNT)
+    assert (made.status, made.manual) == (RefundStatus.REQUIRES_ACTION, True)
+    result = lifecycle.callback("payop", ipn(refund_ipn(2, {"paygate_refund_id": made.id}), source_ip="127.0.0.1"))
+    assert result.outcome == "ignored"
+    assert payop_apis.sent == []  # Payop was never called
+
+
+def invoice_of(record, txid: str) -> tuple[int, dict, dict]:
+    return 200, {"data": {"identifier": "inv-1", "status": 1, "orderIdentifier": record.id, "txid": txid}}, {}

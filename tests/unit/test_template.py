@@ -36,7 +36,7 @@ BUDGETS = {
     "IpnCallbackFunction": lambda spec: spec.status_calls,  # unsigned callbacks are confirmed first
     "CheckPaymentsFunction": lambda spec: spec.status_calls,  # a due check
     # A refund through the provider's API and, when its outcome is unknown, the refund's status.
-    "RefundsFunction": lambda spec: 2 if Capability.REFUND in spec.capabilities else 0,
+    "RefundsFunction": lambda spec: spec.refund_calls + 1 if Capability.REFUND in spec.capabilities else 0,
 }
 
 

@@ -105,7 +105,12 @@ class ApplyCallback:
         if known and report.provider_refund_id and known != report.provider_refund_id:
             _misbound_refund(refund.id, "carries another provider refund id than the refund")
             return CallbackResult("misbound")
-        return CallbackResult("applied", self.reports.apply_refund(record, refund.id, report.state, source="callback"))
+        # An unsigned refund callback is a hint too: believe only what the provider's refund status says.
+        if report.state is None and not self.providers.can(provider_name, Capability.REFUND):
+            logger.warning("unsigned refund callback left unconfirmed: no refund API here", refund_id=refund.id)
+            return CallbackResult("ignored", record)
+        state = report.state or self.providers.get(provider_name).fetch_refund(record, refund)
+        return CallbackResult("applied", self.reports.apply_refund(record, refund.id, state, source="callback"))
 
     def _record_child(self, parent: PaymentRecord, callback: Callback) -> PaymentRecord:
         """A re-deposit arrives as its own provider payment: note it on the parent, never fulfil with it."""

@@ -52,9 +52,10 @@ class RefundState:
 @dataclass(frozen=True)
 class RefundReport:
     """An authentic callback about a refund: ours (`refund_id`, sent as the provider's reference) or the
-    provider's id for it, and its state."""
+    provider's id for it, and its state. `state` is None for a hint (an unsigned callback): the gateway
+    then asks `fetch_refund` and applies that answer instead."""
 
-    state: RefundState
+    state: RefundState | None
     refund_id: str | None = None
     provider_refund_id: str | None = None
 

@@ -73,6 +73,9 @@ class ProviderSpec:
     # whole provider timeout, so together they must fit the function's timeout (a test reads the template).
     create_calls: int = 1
     status_calls: int = 1
+    # Provider calls one refund can make through its API (with REFUND); when its outcome is unknown, one
+    # refund status call follows.
+    refund_calls: int = 1
     # Due checks a second it is sent at most, across all checkers (None: no limit). No provider publishes
     # its limits: these are cautious, and PROVIDER_RATE_LIMITS sets a deployment's own.
     status_checks_per_second: float | None = 10.0
@@ -108,10 +111,14 @@ SPECS: dict[str, ProviderSpec] = {
             title="Payop",
             adapter="paygate.providers.payop.adapter:PayopProvider",
             options=PayopOptions,
+            capabilities=PAYMENTS | {Capability.REFUND},
+            # Payop's refund API takes the JWT: without one, its refunds are manual.
+            capability_credentials={Capability.REFUND: ("jwt",)},
             base_url="https://api.payop.com",
             credentials=("public_key", "secret_key"),
             optional_credentials=("jwt", "ipn_allowlist", "checkout_url", "application_id", "previous_secret_key"),
             status_calls=2,  # the invoice, then its transaction
+            refund_calls=2,  # the invoice (for its transaction id), then the refund
             status_checks_per_second=5.0,  # two calls each
         ),
         ProviderSpec(

@@ -23,14 +23,17 @@ IPNs: the current format carries no signature, so it is authenticated by the sen
 and then treated as a hint: the gateway asks `fetch` and applies only what Payop's API answers. A claim
 Payop does not confirm changes nothing. The legacy v1 format (flat `orderId`, `status`, `signature`) must
 also come from an allowed address and is verified by its signature. Payop may report `failed` and then
-`accepted` for one invoice; the status machine lets `succeeded` follow `failed`."""
+`accepted` for one invoice; the status machine lets `succeeded` follow `failed`.
+
+Refunds (with the JWT) go through Payop's refund API: see paygate.providers.payop.refunds. Refund IPNs come
+to the same URL, from the same senders, and are hints as well."""
 
 from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from paygate import wire
@@ -43,8 +46,9 @@ from paygate.errors import (
     ValidationFailed,
 )
 from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
-from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
+from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, ProviderState
 from paygate.providers.payop.options import PayopOptions
+from paygate.providers.payop.refunds import PayopRefunds, is_refund_ipn, refund_callback
 from paygate.providers.payop.signing import sign
 from paygate.providers.payop.wire import (
     INVOICE_STATUS,
@@ -56,9 +60,6 @@ from paygate.providers.payop.wire import (
 )
 from paygate.providers.request import CreatePaymentRequest
 
-if TYPE_CHECKING:
-    import requests
-
 # Payop's published IPN senders, then the addresses of its older docs (docs/providers/payop.md).
 DEFAULT_IPN_ALLOWLIST = "18.199.249.46,35.158.36.143,3.125.109.58,3.127.103.117,52.49.204.201,54.229.170.212"
 DEFAULT_CHECKOUT_URL = "https://checkout.payop.com/en/payment/invoice-preprocessing/{invoice_id}"
@@ -68,7 +69,7 @@ METHODS_CACHE = timedelta(minutes=10)
 APPLICATION_PREFIX = "application-"
 
 
-class PayopProvider(Provider):
+class PayopProvider(PayopRefunds):
     name = "payop"
     default_lifetime = timedelta(hours=24)
     max_lifetime = timedelta(hours=24)  # Payop's invoices are overdue after 24 h; no longer life can be asked
@@ -199,10 +200,7 @@ class PayopProvider(Provider):
     def fetch(self, payment: Payment) -> ProviderState:
         jwt = self.credentials.get("jwt")
         headers = {"Authorization": f"Bearer {jwt}"} if jwt else {}
-        response = self.request("GET", f"/v1/invoices/{payment.provider_payment_id}", headers=headers)
-        invoice = self._data(response, "invoice")
-        if str(invoice.get("orderIdentifier", payment.id)) != payment.id:
-            raise ProviderInvalidResponse("payop: the invoice belongs to another order")
+        invoice = self._invoice(payment)
         invoice_status = integer(invoice.get("status"))
         status = INVOICE_STATUS.get(invoice_status) if invoice_status is not None else None
         native = f"invoice {invoice.get('status')}"
@@ -219,15 +217,6 @@ class PayopProvider(Provider):
                 paid = Money.of(transaction.get("amount"), transaction.get("currency")) or paid
         return ProviderState(status=status, provider_status=native, paid=paid)
 
-    def _data(self, response: requests.Response, what: str) -> dict:
-        body = self.json(response, exact=True)
-        if response.status_code != 200:
-            raise ProviderRejected(f"payop: {what} read refused: {message_of(body, response.status_code)}")
-        data = body.get("data")
-        if not isinstance(data, dict):
-            raise ProviderInvalidResponse(f"payop: the {what} answer has no data")
-        return data
-
     # --- IPN ---------------------------------------------------------------------------------------
 
     def verify_callback(self, request: CallbackRequest) -> Callback:
@@ -236,6 +225,8 @@ class PayopProvider(Provider):
             event = wire.loads(request.body, exact=True)  # a legacy amount is signed as written
             if not isinstance(event, dict):
                 raise TypeError("not an object")
+            if is_refund_ipn(event):
+                return refund_callback(event)
             if "invoice" not in event and "signature" in event:
                 return self._legacy(event)
             invoice, transaction = event["invoice"], event["transaction"]

@@ -1,5 +1,5 @@
-"""Payop's wire vocabulary: its invoice, transaction and legacy IPN statuses, its method types, and how
-its answers write numbers and errors."""
+"""Payop's wire vocabulary: its invoice, transaction, refund and legacy IPN statuses, its method types, and
+how its answers write numbers and errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from paygate.models import Status
+from paygate.refunds import RefundStatus
 
 INVOICE_STATUS = {
     0: Status.PENDING,  # new
@@ -23,6 +24,12 @@ TRANSACTION_STATUS = {
     3: Status.FAILED,
     5: Status.FAILED,
     15: Status.EXPIRED,
+}
+REFUND_STATUS = {
+    1: RefundStatus.PENDING,  # new
+    2: RefundStatus.SUCCEEDED,  # accepted
+    3: RefundStatus.FAILED,  # rejected
+    4: RefundStatus.FAILED,  # rejected
 }
 LEGACY_STATUS = {"wait": Status.PENDING, "success": Status.SUCCEEDED, "error": Status.FAILED}
 
