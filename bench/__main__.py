@@ -133,6 +133,8 @@ def _settings(payments_table: str):
         webhook_endpoints_table="bench-endpoints",
         webhook_deliveries_table="bench-deliveries",
         refunds_table="bench-refunds",
+        accounts_table="bench-accounts",
+        api_keys_table="bench-api-keys",
     )
 
 

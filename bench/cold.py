@@ -186,6 +186,8 @@ class World:
             "WebhookDeliveriesTable": f"bench-webhook-deliveries-{run}",
             "SandboxTable": f"bench-sandbox-{run}",
             "RefundsTable": f"bench-refunds-{run}",
+            "AccountsTable": f"bench-accounts-{run}",
+            "ApiKeysTable": f"bench-api-keys-{run}",
         }
         self.env = {
             "PATH": os.environ.get("PATH", ""),
@@ -200,6 +202,8 @@ class World:
             "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
             "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
             "REFUNDS_TABLE": self.tables["RefundsTable"],
+            "ACCOUNTS_TABLE": self.tables["AccountsTable"],
+            "API_KEYS_TABLE": self.tables["ApiKeysTable"],
             "EVENT_BUS_NAME": f"bench-payments-{run}",
             "SECRET_NAME": f"bench/providers-{run}",
             "CHECKOUT_SECRET_NAME": f"bench/checkout-{run}",
@@ -219,7 +223,7 @@ class World:
         session.client("events", endpoint_url=self.aws).create_event_bus(Name=self.env["EVENT_BUS_NAME"])
         # The sandbox function answers in this process, through the API emulator, with these settings.
         os.environ.update(self.env)
-        self.server = make_server("127.0.0.1", sandbox_port, ApiEmulator({}), threaded=True)
+        self.server = make_server("127.0.0.1", sandbox_port, ApiEmulator(), threaded=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         sqs = session.client("sqs", endpoint_url=self.aws)
         self.env["DUE_CHECKS_QUEUE_URL"] = sqs.create_queue(QueueName=f"bench-due-checks-{run}")["QueueUrl"]

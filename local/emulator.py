@@ -1,16 +1,18 @@
 """API Gateway (REST API, Lambda proxy integration) emulated in-process from template.yaml.
 
 Each request becomes the proxy event API Gateway would send, the function's real handler is called,
-and its answer becomes the HTTP response. Routes that need an API key check the X-API-Key header the
-way the deployed Gateway Responses answer: 401 in the one error shape."""
+and its answer becomes the HTTP response. Routes behind the key authorizer run it first, as API Gateway
+does: the REQUEST authorizer's real handler with X-API-Key, its answer kept `authorizer_ttl` seconds per
+key (ReauthorizeEvery), its context put in the request's; a refusal, or no key, is the deployed Gateway
+Responses' 401 in the one error shape."""
 
 from __future__ import annotations
 
 import base64
 import re
+import threading
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,12 +51,16 @@ def _error(error: PaygateError) -> Response:
     return Response(error.json(), status=error.http_status, content_type="application/json")
 
 
+AUTHORIZER = "AuthorizerFunction"
+
+
 class ApiEmulator:
-    def __init__(self, api_keys: Mapping[str, str], *, stage: str = "v1"):
-        """`api_keys`: each key's id, as API Gateway names it in the request context (a merchant account)."""
-        self.api_keys = dict(api_keys)
+    def __init__(self, *, stage: str = "v1", authorizer_ttl: float = 60.0):
         self.stage = stage
+        self.authorizer_ttl = authorizer_ttl
         self.routes = [(route, _pattern(route.path)) for route in template.routes()]
+        self._authorized: dict[str, tuple[float, dict | None]] = {}  # key -> (when, context or refused)
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         return self.handle(Request(environ))(environ, start_response)
@@ -74,11 +80,12 @@ class ApiEmulator:
         return _error(NotFound("No such route", code="route_not_found"))
 
     def _invoke(self, route: template.Route, path_parameters: dict, request: Request) -> Response:
-        key = request.headers.get("X-API-Key")
-        if route.api_key_required and key not in self.api_keys:
-            code = "missing_api_key" if not key else "invalid_api_key"
-            return _error(AuthenticationFailed("Missing or invalid X-API-Key", code=code))
-        event = self.event(route, path_parameters, request)
+        authorizer = None
+        if route.authorized:
+            authorizer = self.authorize(request)
+            if authorizer is None:
+                return _error(AuthenticationFailed("Missing or invalid X-API-Key", code="invalid_api_key"))
+        event = self.event(route, path_parameters, request, authorizer)
         answer = template.handler(route.function)(event, lambda_context(route.function))
         body = answer.get("body") or ""
         data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
@@ -92,7 +99,36 @@ class ApiEmulator:
             headers[name] = value
         return Response(data, status=answer["statusCode"], headers=headers)
 
-    def event(self, route: template.Route, path_parameters: dict, request: Request) -> dict:
+    def authorize(self, request: Request) -> dict | None:
+        """The authorizer's context for the request's key (its principal, account, mode), or None: refused.
+        API Gateway asks nothing without the header, and keeps each answer for the cache's time."""
+        key = request.headers.get("X-API-Key")
+        if not key:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            cached = self._authorized.get(key)
+        if cached is not None and now - cached[0] < self.authorizer_ttl:
+            return cached[1]
+        event = {
+            "type": "REQUEST",
+            "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:local/{self.stage}/{request.method}"
+            + request.path,
+            "headers": dict(request.headers.items()),
+            "requestContext": {"stage": self.stage, "identity": {"sourceIp": request.remote_addr}},
+        }
+        try:
+            answer = template.handler(AUTHORIZER)(event, lambda_context(AUTHORIZER, 5))
+        except Exception:  # "Unauthorized": the authorizer refused the key
+            context = None
+        else:
+            allowed = answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+            context = {"principalId": answer["principalId"], **answer.get("context", {})} if allowed else None
+        with self._lock:
+            self._authorized[key] = (now, context)
+        return context
+
+    def event(self, route: template.Route, path_parameters: dict, request: Request, authorizer: dict | None) -> dict:
         raw = request.get_data()
         try:
             body, encoded = raw.decode("utf-8"), False
@@ -101,7 +137,6 @@ class ApiEmulator:
             body, encoded = base64.b64encode(raw).decode(), True
         headers = {name: value for name, value in request.headers.items()}
         query = {name: values[-1] for name, values in request.args.lists()}
-        identity_key = request.headers.get("X-API-Key") if route.api_key_required else None
         return {
             "resource": route.path,
             "path": request.path,
@@ -119,12 +154,8 @@ class ApiEmulator:
                 "stage": self.stage,
                 "requestId": str(uuid.uuid4()),
                 "domainName": request.host,
-                "identity": {
-                    "sourceIp": request.remote_addr,
-                    "apiKey": identity_key,
-                    "apiKeyId": self.api_keys.get(identity_key) if identity_key else None,
-                    "userAgent": request.headers.get("User-Agent"),
-                },
+                "identity": {"sourceIp": request.remote_addr, "userAgent": request.headers.get("User-Agent")},
+                "authorizer": authorizer,
             },
             "body": body if raw else None,
             "isBase64Encoded": encoded,

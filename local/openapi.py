@@ -34,6 +34,8 @@ def document() -> str:
         "WEBHOOK_ENDPOINTS_TABLE",
         "WEBHOOK_DELIVERIES_TABLE",
         "REFUNDS_TABLE",
+        "ACCOUNTS_TABLE",
+        "API_KEYS_TABLE",
     )
     for name in (*names, "AWS_DEFAULT_REGION"):
         os.environ.setdefault(name, "openapi" if name != "AWS_DEFAULT_REGION" else "us-east-1")

@@ -31,8 +31,12 @@ from local.sandbox import Sandbox
 from local.simulators.merchant import MerchantReceiver
 from paygate.providers.catalog import SPECS
 
-# Two merchant accounts, each an API key and its id (as API Gateway names a key in a request).
-DEFAULT_API_KEYS = {"pg_local_test_key": "local-merchant-1", "pg_local_test_key_2": "local-merchant-2"}
+# Two merchant accounts, each with a test key, and a live key of the first (key -> account id).
+DEFAULT_API_KEYS = {
+    "pg_local_test_key": "local-merchant-1",
+    "pg_local_test_key_2": "local-merchant-2",
+    "pg_live_local_key": "local-merchant-1",
+}
 SECRET_NAME = "paygate/providers"
 CHECKOUT_SECRET_NAME = "paygate/checkout"
 EVENT_BUS_NAME = "paygate-local-payments"
@@ -58,6 +62,8 @@ class LocalStack:
             "WebhookEndpointsTable": "paygate-webhook-endpoints",
             "WebhookDeliveriesTable": "paygate-webhook-deliveries",
             "RefundsTable": "paygate-refunds",
+            "AccountsTable": "paygate-accounts",
+            "ApiKeysTable": "paygate-api-keys",
             "SandboxTable": "paygate-sandbox",
         }
     )
@@ -69,6 +75,8 @@ class LocalStack:
     circuit_failure_threshold: int = 5
     circuit_recovery_seconds: int = 30
     simulators: dict[str, Any] = field(default_factory=dict)
+    # How long the emulated API Gateway keeps an authorizer's answer (the template's ReauthorizeEvery).
+    authorizer_ttl: float = 60.0
 
     def start(self) -> None:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=free_port(), verbose=False)
@@ -115,6 +123,10 @@ class LocalStack:
                 "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
                 "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
                 "REFUNDS_TABLE": self.tables["RefundsTable"],
+                "ACCOUNTS_TABLE": self.tables["AccountsTable"],
+                "API_KEYS_TABLE": self.tables["ApiKeysTable"],
+                # The simulators take no real money: test keys reach every one of them.
+                "TEST_PROVIDERS": ",".join(enabled),
                 # Locally, merchants are 127.0.0.1 (the /_sim/merchant receiver), over http.
                 "WEBHOOK_ALLOW_PRIVATE": "true",
                 "WEBHOOK_LEASE_SECONDS": str(self.webhook_lease_seconds),
@@ -131,7 +143,8 @@ class LocalStack:
         from paygate import service
 
         service.reset()
-        api = ApiEmulator(self.api_keys)
+        seed_accounts(self.api_keys)
+        api = ApiEmulator(authorizer_ttl=self.authorizer_ttl)
         self.simulators["sandbox"] = Sandbox(api, self.tables["SandboxTable"])
         for name, module in simulated.items():
             self.simulators[name] = module.SIMULATOR(
@@ -208,6 +221,18 @@ class LocalStack:
         self._moto.stop()
         if self._dynamodb_local:
             self._dynamodb_local.stop()
+
+
+def seed_accounts(api_keys: dict[str, str]) -> None:
+    """Each of `api_keys` (key -> account id) as a key of its account, opened if new: live if the key says
+    so (`pg_live_`), else test. Kept as every key is, hashed."""
+    from paygate import service
+    from paygate.accounts.models import Merchant, mode_of
+
+    for key, account_id in api_keys.items():
+        if service.accounts().account(account_id) is None:
+            service.profiles().open(f"Local merchant {account_id}", account_id=account_id)
+        service.api_keys().adopt(Merchant(account_id, livemode=mode_of(key) == "live"), key, "local")
 
 
 def parse_api_keys(text: str) -> dict[str, str]:

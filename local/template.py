@@ -42,7 +42,8 @@ class Route:
     function: str  # logical id
     method: str
     path: str  # API Gateway form: /payments/{payment_id}
-    api_key_required: bool
+    # Asks the API's default authorizer (the key authorizer) first; False: `Auth: {Authorizer: NONE}`.
+    authorized: bool
 
 
 def resources(kind: str) -> dict[str, dict]:
@@ -61,7 +62,7 @@ def routes() -> list[Route]:
                     function=name,
                     method=props["Method"].upper(),
                     path=props["Path"],
-                    api_key_required=bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                    authorized=props.get("Auth", {}).get("Authorizer") != "NONE",
                 )
             )
     return found

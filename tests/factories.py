@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 
 from local import simulators, template
+from paygate.accounts.models import Merchant
 from paygate.checkout.links import CheckoutLinks
 from paygate.config import Settings
 from paygate.lifecycle.accept import AcceptPayment
@@ -47,6 +48,8 @@ TABLES = {
     "WebhookEndpointsTable": "paygate-webhook-endpoints",
     "WebhookDeliveriesTable": "paygate-webhook-deliveries",
     "RefundsTable": "paygate-refunds",
+    "AccountsTable": "paygate-accounts",
+    "ApiKeysTable": "paygate-api-keys",
 }
 EVENT_BUS = "paygate-test-payments"
 SECRET_NAME = "paygate/providers"
@@ -55,8 +58,9 @@ CREDENTIALS = simulators.credentials()
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 CHECKOUT_KEY = b"checkout-links-test-key"
 CHECKOUT_SECRET_NAME = "paygate/checkout"
-# The merchant account tests act for (an API key's id).
-ACCOUNT = "acct_test"
+# What tests act for: a merchant account in test mode (the scope its payments are kept under), as the
+# local stack's keys are; in the tests' settings every provider takes test payments, as locally.
+ACCOUNT = Merchant("acct_test", livemode=False).scope
 
 S = Status
 # The rules of the status machine, written out by hand, not computed by the code under test.
@@ -99,6 +103,8 @@ def environment() -> dict[str, str]:
         "WEBHOOK_ENDPOINTS_TABLE": TABLES["WebhookEndpointsTable"],
         "WEBHOOK_DELIVERIES_TABLE": TABLES["WebhookDeliveriesTable"],
         "REFUNDS_TABLE": TABLES["RefundsTable"],
+        "ACCOUNTS_TABLE": TABLES["AccountsTable"],
+        "API_KEYS_TABLE": TABLES["ApiKeysTable"],
     }
 
 
@@ -110,7 +116,11 @@ def settings(**overrides: Any) -> Settings:
         "webhook_endpoints_table": TABLES["WebhookEndpointsTable"],
         "webhook_deliveries_table": TABLES["WebhookDeliveriesTable"],
         "refunds_table": TABLES["RefundsTable"],
+        "accounts_table": TABLES["AccountsTable"],
+        "api_keys_table": TABLES["ApiKeysTable"],
         "enabled_providers": list(CREDENTIALS),
+        # Every enabled provider takes test payments, as the local stack's simulators do.
+        "test_providers": overrides.get("enabled_providers", list(CREDENTIALS)),
         # Tests talk to a sandbox somewhere, not to one on an API of their own.
         "base_urls": {**Settings.model_fields["base_urls"].default_factory(), "sandbox": "https://sandbox.test"},  # type: ignore[misc,call-arg]
         **overrides,
@@ -225,6 +235,7 @@ def record(*, at: datetime = DEFAULT_NOW, **fields: Any) -> PaymentRecord:
     values: dict[str, Any] = {
         "id": f"pay_{uuid.uuid4().hex[:24]}",
         "account_id": ACCOUNT,
+        "livemode": False,
         "status": status,
         "amount": "1.00",
         "currency": "USD",

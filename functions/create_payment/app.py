@@ -1,12 +1,11 @@
 """POST /payments: validate, then create the payment at its provider (idempotent with Idempotency-Key)."""
 
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
-from paygate.api import Account, Body, Depends, Header, Response, content_types
+from paygate.api import Account, Body, Depends, Header, Response
 from paygate.lifecycle.idempotent import IdempotentCreate
 from paygate.models import Payment
 from paygate.observability import logger, metrics
@@ -43,12 +42,7 @@ def create_payment(
         callback_base_url=api.callback_base_url(event),
     )
     metrics.add_metric(name="PaymentsCreated", unit="Count", value=1)
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=created.value,
-        headers={"Idempotent-Replayed": "true"} if created.replayed else {},
-    )
+    return api.created(created.value, replayed=created.replayed)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate import api, service
-from paygate.api import Query
+from paygate.api import Caller, Query
 from paygate.currencies import MINOR_UNITS
 from paygate.errors import ValidationFailed
 from paygate.fields import AMOUNT_PATTERN
@@ -38,13 +38,14 @@ def payment_methods(
             json_schema_extra={"enum": sorted(MINOR_UNITS)},
         ),
     ],
+    merchant: Caller,
     amount: Annotated[str | None, Query(description="The price, a decimal string", pattern=AMOUNT_PATTERN)] = None,
 ) -> PaymentMethodList:
     if currency not in MINOR_UNITS:
         raise ValidationFailed(
             "currency: not an ISO 4217 fiat currency code", code="unsupported_currency", param="currency"
         )
-    methods = service.payment_methods()(currency, Decimal(amount) if amount else None)
+    methods = service.payment_methods()(currency, Decimal(amount) if amount else None, livemode=merchant.livemode)
     return PaymentMethodList(data=methods)
 
 

@@ -1,13 +1,12 @@
 """Refunds: create one on a payment (all that remains by default; Idempotency-Key), list a payment's, read
 one, and confirm or cancel a manual one. A refund is its own resource, never a payment status."""
 
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
-from paygate.api import Account, Body, Depends, Header, Path, Response, content_types
+from paygate.api import Account, Body, Depends, Header, Path, Response
 from paygate.errors import ValidationFailed
 from paygate.lifecycle.idempotent import IdempotentRefund
 from paygate.lifecycle.refund import Refunds
@@ -49,12 +48,7 @@ def create_refund(
         raise ValidationFailed("The body must be a JSON object (or nothing, to refund all that remains)")
     created = refund(payment_id, request or CreateRefundRequest(), idempotency_key=idempotency_key, account_id=account)
     metrics.add_metric(name="RefundsCreated", unit="Count", value=1)
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=created.value,
-        headers={"Idempotent-Replayed": "true"} if created.replayed else {},
-    )
+    return api.created(created.value, replayed=created.replayed)
 
 
 @app.get(

@@ -48,11 +48,7 @@ def create_endpoint(
     request: Annotated[CreateEndpointRequest, Body()], account: Account, webhooks: Hooks
 ) -> Response[WebhookEndpoint]:
     endpoint = webhooks.register(account, request)
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=endpoint.public(with_secret=True),
-    )
+    return api.created(endpoint.public(with_secret=True))
 
 
 @app.get("/webhook-endpoints", summary="List webhook endpoints", operation_id="listWebhookEndpoints", security=SECURITY)

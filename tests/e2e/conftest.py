@@ -29,9 +29,9 @@ class Api:
         sent = {"Content-Type": "application/json", **({"X-API-Key": self.api_key} if key else {}), **(headers or {})}
         return self.http.post(self.base + path, json=json, data=data, headers=sent, timeout=30)
 
-    def get(self, path: str, *, key: bool = True, **params: str) -> requests.Response:
-        headers = {"X-API-Key": self.api_key} if key else {}
-        return self.http.get(self.base + path, headers=headers, params=params, timeout=30)
+    def get(self, path: str, *, key: bool = True, headers: dict | None = None, **params: str) -> requests.Response:
+        sent = {**({"X-API-Key": self.api_key} if key else {}), **(headers or {})}
+        return self.http.get(self.base + path, headers=sent, params=params, timeout=30)
 
     def create(self, **fields: Any) -> dict:
         response = self.post("/payments", {"amount": "10.50", "currency": "USD", "provider": "sandbox", **fields})

@@ -164,7 +164,7 @@ def test_a_provider_that_cannot_cancel_is_not_asked(gateway, capabilities):
 def test_a_provider_that_cannot_create_is_not_routed_to(gateway, capabilities):
     capabilities(Capability.FETCH)
     request = CreatePaymentRequest(amount="5.00", currency="EUR")
-    assert [provider.name for provider in gateway.providers.route(request)] == ["sandbox"]
+    assert [provider.name for provider in gateway.providers.route(request, livemode=False)] == ["sandbox"]
 
 
 def test_a_capability_that_needs_more_credentials_is_had_only_with_them(dynamodb, clock, echo, monkeypatch):

@@ -11,6 +11,7 @@ import pytest
 from werkzeug.test import Client
 
 from local.emulator import ApiEmulator
+from local.stack import seed_accounts
 from paygate import service
 from paygate.checkout.pages import HEADERS
 from tests.factories import CREDENTIALS, SECRET_NAME
@@ -24,7 +25,8 @@ def http(dynamodb, monkeypatch):
     monkeypatch.setenv("ENABLED_PROVIDERS", "sandbox")
     monkeypatch.setenv("PROVIDER_BASE_URLS", "sandbox=http://127.0.0.1:9/unreachable")
     service.reset()
-    yield Client(ApiEmulator({KEY: "acct-1"}))
+    seed_accounts({KEY: "acct-1"})
+    yield Client(ApiEmulator())
     service.reset()
 
 

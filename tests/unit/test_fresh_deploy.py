@@ -17,6 +17,7 @@ from werkzeug.test import Client
 
 from local import template
 from local.emulator import ApiEmulator
+from local.stack import seed_accounts
 from paygate import service
 from tests import factories
 
@@ -31,7 +32,8 @@ class ApiGateway(requests.adapters.BaseAdapter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.client = Client(ApiEmulator({KEY: "acct-first-merchant"}))
+        seed_accounts({KEY: "acct-first-merchant"})
+        self.client = Client(ApiEmulator())
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         path = request.path_url.removeprefix("/v1")  # the stage is in the URL, not in the routes

@@ -12,6 +12,7 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import service
+from paygate.accounts.models import Merchant
 from paygate.providers.sandbox.signing import sign
 from tests import factories
 from tests.factories import CREDENTIALS, SECRET_NAME, TABLES
@@ -93,9 +94,7 @@ def test_a_time_outside_what_utc_can_write_is_a_422_naming_it(handlers, param, v
 
 
 def test_times_before_the_year_1000_sort_before_every_payment(handlers, dynamodb):
-    from tests import factories
-
-    sample_account = "a1b2c3d4e5"  # the sample event's API key id
+    sample_account = Merchant("acct_5b2d8e7f1a3c4e6b", livemode=False).scope  # the sample event's authorizer context
     factories.lifecycle(dynamodb, factories.FixedClock()).payments.insert(factories.record(account_id=sample_account))
     early = handlers("ListPaymentsFunction", listing(created_gte="0999-06-01T00:00:00Z"))
     late = handlers("ListPaymentsFunction", listing(created_lt="0999-06-01T00:00:00Z"))
@@ -128,7 +127,7 @@ def test_the_payment_methods_sample_lists_the_enabled_sandbox(handlers):
 def test_a_merchant_route_reached_without_an_api_key_is_401(handlers, function, event):
     # API Gateway names the key's id in the context of every merchant route; without one, nobody is asked
     anonymous = sample(event)
-    anonymous["requestContext"]["identity"]["apiKeyId"] = None
+    anonymous["requestContext"]["authorizer"] = None
     answer = handlers(function, anonymous)
     assert answer["statusCode"] == 401
     assert json.loads(answer["body"])["error"]["code"] == "missing_api_key"
@@ -149,14 +148,15 @@ def test_a_handlers_use_case_is_injected_and_can_be_replaced(handlers):
     finally:
         app.dependency_overrides.clear()
     event = sample("cancel_payment")
-    assert calls == [(event["pathParameters"]["payment_id"], event["requestContext"]["identity"]["apiKeyId"])]
+    merchant = Merchant(event["requestContext"]["authorizer"]["account_id"], livemode=False)
+    assert calls == [(event["pathParameters"]["payment_id"], merchant.scope)]
     assert (answer["statusCode"], json.loads(answer["body"])["status"]) == (200, "cancelled")
 
 
 @pytest.mark.parametrize("body", ["[null, null]", "null", "[]", "5", '"all"', "true"])
 def test_a_refund_body_that_is_not_an_object_is_refused_and_nothing_is_refunded(handlers, dynamodb, body):
     event = sample("cancel_payment")
-    account = event["requestContext"]["identity"]["apiKeyId"]
+    account = Merchant(event["requestContext"]["authorizer"]["account_id"], livemode=False).scope
     payment = factories.record(account_id=account, status="succeeded", amount_received="1.00")
     factories.lifecycle(dynamodb, factories.FixedClock()).payments.insert(payment)
     event |= {"path": f"/payments/{payment.id}/refunds", "resource": "/payments/{payment_id}/refunds", "body": body}

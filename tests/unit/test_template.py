@@ -51,7 +51,8 @@ def test_every_provider_call_budget_fits_the_function_timeout(function, provider
 MESSAGE = "A message from API Gateway"
 # What each of API Gateway's own answers must say, rendered by the same code as the functions' errors.
 GATEWAY_RESPONSES = {
-    "INVALID_API_KEY": AuthenticationFailed("Missing or invalid X-API-Key", code="invalid_api_key"),
+    "UNAUTHORIZED": AuthenticationFailed("Missing or invalid X-API-Key", code="invalid_api_key"),
+    "ACCESS_DENIED": AuthenticationFailed("Missing or invalid X-API-Key", code="invalid_api_key"),
     "BAD_REQUEST_BODY": InvalidRequest(MESSAGE, code="invalid_json"),
     "REQUEST_TOO_LARGE": InvalidRequest("Request body too large", code="body_too_large"),
     "THROTTLED": TooManyRequests(MESSAGE, code="rate_limited"),

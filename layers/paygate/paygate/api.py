@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -22,6 +23,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from paygate import deadline, wire
+from paygate.accounts.models import Merchant
 from paygate.config import settings
 from paygate.errors import AuthenticationFailed, InvalidRequest, NotFound, PaygateError, ValidationFailed
 from paygate.models import PaymentQuery
@@ -49,6 +51,12 @@ _OWN_CODES = {"unsupported_currency", "amount_out_of_range"}
 
 def error_response(error: PaygateError) -> Response:
     return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.json())
+
+
+def created[T](body: T, *, replayed: bool = False) -> Response[T]:
+    """A 201 with what was made; `replayed` when an Idempotency-Key answered the first call's result again."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, body, headers)
 
 
 def create_app() -> APIGatewayRestResolver:
@@ -171,22 +179,30 @@ def own_base_url(event: APIGatewayProxyEvent) -> str:
     return f"{scheme}://{host}{prefix}"
 
 
-def account_id(event: APIGatewayProxyEvent) -> str:
-    """The merchant account a request acts for: the id of its API key (API Gateway checked the key and
-    names its id; the local emulator does the same)."""
-    key_id = event.request_context.identity.api_key_id
-    if not key_id:
+def merchant_of(event: APIGatewayProxyEvent) -> Merchant:
+    """The merchant a request acts for: the account and mode the key authorizer answered for its
+    X-API-Key (API Gateway puts them in the request's context; the local emulator does the same)."""
+    context = event.request_context.authorizer.get_context() if event.request_context.authorizer else {}
+    account = context.get("account_id")
+    if not isinstance(account, str) or not account:
         raise AuthenticationFailed("This route needs an API key (X-API-Key)", code="missing_api_key")
-    return key_id
+    return Merchant(account, livemode=str(context.get("livemode")).lower() == "true")
 
 
-def merchant(request: Request) -> str:
-    """The merchant account of the request being handled: a route's dependency (`Account`)."""
-    return account_id(request.resolved_event)  # type: ignore[arg-type]  # a REST API's event
+def caller(request: Request) -> Merchant:
+    """The merchant of the request being handled: a route's dependency (`Caller`)."""
+    return merchant_of(request.resolved_event)  # type: ignore[arg-type]  # a REST API's event
 
 
-# A merchant route's account, injected by the event handler (Powertools' Depends).
-Account = Annotated[str, Depends(merchant)]
+def account_scope(request: Request) -> str:
+    """The scope the request's merchant owns things under (its account, in its mode): a route's
+    dependency (`Account`), so test and live data of one account never meet."""
+    return caller(request).scope
+
+
+# What a merchant route acts for, injected by the event handler (Powertools' Depends).
+Caller = Annotated[Merchant, Depends(caller)]
+Account = Annotated[str, Depends(account_scope)]
 
 
 def aware(query: PaymentQuery) -> PaymentQuery:

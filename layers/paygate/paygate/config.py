@@ -29,6 +29,11 @@ class Settings(BaseModel):
     webhook_deliveries_table: str = Field(min_length=1)
     # Where each refund is found by its id (the refund itself lives on its payment's record).
     refunds_table: str = Field(min_length=1)
+    # Merchant accounts, and their API keys (hashed).
+    accounts_table: str = Field(min_length=1)
+    api_keys_table: str = Field(min_length=1)
+    # Providers this deployment points at their own sandboxes: test keys may use them too (TEST_PROVIDERS).
+    test_providers: list[str] = Field(default_factory=list)
     # Where short webhook retries are queued (SQS, with a delay); empty: the scheduled run alone retries.
     webhook_queue_url: str = ""
     # Seconds to wait before each retry of a failed webhook delivery; after the last, the delivery failed.
@@ -81,6 +86,7 @@ class Settings(BaseModel):
             timeout_seconds=self.provider_timeout_seconds,
             secret_max_age_seconds=self.secret_max_age_seconds,
             routing_rules=self.routing_rules,
+            test_providers=self.test_providers,
         )
 
     @classmethod
@@ -93,6 +99,8 @@ class Settings(BaseModel):
         }
         if env.get("ENABLED_PROVIDERS"):
             values["enabled_providers"] = _split(env["ENABLED_PROVIDERS"])
+        if env.get("TEST_PROVIDERS"):
+            values["test_providers"] = _split(env["TEST_PROVIDERS"])
         if env.get("WEBHOOK_RETRY_SCHEDULE"):
             values["webhook_retry_schedule"] = _split(env["WEBHOOK_RETRY_SCHEDULE"])
         try:
@@ -116,7 +124,7 @@ class Settings(BaseModel):
             raise RuntimeError(f"Paygate is not configured: set {missing} in the environment") from error
 
 
-_LISTS = {"enabled_providers", "base_urls", "webhook_retry_schedule", "routing_rules", "rate_limits"}
+_LISTS = {"enabled_providers", "test_providers", "base_urls", "webhook_retry_schedule", "routing_rules", "rate_limits"}
 
 
 def _split(text: str) -> list[str]:

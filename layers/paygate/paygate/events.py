@@ -18,6 +18,7 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from paygate.accounts.models import Merchant
 from paygate.models import Payment, PaymentRecord, Status
 from paygate.refunds import Refund, RefundStatus
 
@@ -52,6 +53,7 @@ class PaymentEvent(BaseModel):
     sequence: int = Field(description="The payment's version: a later change of one payment has a higher one")
     previous_status: Status | None = Field(description="The status before the change; null for a new payment")
     account_id: str | None = Field(description="The merchant account the payment belongs to")
+    livemode: bool = Field(default=True, description="False for test money (a payment made with a test key)")
     payment: Payment
 
     @property
@@ -66,6 +68,7 @@ class RefundEvent(BaseModel):
     sequence: int = Field(description="The refund's payment's version: a later change has a higher one")
     previous_status: RefundStatus | None = Field(description="The status before the change; null for a new refund")
     account_id: str | None = Field(description="The merchant account the refund's payment belongs to")
+    livemode: bool = Field(default=True, description="False for test money (a refund made with a test key)")
     payment_id: str
     refund: Refund
     created: bool = Field(default=False, description="The event of the refund's creation (`refund.created`)")
@@ -113,9 +116,15 @@ def status_change(old: PaymentRecord | None, new: PaymentRecord | None) -> Payme
         event_id=f"{new.id}:{new.version}",
         sequence=new.version,
         previous_status=old.status if old else None,
-        account_id=new.account_id,
+        account_id=_account(new),
+        livemode=new.livemode,
         payment=new.public(),
     )
+
+
+def _account(record: PaymentRecord) -> str | None:
+    """The account itself, not the scope its payments are kept under (its mode is `livemode`)."""
+    return Merchant.of_scope(record.account_id).account_id if record.account_id else None
 
 
 def refund_changes(old: PaymentRecord | None, new: PaymentRecord | None) -> list[RefundEvent]:
@@ -127,7 +136,13 @@ def refund_changes(old: PaymentRecord | None, new: PaymentRecord | None) -> list
     found = []
     for refund in new.refunds:
         previous = before.get(refund.id)
-        base = {"sequence": new.version, "account_id": new.account_id, "payment_id": new.id, "refund": refund}
+        base = {
+            "sequence": new.version,
+            "account_id": _account(new),
+            "livemode": new.livemode,
+            "payment_id": new.id,
+            "refund": refund,
+        }
         if previous is None:
             found.append(RefundEvent(event_id=f"{refund.id}:created", previous_status=None, created=True, **base))
         if refund.status is not RefundStatus.PENDING and (previous is None or previous.status is not refund.status):

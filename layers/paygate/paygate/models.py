@@ -160,6 +160,8 @@ class Payment(ProviderFacts):
     # None while the customer has still to choose how to pay (a payment created with `methods`).
     provider: str | None = None
     provider_payment_id: str | None = None
+    # False for a payment made with a test key: test money only (the sandbox), never mixed with live data.
+    livemode: bool = True
     # Paygate's hosted checkout page for this payment (public; its token is the customer's key to it).
     checkout_url: str | None = None
     # The method kinds the customer may choose from on the hosted page, for a payment created with them.

@@ -60,6 +60,8 @@ class Refund(BaseModel):
     currency: str
     reason: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    # As its payment's: False for test money.
+    livemode: bool = True
     # No refund API at the payment's provider: the merchant gives the money back and confirms it here.
     manual: bool = False
     provider: str | None = None

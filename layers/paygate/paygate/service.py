@@ -6,6 +6,7 @@ never imports the providers or `requests`, a read never imports the idempotency 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,9 @@ from paygate.config import settings
 from paygate.models import utcnow
 
 if TYPE_CHECKING:
+    from paygate.accounts.authorize import Authorize
+    from paygate.accounts.manage import ApiKeys, Profiles
+    from paygate.accounts.store import AccountStore
     from paygate.checkout.links import CheckoutLinks
     from paygate.lifecycle.accept import AcceptPayment
     from paygate.lifecycle.attempts import Attempts
@@ -41,6 +45,13 @@ if TYPE_CHECKING:
 
 
 _PARTS: list[Any] = [settings]
+
+
+def _new(path: str, *args: Any, **kwargs: Any) -> Any:
+    """`Class(*args, **kwargs)` of "package.module:Class", imported now: a function loads only the parts
+    it builds."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 def part[T](build: Callable[[], T]) -> Callable[[], T]:
@@ -106,29 +117,20 @@ def links() -> CheckoutLinks:
 
 @part
 def circuits() -> Circuits:
-    from paygate.providers.circuits import Circuits
-
     config = settings()
-    return Circuits(
-        config.idempotency_table,
-        dynamodb_client(),
-        failure_threshold=config.circuit_failure_threshold,
-        recovery_seconds=config.circuit_recovery_seconds,
-    )
+    threshold, recovery = config.circuit_failure_threshold, config.circuit_recovery_seconds
+    return _new("paygate.providers.circuits:Circuits", config.idempotency_table, dynamodb_client(),
+                failure_threshold=threshold, recovery_seconds=recovery)  # fmt: skip
 
 
 @part
 def reports() -> Reports:
-    from paygate.lifecycle.reports import Reports
-
-    return Reports(payments(), utcnow)
+    return _new("paygate.lifecycle.reports:Reports", payments(), utcnow)
 
 
 @part
 def attempts() -> Attempts:
-    from paygate.lifecycle.attempts import Attempts
-
-    return Attempts(payments(), circuits(), utcnow)
+    return _new("paygate.lifecycle.attempts:Attempts", payments(), circuits(), utcnow)
 
 
 # --- the use cases -----------------------------------------------------------------------------------
@@ -136,16 +138,12 @@ def attempts() -> Attempts:
 
 @part
 def create_payment() -> CreatePayment:
-    from paygate.lifecycle.create import CreatePayment
-
-    return CreatePayment(payments(), providers(), attempts(), links(), utcnow)
+    return _new("paygate.lifecycle.create:CreatePayment", payments(), providers(), attempts(), links(), utcnow)
 
 
 @part
 def idempotent_create() -> IdempotentCreate:
-    from paygate.lifecycle.idempotent import IdempotentCreate
-
-    return IdempotentCreate(create_payment(), _idempotency_store())
+    return _new("paygate.lifecycle.idempotent:IdempotentCreate", create_payment(), _idempotency_store())
 
 
 def _idempotency_store() -> Any:
@@ -156,79 +154,86 @@ def _idempotency_store() -> Any:
 
 @part
 def read_payment() -> ReadPayment:
-    from paygate.lifecycle.sync import ReadPayment
-
-    return ReadPayment(payments(), providers(), reports())
+    return _new("paygate.lifecycle.sync:ReadPayment", payments(), providers(), reports())
 
 
 @part
 def cancel_payment() -> CancelPayment:
-    from paygate.lifecycle.cancel import CancelPayment
-
-    return CancelPayment(payments(), providers(), utcnow)
+    return _new("paygate.lifecycle.cancel:CancelPayment", payments(), providers(), utcnow)
 
 
 @part
 def list_payments() -> ListPayments:
-    from paygate.lifecycle.listing import ListPayments
-
-    return ListPayments(payments())
+    return _new("paygate.lifecycle.listing:ListPayments", payments())
 
 
 @part
 def payment_methods() -> PaymentMethods:
-    from paygate.lifecycle.methods import PaymentMethods
-
-    return PaymentMethods(providers())
+    return _new("paygate.lifecycle.methods:PaymentMethods", providers())
 
 
 @part
 def apply_callback() -> ApplyCallback:
-    from paygate.lifecycle.callback import ApplyCallback
+    return _new("paygate.lifecycle.callback:ApplyCallback", payments(), providers(), reports(), refund_index())
 
-    return ApplyCallback(payments(), providers(), reports(), refund_index())
+
+@part
+def accounts() -> AccountStore:
+    config = settings()
+    return _new("paygate.accounts.store:AccountStore", config.accounts_table, config.api_keys_table, dynamodb_client())
+
+
+@part
+def authorize() -> Authorize:
+    return _new("paygate.accounts.authorize:Authorize", accounts(), utcnow)
+
+
+@part
+def api_keys() -> ApiKeys:
+    return _new("paygate.accounts.manage:ApiKeys", accounts(), utcnow)
+
+
+@part
+def profiles() -> Profiles:
+    return _new("paygate.accounts.manage:Profiles", accounts(), utcnow)
 
 
 @part
 def refund_index() -> RefundIndex:
-    from paygate.store.refunds import RefundIndex
-
-    return RefundIndex(settings().refunds_table, dynamodb_client(), clock=utcnow)
+    return _new("paygate.store.refunds:RefundIndex", settings().refunds_table, dynamodb_client(), clock=utcnow)
 
 
 @part
 def refunds() -> Refunds:
-    from paygate.lifecycle.refund import Refunds
-
-    return Refunds(payments(), refund_index(), providers(), reports(), utcnow)
+    return _new("paygate.lifecycle.refund:Refunds", payments(), refund_index(), providers(), reports(), utcnow)
 
 
 @part
 def idempotent_refund() -> IdempotentRefund:
-    from paygate.lifecycle.idempotent import IdempotentRefund
-
-    return IdempotentRefund(refunds(), _idempotency_store())
+    return _new("paygate.lifecycle.idempotent:IdempotentRefund", refunds(), _idempotency_store())
 
 
 @part
 def accept_payment() -> AcceptPayment:
-    from paygate.lifecycle.accept import AcceptPayment
-
-    return AcceptPayment(payments(), utcnow)
+    return _new("paygate.lifecycle.accept:AcceptPayment", payments(), utcnow)
 
 
 @part
 def choose_method() -> ChooseMethod:
-    from paygate.lifecycle.choose import ChooseMethod
-
-    return ChooseMethod(providers(), attempts())
+    return _new("paygate.lifecycle.choose:ChooseMethod", providers(), attempts())
 
 
 @part
 def checkout() -> HostedCheckout:
-    from paygate.lifecycle.hosted import HostedCheckout
-
-    return HostedCheckout(payments(), providers(), links(), utcnow, payment_methods(), choose_method())
+    return _new(
+        "paygate.lifecycle.hosted:HostedCheckout",
+        payments(),
+        providers(),
+        links(),
+        utcnow,
+        payment_methods(),
+        choose_method(),
+    )
 
 
 @part
@@ -258,9 +263,7 @@ def sqs_client() -> Any:
 
 @part
 def publisher() -> EventPublisher:
-    from paygate.publisher import EventPublisher
-
-    return EventPublisher(boto3.client("events"), settings().event_bus_name)
+    return _new("paygate.publisher:EventPublisher", boto3.client("events"), settings().event_bus_name)
 
 
 @part

@@ -34,7 +34,8 @@ class ChooseMethod:
     ) -> PaymentRecord:
         if not is_waiting(record):
             raise PaymentNotWaiting("This payment is no longer waiting for a choice")
-        if not self.providers.can(provider_name, Capability.CREATE):
+        usable = self.providers.serves(provider_name, livemode=record.livemode)
+        if not usable or not self.providers.can(provider_name, Capability.CREATE):
             raise ValidationFailed(f"provider {provider_name!r} is not enabled", param="provider")
         provider = self.providers.get(provider_name)
         provider.accepts(request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from paygate.accounts.models import Merchant
 from paygate.checkout.links import CheckoutLinks
 from paygate.errors import ValidationFailed
 from paygate.lifecycle import next_check
@@ -32,11 +33,12 @@ class CreatePayment:
     clock: Clock
 
     def __call__(self, request: CreatePaymentRequest, *, account_id: str, callback_base_url: str) -> PaymentRecord:
+        """`account_id` is the merchant's scope: its account, in the mode of the key that asks."""
         if request.methods:
             record = self._new_record(request, account_id, callback_base_url, lifetime=waiting_lifetime(request))
             waiting = record.model_copy(update={"request": request.model_dump_json(exclude_none=True)})
             return self.payments.insert(waiting.model_copy(update={"due_at": next_check.waiting(waiting)}))
-        providers = self.providers.route(request)
+        providers = self.providers.route(request, livemode=Merchant.of_scope(account_id).livemode)
         record = self._new_record(request, account_id, callback_base_url, lifetime=providers[0].lifetime(request))
         return self.attempts.create_at(
             record, providers, request, callback_base_url, routed=request.provider is None, stored=False
@@ -51,6 +53,7 @@ class CreatePayment:
         return PaymentRecord(
             id=payment_id,
             account_id=account_id,
+            livemode=Merchant.of_scope(account_id).livemode,
             status=Status.PENDING,
             amount=request.amount,
             currency=request.currency,

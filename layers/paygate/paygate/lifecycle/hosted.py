@@ -143,7 +143,7 @@ class HostedCheckout:
         kinds = set(record.methods or [])
         failed = {attempt.provider for attempt in record.attempts if attempt.outcome in ("failed", "skipped")}
         found: dict[str, PaymentMethod] = {}
-        for method in self.methods(record.currency, Decimal(record.amount)):
+        for method in self.methods(record.currency, Decimal(record.amount), livemode=record.livemode):
             if method.kind not in kinds or method.provider in failed:
                 continue
             provider = self.providers.get(method.provider)

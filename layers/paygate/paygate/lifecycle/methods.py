@@ -20,10 +20,12 @@ logger = Logger(service="paygate", child=True)
 class PaymentMethods:
     providers: Registry
 
-    def __call__(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
+    def __call__(self, currency: str, amount: Decimal | None, *, livemode: bool) -> list[PaymentMethod]:
+        """The methods of the providers that take payments of this mode."""
         found: list[PaymentMethod] = []
         for name in self.providers.enabled:
-            if not self.providers.can(name, Capability.LIST_METHODS):
+            listed = self.providers.can(name, Capability.LIST_METHODS)
+            if not listed or not self.providers.serves(name, livemode=livemode):
                 continue
             try:
                 found += self.providers.get(name).payment_methods(currency, amount)

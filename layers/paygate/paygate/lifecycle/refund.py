@@ -77,6 +77,7 @@ class Refunds:
                 reason=request.reason,
                 metadata=request.metadata or {},
                 manual=provider is None,
+                livemode=current.livemode,
                 provider=current.provider,
                 created_at=now,
                 updated_at=now,

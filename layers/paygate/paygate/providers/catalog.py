@@ -62,6 +62,8 @@ class ProviderSpec:
     # Keys its object in the credentials secret must have, and keys it may have.
     credentials: tuple[str, ...]
     capabilities: frozenset[Capability] = PAYMENTS
+    # False: it moves no real money (the sandbox): only test keys reach it, and never live ones.
+    live: bool = True
     # Credentials a capability needs beyond `credentials` (optional ones): without them the provider
     # cannot do it here, and callers take the path for providers that cannot (a manual refund, say).
     capability_credentials: Mapping[Capability, tuple[str, ...]] = field(default_factory=dict)
@@ -89,6 +91,7 @@ SPECS: dict[str, ProviderSpec] = {
             title="Sandbox",
             adapter="paygate.providers.sandbox.adapter:SandboxProvider",
             capabilities=PAYMENTS | {Capability.REFUND},
+            live=False,
             # A path: the sandbox of test mode, on this gateway's own API (functions/sandbox).
             base_url="/_sim/sandbox",
             credentials=("api_key", "webhook_secret"),

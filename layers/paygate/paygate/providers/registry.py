@@ -49,6 +49,8 @@ class ProviderSettings:
     timeout_seconds: float = 6.0
     secret_max_age_seconds: int = 300
     routing_rules: list[RoutingRule] = field(default_factory=list)
+    # Providers pointed at their own sandboxes here: test payments may go to them too.
+    test_providers: list[str] = field(default_factory=list)
 
 
 # Reads one provider's object of the credentials secret: `credentials(name, fresh=...)` (fresh: not cached).
@@ -100,6 +102,14 @@ class Registry:
             return False
         return all(credentials.get(key) for key in needed)
 
+    def serves(self, name: str, *, livemode: bool) -> bool:
+        """Whether a payment of this mode may go to `name`: a live one only to a live provider, a test one
+        only to a provider of test money (the sandbox, or one this deployment points at its sandbox)."""
+        if name not in SPECS:
+            return False
+        testing = not SPECS[name].live or name in self.settings.test_providers
+        return not testing if livemode else testing
+
     def get(self, name: str) -> Provider:
         if name not in self.enabled:
             raise NotFound(f"No provider named {name!r} is enabled", code="unknown_provider")
@@ -150,13 +160,20 @@ class Registry:
             self._reported.add(name)
         raise ProviderNotConfigured(f"The {name} provider is not configured")
 
-    def route(self, request: CreatePaymentRequest) -> list[Provider]:
+    def route(self, request: CreatePaymentRequest, *, livemode: bool) -> list[Provider]:
         """The providers to try for a payment, in order: the one the request names, or those the routing
-        rules give (paygate.providers.routing) that take it. A provider without credentials is passed
-        over; if that leaves none, the payment cannot be taken here (503), else none takes it (422)."""
+        rules give (paygate.providers.routing) that take it and its mode. A provider without credentials is
+        passed over; if that leaves none, the payment cannot be taken here (503), else none takes it (422)."""
         if request.provider:
             if not self.can(request.provider, Capability.CREATE):
                 raise ValidationFailed(f"provider {request.provider!r} is not enabled", param="provider")
+            if not self.serves(request.provider, livemode=livemode):
+                mode, other = ("live", "a test") if livemode else ("test", "a live")
+                raise ValidationFailed(
+                    f"provider {request.provider!r} does not take {mode} payments: use {other} key",
+                    code="provider_mode_mismatch",
+                    param="provider",
+                )
             provider = self.get(request.provider)
             provider.accepts(request)
             return [provider]
@@ -171,7 +188,8 @@ class Registry:
         if names is None:
             raise ValidationFailed("no routing rule matches this payment", code="no_route")
         eligible, refusals, unconfigured = [], [], None
-        for name in (name for name in names if self.can(name, Capability.CREATE)):
+        usable = (name for name in names if self.can(name, Capability.CREATE) and self.serves(name, livemode=livemode))
+        for name in usable:
             try:
                 provider = self.get(name)
                 provider.accepts(request)
@@ -186,4 +204,7 @@ class Registry:
             return eligible
         if unconfigured and not refusals:
             raise unconfigured
+        if not refusals:
+            mode = "live" if livemode else "test"
+            raise ValidationFailed(f"no enabled provider takes {mode} payments like this one", code="no_route")
         raise ValidationFailed("no enabled provider accepts this payment (" + "; ".join(refusals) + ")")

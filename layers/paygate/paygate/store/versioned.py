@@ -127,7 +127,7 @@ class VersionedTable[R: Versioned]:
 
     def _put(self, record: R, expected_version: int | None, conflict: type[Exception]) -> None:
         condition: dict[str, Any] = (
-            {"ConditionExpression": f"attribute_not_exists({self.key[0]})"}
+            {"ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": {"#key": self.key[0]}}
             if not expected_version
             else {
                 "ConditionExpression": "version = :expected",

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from paygate.accounts.models import Merchant
 from paygate.events import EVENT_TYPES, EventType
 from paygate.fields import NO_CONTROL, TEXT_SCHEMA, Strict
 from paygate.models import Versioned
@@ -39,6 +40,8 @@ class WebhookEndpoint(BaseModel):
     description: str | None = None
     status: Literal["enabled", "disabled"] = "enabled"
     disabled_reason: str | None = None
+    # It receives the events of this mode only (the mode of the key that registered it).
+    livemode: bool = True
     created_at: datetime
     # Shown once, in the answer to create and to rotate-secret.
     secret: str | None = None
@@ -58,6 +61,7 @@ class EndpointRecord(WebhookEndpoint, Versioned):
     def public(self, *, with_secret: bool = False) -> WebhookEndpoint:
         shown = self.model_dump(include=set(WebhookEndpoint.model_fields))
         shown["secret"] = self.secret if with_secret else None
+        shown["livemode"] = Merchant.of_scope(self.account_id).livemode
         return WebhookEndpoint.model_validate(shown)
 
     def subscribed(self, event_type: str) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from paygate.accounts.models import Merchant
 from paygate.errors import NotFound, ValidationFailed
 from paygate.events import EVENT_TYPES, BusEvent, WebhookPayload
 from paygate.models import Clock
@@ -148,9 +149,10 @@ class Webhooks:
         its account subscribed to its type, each made already claimed by this worker, to be attempted
         at once (`deliver`). Made once: an event handed on twice makes no second delivery (and if the
         worker dies before attempting, the claim runs out and the scheduled run attempts it)."""
-        account_id = event.detail.account_id
-        if not account_id:
+        if not event.detail.account_id:
             return []
+        # The endpoints of the account in the event's mode: test events never reach live endpoints.
+        account_id = Merchant(event.detail.account_id, livemode=event.detail.livemode).scope
         body = WebhookPayload.of(event).model_dump_json()
         now = self.clock()
         made = []
