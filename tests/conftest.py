@@ -93,6 +93,8 @@ def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
         # A provider's circuit opens after 3 failures in a row and is tried again 2 s later.
         circuit_failure_threshold=3,
         circuit_recovery_seconds=2,
+        # The key authorizer's answers are kept 2 s (60 s when deployed): a revoked key is refused soon.
+        authorizer_ttl=2.0,
     )
     local.start()
     thread = threading.Thread(target=local.serve_forever, daemon=True)

@@ -166,3 +166,23 @@ def test_a_refund_body_that_is_not_an_object_is_refused_and_nothing_is_refunded(
     assert answer["statusCode"] in (400, 422), answer["body"]
     assert json.loads(answer["body"])["error"]["type"] == "invalid_request"
     assert factories.lifecycle(dynamodb, factories.FixedClock()).payments.get(payment.id).refunds == []
+
+
+def test_the_authorizer_allows_the_samples_key_for_its_account_on_every_route_until_revoked(handlers):
+    event = sample("authorizer")
+    merchant = Merchant("acct_5b2d8e7f1a3c4e6b", livemode=False)  # the merchant samples' account
+    service.profiles().open("Sample shop", account_id=merchant.account_id)
+    key = service.api_keys().adopt(merchant, event["headers"]["X-API-Key"], "sample")
+    answer = handlers("AuthorizerFunction", event)
+    assert (answer["principalId"], answer["context"]) == (
+        merchant.account_id,
+        {"account_id": merchant.account_id, "livemode": "false"},
+    )
+    [statement] = answer["policyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Resource"]) == (
+        "Allow",
+        ["arn:aws:execute-api:us-east-1:123456789012:abc123defg/v1/*/*"],  # the answer is cached for every route
+    )
+    service.api_keys().revoke(merchant, key.id)
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # API Gateway's word for 401
+        handlers("AuthorizerFunction", event)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from paygate.accounts.models import ApiKeyRecord, Merchant, key_hash
 from paygate.accounts.store import AccountStore
@@ -52,5 +53,5 @@ class Authorize:
 
         try:
             self.accounts.keys.change(record, used)
-        except PaygateError:  # busy: another request is writing it; the next minute will tell
+        except (PaygateError, BotoCoreError, ClientError):  # busy or throttled: the next minute will tell
             logger.info("api key last use not recorded", key_id=record.id)
