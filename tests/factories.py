@@ -16,6 +16,7 @@ import requests
 
 from local import simulators, template
 from paygate.accounts.models import Merchant
+from paygate.accounts.store import AccountStore
 from paygate.checkout.links import CheckoutLinks
 from paygate.config import Settings
 from paygate.lifecycle.accept import AcceptPayment
@@ -187,7 +188,10 @@ class Lifecycle:
         self.cancel = CancelPayment(self.payments, self.providers, self.clock)
         self.list = ListPayments(self.payments)
         self.methods = PaymentMethods(self.providers)
-        self.checkout = HostedCheckout(self.payments, self.providers, self.links, self.clock, self.methods, self.choose)
+        self.accounts = AccountStore(TABLES["AccountsTable"], TABLES["ApiKeysTable"], client, clock=self.clock)
+        self.checkout = HostedCheckout(
+            self.payments, self.providers, self.links, self.clock, self.methods, self.choose, self.accounts
+        )
 
     def checker(self, *, rate_limits: RateLimits | None = None, claim_seconds: int = 300) -> Checker:
         return Checker(

@@ -21,7 +21,7 @@ MAX_FORM_BYTES = 2048
 
 
 def _respond(answer: Answer) -> Response[str]:
-    headers = dict(pages.HEADERS)
+    headers = dict(answer.headers)
     if answer.location:
         headers["Location"] = answer.location
     return Response(status_code=answer.status, headers=headers, body=answer.html)

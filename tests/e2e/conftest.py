@@ -33,6 +33,9 @@ class Api:
         sent = {**({"X-API-Key": self.api_key} if key else {}), **(headers or {})}
         return self.http.get(self.base + path, headers=sent, params=params, timeout=30)
 
+    def patch(self, path: str, json: Any) -> requests.Response:
+        return self.http.patch(self.base + path, json=json, headers={"X-API-Key": self.api_key}, timeout=30)
+
     def create(self, **fields: Any) -> dict:
         response = self.post("/payments", {"amount": "10.50", "currency": "USD", "provider": "sandbox", **fields})
         assert response.status_code == 201, response.text

@@ -13,7 +13,9 @@ from werkzeug.test import Client
 from local.emulator import ApiEmulator
 from local.stack import seed_accounts
 from paygate import service
+from paygate.accounts.models import Profile
 from paygate.checkout.pages import HEADERS
+from paygate.checkout.shop import Shop, headers
 from tests.factories import CREDENTIALS, SECRET_NAME
 
 KEY = "pgk_checkout_test"
@@ -82,3 +84,13 @@ def test_a_link_that_opens_nothing_is_the_404_page(http, token):
         assert answer.status_code == 404
         assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
         assert "not valid or has expired" in answer.get_data(as_text=True)
+
+
+def test_a_merchants_page_is_served_with_headers_that_let_in_its_logo_and_accent(http):
+    profile = {"display_name": "Mugs", "logo_url": "https://cdn.mugs.example/l.png", "brand_color": "#7a2e8c"}
+    assert http.patch("/account", json=profile, headers={"X-API-Key": KEY}).status_code == 200
+    page = http.get(path(waiting(http)))
+    assert page.status_code == 200 and 'alt="Mugs"' in page.get_data(as_text=True)
+    assert page.headers["Content-Security-Policy"] == headers(Shop.of(Profile(**profile)))["Content-Security-Policy"]
+    assert "img-src https://cdn.mugs.example;" in page.headers["Content-Security-Policy"]
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the logo's host never sees the link

@@ -418,6 +418,12 @@ def test_pages_load_nothing_and_carry_no_inline_style_or_handler(name: str, text
 
 @pytest.mark.parametrize(("name", "text"), every_page())
 def test_pages_are_usable_on_a_phone_and_with_the_keyboard(name: str, text: str) -> None:
+    usable(text)
+
+
+def usable(text: str) -> None:
+    """The page has a language, a phone's viewport, a title, headings in order from h1, a label for every
+    select, and no tab order of its own."""
     page = Page(text)
     tags = [tag for tag, _ in page.tags]
 

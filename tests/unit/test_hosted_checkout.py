@@ -1,6 +1,7 @@
 """The hosted checkout on moto: a payment created with `methods` waits for the customer's choice; the page
 lists what fits, a choice binds the payment and sends the customer on, a failing provider leaves the others
-on offer; only a valid, unexpired link opens anything."""
+on offer; only a valid, unexpired link opens anything. Every page shows the merchant's profile, when there is
+one and it can be read, and the 404 page shows nothing of it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from paygate.accounts.manage import Profiles
+from paygate.accounts.models import Merchant, UpdateAccountRequest
+from paygate.accounts.store import AccountStore
+from paygate.checkout import pages
 from paygate.errors import ValidationFailed
 from paygate.models import Status
 from paygate.providers.base import ProviderState
@@ -227,3 +232,107 @@ def test_a_cancelled_waiting_payment_is_not_watched_and_cannot_be_chosen(lifecyc
         == payment.checkout_url
     )
     assert "cancelled" in lifecycle.checkout.show(token(payment)).html and apis.called == []
+
+
+# --- the merchant's profile on the page ----------------------------------------------------------
+
+
+def profile(lifecycle: factories.Lifecycle, clock, **fields) -> None:
+    """The tests' account, opened with the profile `fields`."""
+    profiles = Profiles(lifecycle.accounts, clock)
+    merchant = Merchant.of_scope(factories.ACCOUNT)
+    profiles.open(account_id=merchant.account_id)
+    profiles.update(merchant, UpdateAccountRequest(**fields))
+
+
+SHOP = {
+    "display_name": "Mugs & Co",
+    "logo_url": "https://cdn.mugs.example/logo.png",
+    "support_url": "https://mugs.example/help",
+    "website_url": "https://mugs.example/",
+    "brand_color": "#7A2E8C",
+}
+
+
+def shown(page: str) -> dict[str, str | None]:
+    """What the page shows of the merchant: whom it pays, the logo, the support and back links."""
+    payee = re.search(r'<p id="payee">(.*?)</p>', page)
+    logo = re.search(r'<img class="logo" src="([^"]*)" alt="([^"]*)">', page)
+    support = re.search(r'<a id="support" href="([^"]*)">', page)
+    back = re.search(r'<a id="back-to-shop" href="([^"]*)">(.*?)</a>', page)
+    return {
+        "payee": payee and unescape(re.sub(r"<[^>]+>", "", payee[1])),
+        "logo": logo and f"{unescape(logo[1])} alt={unescape(logo[2])}",
+        "support": support and unescape(support[1]),
+        "back": back and f"{unescape(back[1])} {unescape(back[2])}",
+    }
+
+
+def test_the_page_shows_the_merchants_name_logo_support_and_way_back(lifecycle, clock):
+    profile(lifecycle, clock, **SHOP)
+    answer = lifecycle.checkout.show(token(waiting(lifecycle)))
+    assert answer.status == 200
+    assert shown(answer.html) == {
+        "payee": "Pay Mugs & Co",
+        "logo": "https://cdn.mugs.example/logo.png alt=Mugs & Co",
+        "support": "https://mugs.example/help",
+        "back": "https://mugs.example/ Back to Mugs & Co",
+    }
+    assert "--accent:#7a2e8c;--on-accent:#fff" in answer.html
+    # The page's headers let in that logo's origin, and nothing else from anywhere
+    policy = answer.headers["Content-Security-Policy"]
+    assert "img-src https://cdn.mugs.example;" in policy and policy.count("https:") == 1
+
+
+def test_every_page_of_the_payment_shows_the_merchant_the_final_one_too(lifecycle, clock, apis):
+    profile(lifecycle, clock, display_name="Mugs & Co", support_email="help@mugs.example")
+    payment = waiting(lifecycle, success_url="https://mugs.example/thanks")
+    refused = lifecycle.checkout.choose(token(payment), {}, base_url=BASE)
+    assert refused.status == 400 and shown(refused.html)["payee"] == "Pay Mugs & Co"
+    lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
+    record = lifecycle.payments.get(payment.id)
+    lifecycle.reports.apply(record, ProviderState(status=Status.SUCCEEDED, provider_status="ok"), source="callback")
+    final = lifecycle.checkout.show(token(payment))
+    assert 'id="continue"' in final.html
+    assert shown(final.html) == {"payee": "Pay Mugs & Co", "logo": None, "support": "mailto:help@mugs.example",
+                                 "back": None}  # fmt: skip
+
+
+def test_a_display_name_with_markup_in_it_is_text(lifecycle, clock):
+    profile(lifecycle, clock, **{**SHOP, "display_name": "<script>alert(1)</script>"})
+    page = lifecycle.checkout.show(token(waiting(lifecycle))).html
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert shown(page)["payee"] == "Pay <script>alert(1)</script>"
+    assert shown(page)["logo"] == "https://cdn.mugs.example/logo.png alt=<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("account", ["missing", "without a profile"])
+def test_a_payment_whose_account_shows_nothing_renders_as_before(lifecycle, clock, account):
+    if account == "without a profile":
+        profile(lifecycle, clock)
+    answer = lifecycle.checkout.show(token(waiting(lifecycle)))
+    assert answer.status == 200 and buttons(answer.html) == ["sandbox:test", "nowpayments:crypto"]
+    assert shown(answer.html) == dict.fromkeys(("payee", "logo", "support", "back"))
+    assert "<header" not in answer.html and "<footer" not in answer.html
+    assert answer.headers == pages.HEADERS
+
+
+def test_a_profile_that_cannot_be_read_leaves_it_out_never_the_page(lifecycle, clock, dynamodb, caplog):
+    profile(lifecycle, clock, **SHOP)
+    payment = waiting(lifecycle)
+    # The accounts table cannot be read (gone, throttled, no permission: the same to the page)
+    lifecycle.checkout.accounts = AccountStore("no-such-table", "no-such-keys-table", dynamodb)
+    answer = lifecycle.checkout.show(token(payment))
+    assert answer.status == 200 and buttons(answer.html) == ["sandbox:test", "nowpayments:crypto"]
+    assert shown(answer.html)["payee"] is None and answer.headers == pages.HEADERS
+    assert "the merchant's profile could not be read" in caplog.text
+
+
+def test_the_404_page_tells_nothing_about_the_merchant(lifecycle, clock):
+    profile(lifecycle, clock, **SHOP)
+    payment_id, valid_until, signature = token(waiting(lifecycle)).split(".")
+    for bad in (f"{payment_id}.{valid_until}.{signature[::-1]}", payment_id, "nonsense"):
+        for answer in (lifecycle.checkout.show(bad), lifecycle.checkout.choose(bad, {}, base_url=BASE)):
+            assert answer.status == 404 and answer.headers == pages.HEADERS
+            for text in ("Mugs", "mugs.example", "<img", "<header", "<footer", "7a2e8c"):
+                assert text not in answer.html, (bad, text)

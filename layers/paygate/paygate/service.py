@@ -233,6 +233,7 @@ def checkout() -> HostedCheckout:
         utcnow,
         payment_methods(),
         choose_method(),
+        accounts(),
     )
 
 

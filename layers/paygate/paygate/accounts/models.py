@@ -73,7 +73,9 @@ def new_key_id() -> str:
 
 
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_CONTROL, TEXT_SCHEMA]
-BrandColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+# The hosted checkout checks a stored colour against this again before it writes it into a style block.
+BRAND_COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+BrandColor = Annotated[str, StringConstraints(pattern=BRAND_COLOR_PATTERN)]
 KeyName = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_CONTROL, TEXT_SCHEMA]
 
 

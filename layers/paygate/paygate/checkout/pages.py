@@ -3,14 +3,18 @@
 The customer sees the amount and the merchant's reference, picks a way to pay, and then either leaves for the
 provider's page (the caller answers with that redirect) or, for crypto paid to an address, sees the address,
 amount, memo and a QR code here. The page follows the status by reloading itself and at the end sends the
-customer back to the shop. Rendering is pure: no I/O and no provider calls, so every page is easy to test.
+customer back to the shop. When the merchant's profile gives them, the page shows whom the customer pays
+(name and logo, on the merchant's accent colour), a support link and a link back to the shop. Rendering is
+pure: no I/O and no provider calls, so every page is easy to test.
 
 Security: every value that is not a constant of this module goes through `_e` (HTML-escaped, quotes included),
-attributes and URLs too. The page loads nothing and runs no script: one inline `<style>` block allowed by its
-hash, `default-src 'none'` for everything else, no style attributes (the QR code's SVG has none either), and
-the page cannot be framed. `Referrer-Policy: no-referrer` keeps the link's token out of the provider's logs,
-and `Cache-Control: no-store` keeps the page out of shared caches. `form-action` is left unset on purpose:
-browsers apply it to the redirect that follows the POST, which goes to the provider's page on another host.
+attributes and URLs too. The page runs no script and loads nothing but the merchant's logo (from its origin
+alone): one inline `<style>` block allowed by its hash (two with a brand colour), `default-src 'none'` for
+everything else, no style attributes (the QR code's SVG has none either), and the page cannot be framed
+(paygate.checkout.shop writes these headers). `Referrer-Policy: no-referrer` keeps the link's token out of
+the provider's (and the logo host's) logs, and `Cache-Control: no-store` keeps the page out of shared
+caches. `form-action` is left unset on purpose: browsers apply it to the redirect that follows the POST,
+which goes to the provider's page on another host.
 """
 
 from __future__ import annotations
@@ -23,18 +27,11 @@ from typing import Literal
 
 import segno
 
-from paygate.checkout.style import STYLE, STYLE_HASH
+from paygate.checkout.shop import Shop, headers
+from paygate.checkout.style import STYLE
 
-HEADERS: dict[str, str] = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+# The headers of a page that shows no merchant (the 404 page, a redirect).
+HEADERS: dict[str, str] = headers()
 
 _STATUS_TEXT = {
     "pending": "Waiting for payment",
@@ -87,6 +84,7 @@ class CheckoutView:
     next_url: str | None = None  # final stage: the merchant's success or failure URL
     refresh_seconds: int | None = None  # set: the page reloads itself after this many seconds
     redirect_seconds: int = 5  # final stage with next_url: the page goes there after this many seconds
+    shop: Shop | None = None  # the merchant's profile; None: the page shows no merchant
 
 
 def _e(value: object) -> str:
@@ -94,9 +92,11 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _document(title: str, body: str, *, refresh: str | None = None) -> str:
+def _document(title: str, body: str, *, refresh: str | None = None, shop: Shop | None = None) -> str:
     # `refresh` is the meta refresh's content, already escaped by the caller.
     refresh_meta = f'<meta http-equiv="refresh" content="{refresh}">\n' if refresh is not None else ""
+    accent = shop.accent if shop else None
+    accent_style = f"<style>{accent}</style>\n" if accent else ""
     return (
         "<!doctype html>\n"
         '<html lang="en">\n'
@@ -108,9 +108,10 @@ def _document(title: str, body: str, *, refresh: str | None = None) -> str:
         f"{refresh_meta}"
         f"<title>{title}</title>\n"
         f"<style>{STYLE}</style>\n"
+        f"{accent_style}"
         "</head>\n"
         "<body>\n"
-        f'<main>\n<div class="card">\n{body}</div>\n</main>\n'
+        f'<main>\n{_header(shop)}<div class="card">\n{body}</div>\n{_footer(shop)}</main>\n'
         "</body>\n"
         "</html>\n"
     )
@@ -124,6 +125,27 @@ def _is_web_url(url: str) -> bool:
     # Merchant URLs are validated on the way in; a page that refuses anything but http(s) cannot be turned
     # into a javascript: or data: link even if a bad one got through.
     return url.lower().startswith(("https://", "http://"))
+
+
+def _header(shop: Shop | None) -> str:
+    """Whom the customer pays: the name, after the logo (whose alt text it is)."""
+    if shop is None or not shop.name:
+        return ""
+    logo = f'<img class="logo" src="{_e(shop.logo_url)}" alt="{_e(shop.name)}">\n' if shop.logo_origin else ""
+    return f'<header class="shop">\n{logo}<p id="payee">Pay <strong>{_e(shop.name)}</strong></p>\n</header>\n'
+
+
+def _footer(shop: Shop | None) -> str:
+    """Where to ask for help, and the way back to the shop: each only when given, and a web (or mail) link."""
+    links = []
+    support = shop.support_url if shop else None
+    if support and (_is_web_url(support) or support.lower().startswith("mailto:")):
+        links.append(f'<p><a id="support" href="{_e(support)}">Contact support</a></p>\n')
+    if shop and shop.website_url and _is_web_url(shop.website_url):
+        links.append(
+            f'<p><a id="back-to-shop" href="{_e(shop.website_url)}">Back to {_e(shop.name or "the shop")}</a></p>\n'
+        )
+    return f'<footer class="shop-links">\n{"".join(links)}</footer>\n' if links else ""
 
 
 def _summary(view: CheckoutView) -> str:
@@ -248,11 +270,12 @@ def render(view: CheckoutView) -> str:
         # A final page has nothing left to follow: its only reload is the way back to the shop.
         if view.next_url and _is_web_url(view.next_url):
             refresh = f"{_e(max(view.redirect_seconds, 0))};url={_e(view.next_url)}"
-        return _document(_e(_STATUS_TEXT.get(view.status, "Payment result")), _final(view), refresh=refresh)
+        title = _e(_STATUS_TEXT.get(view.status, "Payment result"))
+        return _document(title, _final(view), refresh=refresh, shop=view.shop)
     if view.refresh_seconds is not None:
         refresh = _e(max(view.refresh_seconds, 1))
     title = _STAGE_TITLE[view.stage]
-    return _document(title, f"<h1>{title}</h1>\n" + _STAGES[view.stage](view), refresh=refresh)
+    return _document(title, f"<h1>{title}</h1>\n" + _STAGES[view.stage](view), refresh=refresh, shop=view.shop)
 
 
 def not_found() -> str:

@@ -1,10 +1,14 @@
-"""The checkout page's one style sheet, inline, and its hash: the page's Content-Security-Policy allows
-exactly this block and nothing else (paygate.checkout.pages)."""
+"""The checkout page's style sheet, inline, and its hash: the page's Content-Security-Policy allows
+exactly this block and, on a merchant's page with a brand colour, the one block that sets its accent
+(paygate.checkout.shop), and nothing else."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
+
+from paygate.accounts.models import BRAND_COLOR_PATTERN
 
 STYLE = """
 *,*::before,*::after{box-sizing:border-box}
@@ -49,6 +53,35 @@ figcaption{color:#57606a;font-size:.875rem}
 .note{color:#57606a;font-size:.875rem}
 a{color:#0b5cad}
 :focus-visible{outline:3px solid #0b5cad;outline-offset:2px}
+.shop{display:flex;align-items:center;gap:.75rem;margin:0 0 1rem;padding:.75rem 1rem;border-radius:.75rem;
+border:1px solid #d0d7de;background:var(--accent,#fff);color:var(--on-accent,#1f2328)}
+.shop p{margin:0;font-size:1.125rem;overflow-wrap:anywhere}
+.logo{display:block;height:2.5rem;width:auto;max-width:8rem;object-fit:contain}
+.shop-links{margin:1rem 0 0;text-align:center;font-size:.875rem;overflow-wrap:anywhere}
+.shop-links p{margin:0 0 .5rem}
 """
 
-STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode("ascii")
+
+def digest(block: str) -> str:
+    """The CSP hash of a style block: its SHA-256, base64."""
+    return base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode("ascii")
+
+
+STYLE_HASH = digest(STYLE)
+
+
+def accent(color: str | None) -> str | None:
+    """The style block that sets the merchant's accent and a text colour readable on it, or None for a
+    colour that is not `#rrggbb` (checked again here: the colour is written into the page's style)."""
+    if not color or not re.fullmatch(BRAND_COLOR_PATTERN, color):
+        return None
+    return f":root{{--accent:{color.lower()};--on-accent:{on_accent(color)}}}"
+
+
+def on_accent(color: str) -> str:
+    """Black or white, whichever contrasts more with `color` (WCAG 2 contrast): for any colour that is at
+    least 4.5:1, so text on the accent stays readable whatever the merchant chose."""
+    channels = [int(color[start : start + 2], 16) / 255 for start in (1, 3, 5)]
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"

@@ -9,18 +9,24 @@
   Back from the provider's page (`?returned=1`) and not yet ended, the page waits and reloads itself.
 - An ended payment shows how it ended and sends the customer on to the merchant's success or failure URL.
 
-A link that is malformed, forged or past its end is a plain 404 page that tells nothing about any payment."""
+Every page of a payment shows its merchant's profile (name, logo, support, the way back to the shop), read
+from its account; a payment whose account has none, or whose profile cannot be read, is shown without it.
+A link that is malformed, forged or past its end is a plain 404 page that tells nothing about any payment
+or merchant."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from aws_lambda_powertools import Logger
 
+from paygate.accounts.models import Merchant
+from paygate.accounts.store import AccountStore
 from paygate.checkout import pages
 from paygate.checkout.links import CheckoutLinks
+from paygate.checkout.shop import Shop, headers
 from paygate.errors import PaygateError, PaymentNotWaiting
 from paygate.lifecycle.choose import ChooseMethod, is_waiting, waiting_request
 from paygate.lifecycle.methods import PaymentMethods
@@ -39,11 +45,13 @@ WAITING_REFRESH_SECONDS = 5
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer of the checkout page: a page (status and HTML) or a redirect (303 to `location`)."""
+    """An HTTP answer of the checkout page: a page (status and HTML) or a redirect (303 to `location`), with
+    its headers (a merchant's page lets in its own accent and logo)."""
 
     status: int
     html: str = ""
     location: str | None = None
+    headers: Mapping[str, str] = field(default_factory=lambda: dict(pages.HEADERS))
 
 
 @dataclass
@@ -54,6 +62,7 @@ class HostedCheckout:
     clock: Clock
     methods: PaymentMethods
     choose_method: ChooseMethod
+    accounts: AccountStore
 
     def show(self, token: str, *, returned: bool = False) -> Answer:
         record = self._opened(token)
@@ -111,7 +120,7 @@ class HostedCheckout:
         )
         if record.status.is_terminal:
             next_url = record.success_url if record.status is Status.SUCCEEDED else record.failure_url
-            return Answer(200, pages.render(replace(view, stage="final", next_url=next_url)))
+            return self._render(record, replace(view, stage="final", next_url=next_url))
         request = waiting_request(record)
         if record.provider is None and request is not None:
             methods = tuple(
@@ -124,7 +133,7 @@ class HostedCheckout:
                 )
                 for value, method in self._choices(record, request).items()
             )
-            return Answer(status, pages.render(replace(view, methods=methods, error=error)))
+            return self._render(record, replace(view, methods=methods, error=error), status)
         if record.pay_address:
             crypto = pages.CryptoDetails(
                 address=record.pay_address,
@@ -132,11 +141,29 @@ class HostedCheckout:
                 coin=record.pay_currency or "",
                 memo=record.pay_extra_id,
             )
-            page = replace(view, stage="crypto", crypto=crypto, refresh_seconds=CRYPTO_REFRESH_SECONDS)
-            return Answer(200, pages.render(page))
+            return self._render(
+                record, replace(view, stage="crypto", crypto=crypto, refresh_seconds=CRYPTO_REFRESH_SECONDS)
+            )
         if record.payment_url and not returned:
             return Answer(303, location=record.payment_url)
-        return Answer(200, pages.render(replace(view, stage="waiting", refresh_seconds=WAITING_REFRESH_SECONDS)))
+        return self._render(record, replace(view, stage="waiting", refresh_seconds=WAITING_REFRESH_SECONDS))
+
+    def _render(self, record: PaymentRecord, view: pages.CheckoutView, status: int = 200) -> Answer:
+        shop = self._shop(record)
+        return Answer(status, pages.render(replace(view, shop=shop)), headers=headers(shop))
+
+    def _shop(self, record: PaymentRecord) -> Shop | None:
+        """The payment's merchant as its profile shows it, or None: no account, or it cannot be read now. The
+        page is the customer's way to pay, so a profile that cannot be read leaves it out, never the page."""
+        if not record.account_id:
+            return None
+        account_id = Merchant.of_scope(record.account_id).account_id
+        try:
+            account = self.accounts.account(account_id)
+        except Exception:
+            logger.exception("hosted checkout: the merchant's profile could not be read", account_id=account_id)
+            return None
+        return Shop.of(account) if account else None
 
     def _choices(self, record: PaymentRecord, waiting: CreatePaymentRequest) -> dict[str, PaymentMethod]:
         """The ways this waiting payment may be paid, keyed by the value the page posts back."""
