@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local import simulators, template
+from local.accounts import parse_api_keys, seed_accounts
 from local.background import EventLog, QueuePump, Repeat, StreamPump, WebhookPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, lambda_context
@@ -84,12 +85,12 @@ class LocalStack:
         moto_url = f"http://{self.host}:{self._moto._port}"
         self._dynamodb_local = None
         if self.db == "moto":
-            dynamodb_url = moto_url
+            self.dynamodb_url = moto_url
         elif self.db == "dynamodb-local":
             self._dynamodb_local = DynamoDBLocal()
-            dynamodb_url = self._dynamodb_local.endpoint
+            self.dynamodb_url = self._dynamodb_local.endpoint
         else:
-            dynamodb_url = self.db
+            self.dynamodb_url = self.db
         base = f"http://{self.host}:{self.port}"
         simulated = simulators.modules()
         credentials = simulators.credentials()
@@ -103,8 +104,8 @@ class LocalStack:
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-                "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_url,
+                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_url,
+                "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb_url,
                 "AWS_ENDPOINT_URL": moto_url,  # Secrets Manager, EventBridge, SQS: all embedded
                 "PAYMENTS_TABLE": self.tables["PaymentsTable"],
                 "IDEMPOTENCY_TABLE": self.tables["IdempotencyTable"],
@@ -199,15 +200,17 @@ class LocalStack:
         return counts
 
     def _local_routes(self, environ: dict, start_response: Any) -> Any:
-        request = Request(environ)
-        if request.path == "/health":
-            response = Response(json.dumps({"ok": True}), content_type="application/json")
-        elif request.path == "/events":
+        path = Request(environ).path
+        answer: dict[str, Any] = {}
+        if path == "/health":
+            answer = {"ok": True}
+        elif path == "/events":
             self.stream.pump()
-            response = Response(json.dumps({"events": self.events.drain()}), content_type="application/json")
-        else:
-            response = Response(json.dumps({"error": "not found"}), status=404, content_type="application/json")
-        return response(environ, start_response)
+            answer = {"events": self.events.drain()}
+        elif path == "/dynamodb":  # where scripts/accounts.py --local finds the tables (the port is new each run)
+            answer = {"endpoint": self.dynamodb_url, "region": os.environ["AWS_DEFAULT_REGION"], "tables": self.tables}
+        body = json.dumps(answer or {"error": "not found"})
+        return Response(body, status=200 if answer else 404, content_type="application/json")(environ, start_response)
 
     def serve_forever(self) -> None:
         for timer in self._timers:
@@ -221,28 +224,6 @@ class LocalStack:
         self._moto.stop()
         if self._dynamodb_local:
             self._dynamodb_local.stop()
-
-
-def seed_accounts(api_keys: dict[str, str]) -> None:
-    """Each of `api_keys` (key -> account id) as a key of its account, opened if new: live if the key says
-    so (`pg_live_`), else test. Kept as every key is, hashed."""
-    from paygate import service
-    from paygate.accounts.models import Merchant, mode_of
-
-    for key, account_id in api_keys.items():
-        if service.accounts().account(account_id) is None:
-            service.profiles().open(f"Local merchant {account_id}", account_id=account_id)
-        service.api_keys().adopt(Merchant(account_id, livemode=mode_of(key) == "live"), key, "local")
-
-
-def parse_api_keys(text: str) -> dict[str, str]:
-    """`ACCOUNT_ID=API_KEY,...` (a bare key is its own account id) -> {key: account id}."""
-    keys = {}
-    for entry in (part.strip() for part in text.split(",")):
-        account, _, key = entry.rpartition("=")
-        if key:
-            keys[key] = account or key
-    return keys
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -291,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
         + ", ".join(f"{key} (account {account})" for key, account in stack.api_keys.items())
         + "   (send one as the X-API-Key header)\n"
         f"  Events:      http://{stack.host}:{stack.port}/_local/events  (sweep every {args.sweep_seconds:g} s)\n"
+        f"  Accounts:    .venv/bin/python scripts/accounts.py accounts --local-url http://{stack.host}:{stack.port}\n"
         f"  Simulators:  " + ", ".join(f"http://{stack.host}:{stack.port}/_sim/{n}" for n in stack.simulators),
         flush=True,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import boto3
@@ -10,14 +9,7 @@ import boto3
 from local.template import ROOT
 from paygate.publisher import EventPublisher
 from tests.factories import EVENT_BUS
-
-
-def redrive_module():
-    spec = importlib.util.spec_from_file_location("redrive", ROOT / "scripts" / "redrive.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.operators import script
 
 
 class Stream:
@@ -61,7 +53,7 @@ def test_failed_batches_are_republished_and_their_messages_deleted(dynamodb):
     batch = {"shardId": "shard-1", "startSequenceNumber": "102", "endSequenceNumber": "104", "streamArn": "arn:stream"}
     sqs.send_message(QueueUrl=failures, MessageBody=json.dumps({"DDBStreamBatchInfo": batch}))
     # When the failures are redriven
-    published = redrive_module().republish(sqs, Stream(records), EventPublisher(events, EVENT_BUS), failures)
+    published = script("redrive").republish(sqs, Stream(records), EventPublisher(events, EVENT_BUS), failures)
     # Then the two status changes of the batch (not the repeat of processing, not what came after) are on the bus
     assert published == 2
     put = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=seen, MaxNumberOfMessages=10)["Messages"]]

@@ -24,6 +24,7 @@ from paygate.accounts.models import (
 from paygate.accounts.store import AccountStore
 from paygate.errors import NotFound, ValidationFailed
 from paygate.models import Clock
+from paygate.store.versioned import AlreadyExists
 
 # An account has at most this many keys (revoked and expired ones included, until they are deleted).
 MAX_KEYS = 20
@@ -79,8 +80,18 @@ class ApiKeys:
 
     def adopt(self, merchant: Merchant, secret: str, name: str | None) -> ApiKeyRecord:
         """Register a key that exists already (one a merchant was given before, the local stack's own),
-        kept as every key is: hashed."""
-        return self._issue(merchant, name, secret)[0]
+        kept as every key is: hashed. Adopting it again changes nothing and answers the key as it is (one
+        revoked since stays revoked), so a migration or a seed may run twice; a key that acts for another
+        account or mode is refused."""
+        found = self.accounts.key(key_hash(secret))
+        if found is None:
+            try:
+                return self._issue(merchant, name, secret)[0]
+            except AlreadyExists:  # adopted at this moment by another run: it is found now
+                return self.adopt(merchant, secret, name)
+        if (found.account_id, found.mode) != (merchant.account_id, merchant.mode):
+            raise ValidationFailed("This key is a key of another account or mode", code="api_key_taken")
+        return found
 
     def _issue(self, merchant: Merchant, name: str | None, secret: str | None = None) -> tuple[ApiKeyRecord, str]:
         secret = secret or new_key(merchant.mode)

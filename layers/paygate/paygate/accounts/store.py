@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from paygate.accounts.models import AccountRecord, ApiKeyRecord
-from paygate.models import utcnow
+from paygate.models import Versioned, utcnow
 from paygate.store.versioned import VersionedTable
 
 BY_ACCOUNT = "by-account"
@@ -32,20 +32,28 @@ class AccountStore:
 
     def keys_of(self, account_id: str) -> list[ApiKeyRecord]:
         """The account's keys, newest first (an account has a few: every one is read)."""
-        found: list[ApiKeyRecord] = []
-        start: dict | None = None
-        while True:
-            query: dict[str, Any] = {
-                "TableName": self.keys.name,
-                "IndexName": BY_ACCOUNT,
-                "KeyConditionExpression": "account_id = :account",
-                "ExpressionAttributeValues": {":account": {"S": account_id}},
-                "ScanIndexForward": False,
-            }
-            if start:
-                query["ExclusiveStartKey"] = start
-            answer = self.keys.call("query", **query)
-            found += [self.keys.decode(item) for item in answer["Items"]]
-            start = answer.get("LastEvaluatedKey")
-            if not start:
-                return found
+        return _every(
+            self.keys,
+            "query",
+            IndexName=BY_ACCOUNT,
+            KeyConditionExpression="account_id = :account",
+            ExpressionAttributeValues={":account": {"S": account_id}},
+            ScanIndexForward=False,
+        )
+
+    def every_account(self) -> list[AccountRecord]:
+        """Every account, in no order: what an operator lists (a scan, never on a request's path)."""
+        return _every(self.accounts, "scan")
+
+
+def _every[R: Versioned](table: VersionedTable[R], operation: str, **request: Any) -> list[R]:
+    """Every record a query or a scan finds, page after page."""
+    found: list[R] = []
+    start: dict | None = None
+    while True:
+        after = {"ExclusiveStartKey": start} if start else {}
+        answer = table.call(operation, TableName=table.name, **request, **after)
+        found += [table.decode(item) for item in answer["Items"]]
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return found
