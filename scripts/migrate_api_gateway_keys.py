@@ -5,10 +5,11 @@ API keys").
     python scripts/migrate_api_gateway_keys.py --stack paygate
 
 A merchant was an API Gateway API key: its payments, refunds and webhook endpoints are kept under the
-key's id, as live ones. Each enabled key (every key of the region, or only those of `--usage-plan ID`, or
-those named with `--key-id`) becomes an account with that id, and the key's value a live key of it (kept
-hashed, as every key is): the merchant's integration works on unchanged, and the merchant can then roll
-the key. A disabled key had locked its merchant out: it is left so. Running it again changes nothing.
+key's id, as live ones. Each enabled key chosen (those of `--usage-plan ID`, those named with `--key-id`,
+or, with `--all-keys`, every key of the region, other APIs' too) becomes an account with that id, and
+the key's value a live key of it (kept hashed, as every key is): the merchant's integration works on
+unchanged, and the merchant can then roll the key. A disabled key had locked its merchant out: it is left
+so. Running it again changes nothing.
 
 The update deletes the key the old stack made itself (its output `ApiKeyId`); keep its id and value
 before updating and give them as OLD_API_KEYS="KEY_ID=VALUE" (comma-separated for more): those keys are
@@ -92,11 +93,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stack", required=True, help="the updated stack (its accounts and keys tables)")
     parser.add_argument("--usage-plan", help="only the keys of this usage plan")
     parser.add_argument("--key-id", action="append", default=[], help="only this key (repeat for more)")
+    parser.add_argument("--all-keys", action="store_true", help="every API key of the region, other APIs' too")
     parser.add_argument("--dry-run", action="store_true", help="say what would be done; write nothing")
     args = parser.parse_args(argv)
     accounts = on_stack(args.stack)
-    keys = api_gateway_keys(boto3.client("apigateway"), args.usage_plan, set(args.key_id))
-    keys += given_keys(os.environ.get("OLD_API_KEYS", ""))
+    chosen = bool(args.usage_plan or args.key_id or args.all_keys)
+    given = given_keys(os.environ.get("OLD_API_KEYS", ""))
+    if not chosen and not given:  # never every key of the region by default: other APIs' keys are there too
+        parser.error("choose the keys: --usage-plan ID, --key-id ID (repeat), --all-keys, or OLD_API_KEYS")
+    keys = api_gateway_keys(boto3.client("apigateway"), args.usage_plan, set(args.key_id)) if chosen else []
+    keys += given
     for line in migrate(keys, accounts, dry_run=args.dry_run):
         print(line)
     print(f"{len(keys)} API Gateway keys read" + ("; dry run: nothing written" if args.dry_run else ""))

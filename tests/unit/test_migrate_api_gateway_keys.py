@@ -118,6 +118,26 @@ def test_a_key_api_gateway_no_longer_has_is_given_by_value(old, capsys, monkeypa
     assert service.accounts().account(old.id("shop-b")) is None
 
 
+def test_without_a_choice_of_keys_it_refuses_and_writes_nothing(old, capsys):
+    with pytest.raises(SystemExit) as refused:
+        migrate(capsys)
+    assert refused.value.code == 2 and "choose the keys" in capsys.readouterr().err
+    assert snapshot() == {TABLES["AccountsTable"]: [], TABLES["ApiKeysTable"]: []}
+
+
+def test_keys_given_by_value_alone_are_the_only_ones_migrated(old, capsys, monkeypatch):
+    monkeypatch.setenv("OLD_API_KEYS", "deletedkey2=" + "w" * 40)
+    migrate(capsys)
+    assert service.authorize()("w" * 40) == Merchant("deletedkey2", livemode=True)
+    assert all(service.accounts().account(old.id(name)) is None for name in ("shop-a", "shop-b", "other-api"))
+
+
+def test_all_keys_takes_every_enabled_key_of_the_region(old, capsys):
+    migrate(capsys, "--all-keys")
+    assert all(service.accounts().account(old.id(name)) for name in ("shop-a", "shop-b", "other-api"))
+    assert service.accounts().account(old.id("shop-gone")) is None
+
+
 # --- adopting a key ------------------------------------------------------------------------------------
 
 
