@@ -18,6 +18,7 @@ import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -29,7 +30,7 @@ from local.dynamodb_local import client as dynamodb_client
 
 
 def lifecycle_capacity(endpoint: str) -> None:
-    from paygate.models import Status, utcnow
+    from paygate.models import Money, Status, utcnow
     from paygate.providers.base import CreatedPayment, Provider, ProviderState
     from paygate.providers.registry import Registry
     from paygate.providers.request import CreatePaymentRequest
@@ -67,7 +68,9 @@ def lifecycle_capacity(endpoint: str) -> None:
     after_create = store.consumed_capacity
     for status in (Status.PROCESSING, Status.SUCCEEDED):  # what a verified callback does to the store
         payment = reports.apply(
-            store.owned(payment.id, account_id=None), ProviderState(status, status.value), source="callback"
+            store.owned(payment.id, account_id=None),
+            ProviderState(status, status.value, paid=Money(Decimal("10.00"), "USD")),
+            source="callback",
         )
     after_callbacks = store.consumed_capacity
     read(payment.id, account_id="bench")

@@ -223,7 +223,9 @@ class World:
         session.client("events", endpoint_url=self.aws).create_event_bus(Name=self.env["EVENT_BUS_NAME"])
         # The sandbox function answers in this process, through the API emulator, with these settings.
         os.environ.update(self.env)
-        self.server = make_server("127.0.0.1", sandbox_port, ApiEmulator(), threaded=True)
+        self.server = make_server(
+            "127.0.0.1", sandbox_port, ApiEmulator(domain_name=f"127.0.0.1:{sandbox_port}"), threaded=True
+        )
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         sqs = session.client("sqs", endpoint_url=self.aws)
         self.env["DUE_CHECKS_QUEUE_URL"] = sqs.create_queue(QueueName=f"bench-due-checks-{run}")["QueueUrl"]

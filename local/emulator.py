@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import Headers
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from local import template
@@ -54,8 +55,23 @@ def _error(error: PaygateError) -> Response:
 AUTHORIZER = "AuthorizerFunction"
 
 
+RAW_HEADERS = "paygate.raw_headers"
+
+
+class KeepingHeaders(WSGIRequestHandler):
+    """The dev server's handler, keeping each header as sent: WSGI joins a repeated header's values into
+    one (`a,b`), while API Gateway hands a function every value apart (`multiValueHeaders`)."""
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        environ[RAW_HEADERS] = list(self.headers.items())
+        return environ
+
+
 class ApiEmulator:
-    def __init__(self, *, stage: str = "v1", authorizer_ttl: float = 60.0):
+    def __init__(self, *, domain_name: str, stage: str = "v1", authorizer_ttl: float = 60.0):
+        # The API's own address, as API Gateway knows its own domain: never the request's Host header.
+        self.domain_name = domain_name
         self.stage = stage
         self.authorizer_ttl = authorizer_ttl
         self.routes = [(route, _pattern(route.path)) for route in template.routes()]
@@ -102,7 +118,9 @@ class ApiEmulator:
     def authorize(self, request: Request) -> dict | None:
         """The authorizer's context for the request's key (its principal, account, mode), or None: refused.
         API Gateway asks nothing without the header, and keeps each answer for the cache's time."""
-        key = request.headers.get("X-API-Key")
+        # API Gateway's `headers` keep a repeated header's last value (the function refuses the request).
+        headers, multi = _headers(request)
+        key = next((values[-1] for name, values in multi.items() if name.lower() == "x-api-key"), None)
         if not key:
             return None
         now = time.monotonic()
@@ -114,7 +132,8 @@ class ApiEmulator:
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:local/{self.stage}/{request.method}"
             + request.path,
-            "headers": dict(request.headers.items()),
+            "headers": headers,
+            "multiValueHeaders": multi,
             "requestContext": {"stage": self.stage, "identity": {"sourceIp": request.remote_addr}},
         }
         try:
@@ -135,14 +154,14 @@ class ApiEmulator:
         except UnicodeDecodeError:
             # API Gateway hands bodies it cannot pass as text to Lambda base64-encoded.
             body, encoded = base64.b64encode(raw).decode(), True
-        headers = {name: value for name, value in request.headers.items()}
+        headers, multi = _headers(request)
         query = {name: values[-1] for name, values in request.args.lists()}
         return {
             "resource": route.path,
             "path": request.path,
             "httpMethod": request.method,
             "headers": headers,
-            "multiValueHeaders": {name: request.headers.getlist(name) for name in headers},
+            "multiValueHeaders": multi,
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": {k: v for k, v in request.args.lists()} or None,
             "pathParameters": path_parameters or None,
@@ -153,13 +172,25 @@ class ApiEmulator:
                 "path": f"/{self.stage}{request.path}",
                 "stage": self.stage,
                 "requestId": str(uuid.uuid4()),
-                "domainName": request.host,
+                "domainName": self.domain_name,
                 "identity": {"sourceIp": request.remote_addr, "userAgent": request.headers.get("User-Agent")},
                 "authorizer": authorizer,
             },
             "body": body if raw else None,
             "isBase64Encoded": encoded,
         }
+
+
+def _headers(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """A request's headers as API Gateway hands them on: `headers` (a repeated header's last value) and
+    `multiValueHeaders` (every value)."""
+    sent = request.environ.get(RAW_HEADERS)
+    if sent is None:  # not through the server (a test client): what WSGI gives is all there is
+        sent = list(request.headers.items())
+    multi: dict[str, list[str]] = {}
+    for name, value in sent:
+        multi.setdefault(name, []).append(value)
+    return {name: values[-1] for name, values in multi.items()}, multi
 
 
 def _pattern(path: str) -> re.Pattern[str]:

@@ -52,6 +52,8 @@ class Sandbox(FaultInjection):
         """Change the payment's fields at the sandbox (its `status` without a callback, or the `amount`,
         `currency` and `amount_paid` its next read and callback report)."""
         payment = {**self.payment(payment_id), **fields}
+        if payment.get("status") == "succeeded":  # paid in full unless told otherwise, as the sandbox's own change
+            payment.setdefault("amount_paid", payment["amount"])
         item = {name: _SERIALIZER.serialize(value) for name, value in payment.items()}
         self.dynamodb.put_item(TableName=self.table, Item=item)
 

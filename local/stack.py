@@ -27,7 +27,7 @@ from local import simulators, template
 from local.accounts import parse_api_keys, seed_accounts
 from local.background import EventLog, QueuePump, Repeat, StreamPump, WebhookPump
 from local.dynamodb_local import DynamoDBLocal, free_port
-from local.emulator import ApiEmulator, lambda_context
+from local.emulator import ApiEmulator, KeepingHeaders, lambda_context
 from local.sandbox import Sandbox
 from local.simulators.merchant import MerchantReceiver
 from paygate.providers.catalog import SPECS
@@ -145,7 +145,7 @@ class LocalStack:
 
         service.reset()
         seed_accounts(self.api_keys)
-        api = ApiEmulator(authorizer_ttl=self.authorizer_ttl)
+        api = ApiEmulator(domain_name=f"{self.host}:{self.port}", authorizer_ttl=self.authorizer_ttl)
         self.simulators["sandbox"] = Sandbox(api, self.tables["SandboxTable"])
         for name, module in simulated.items():
             self.simulators[name] = module.SIMULATOR(
@@ -175,7 +175,7 @@ class LocalStack:
         mounts["/_sim/merchant"] = self.merchant
         mounts["/_local"] = self._local_routes
         app = DispatcherMiddleware(api, mounts)
-        self._server = make_server(self.host, self.port, app, threaded=True)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=KeepingHeaders)
 
     @property
     def api_key(self) -> str:

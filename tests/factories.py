@@ -276,13 +276,18 @@ def sandbox_callback(
     secret: str = CREDENTIALS["sandbox"]["webhook_secret"],
     timestamp: int | None = None,
     event_id: str | None = None,
+    amount_paid: str | None = None,
+    currency: str = "USD",
 ) -> Delivery:
+    """A signed sandbox callback; `amount_paid` as the sandbox reports a paid payment (without it, a
+    success is a report whose amount cannot be read)."""
     body = json.dumps(
         {
             "event_id": event_id or f"evt_{uuid.uuid4().hex}",
             "id": provider_payment_id,
             "reference": payment_id,
             "status": status,
+            **({"amount_paid": amount_paid, "currency": currency} if amount_paid else {}),
         }
     ).encode()
     stamp = int(time.time()) if timestamp is None else timestamp

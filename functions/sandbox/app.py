@@ -116,10 +116,10 @@ def _form_choice(event: APIGatewayProxyEvent) -> str | None:
 
 
 def _api_url(event: APIGatewayProxyEvent) -> str:
-    """The API's address as this request reached it: its host, and its stage where API Gateway's own
+    """The API's address: the domain API Gateway answered on, and its stage where API Gateway's own
     host name needs it (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`)."""
     context = event.request_context
-    host = context.domain_name or event.headers.get("host") or "localhost"
+    host = context.domain_name or "localhost"  # API Gateway's own domain, never the caller's Host header
     scheme = "http" if host.startswith(("127.0.0.1", "localhost")) else "https"
     in_path = ".execute-api." in host and context.stage not in (None, "", "$default")
     return f"{scheme}://{host}/{context.stage}" if in_path else f"{scheme}://{host}"

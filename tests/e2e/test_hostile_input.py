@@ -6,6 +6,8 @@ secret, with the right key, from an allowed address), so they reach the parser b
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 
 import boto3
@@ -40,6 +42,7 @@ HOSTILE_BODIES = {
     "null": b"null",
     "a string": b'"text"',
     "invalid JSON": b'{"x":',
+    "a key twice": b'{"id":"sbx_x","reference":"pay_x","status":"failed","status":"succeeded"}',
 }
 
 
@@ -165,6 +168,15 @@ PAYMENT_BODIES = {
         b'{"amount":"10.00","currency":"USD","provider":"paygentic","expires_in":"PT0.5S"}'
     ),
     "59 seconds to pay": VALID + b',"expires_in":"PT59S"}',
+    "two amounts": b'{"amount":"1.00","currency":"USD","provider":"sandbox","amount":"1000.00"}',
+    "two keys in metadata": VALID + b',"metadata":{"k":"a","k":"b"}}',
+    "two keys in an item": VALID + b',"items":[{"name":"a","amount":"1.00","amount":"9.00"}]}',
+    "right-to-left override in the description": VALID + b',"description":"invoice \u202egnp.exe"}',
+    "bidi isolate in the reference": VALID + b',"reference":"\u2066order\u2069"}',
+    "zero-width space in an item name": VALID + b',"items":[{"name":"a\u200bb","amount":"1.00"}]}',
+    "byte order mark in a metadata value": VALID + b',"metadata":{"k":"\ufeffv"}}',
+    "tag characters in a metadata key": VALID + b',"metadata":{"k\udb40\udc41":"v"}}',
+    "Arabic letter mark in the description": VALID + b',"description":"\u061cabc"}',
     "empty": b"",
     "whitespace": b"  ",
     "truncated UTF-8": b'{"amount":"\xe2\x82',
@@ -183,3 +195,48 @@ def test_hostile_payment_requests_are_4xx_and_write_nothing(api, snapshot, name)
 def test_media_types_compare_case_insensitively(api, content_type):
     answer = api.post("/payments", data=VALID + b"}", headers={"Content-Type": content_type})
     assert answer.status_code == 201, answer.text
+
+
+def test_text_with_the_joiners_scripts_need_is_taken(api):
+    """Zero-width (non-)joiners are letters' business in Persian, Indic scripts and emoji: not refused."""
+    answer = api.post("/payments", data=VALID + ',"description":"می‌خواهم 👩‍💻"}'.encode())
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize("header", ["X-API-Key", "Idempotency-Key", "Content-Type", "X-Correlation-Id"])
+def test_a_header_given_twice_is_400_and_writes_nothing(api, stack, snapshot, header):
+    """Whichever of two values a reader would take, none is: the request is refused whole."""
+    values = {
+        "X-API-Key": [stack.api_key, stack.api_key],
+        "Idempotency-Key": ["one", "two"],
+        "Content-Type": ["application/json", "application/json"],
+        "X-Correlation-Id": ["a", "b"],
+    }[header]
+    connection = http.client.HTTPConnection(stack.host, stack.port, timeout=30)
+    body = VALID + b"}"
+    connection.putrequest("POST", "/payments")
+    sent = {"X-API-Key": [stack.api_key], "Content-Type": ["application/json"], header: values}
+    for name, given in sent.items():
+        for value in given:
+            connection.putheader(name, value)
+    connection.putheader("Content-Length", str(len(body)))
+    before = snapshot()
+    connection.endheaders(body)
+    answer = connection.getresponse()
+    error = json.loads(answer.read())["error"]
+    assert (answer.status, error["code"], error["param"]) == (400, "duplicate_header", header)
+    assert snapshot() == before
+
+
+def test_the_host_header_chooses_no_url(api, stack):
+    """The checkout link and the provider's callback address come from the API's own domain."""
+    answer = api.post(
+        "/payments",
+        data=VALID + b"}",
+        headers={"Host": "attacker.example", "X-Forwarded-Host": "attacker.example"},
+    )
+    assert answer.status_code == 201, answer.text
+    own = f"http://{stack.host}:{stack.port}"
+    assert answer.json()["checkout_url"].startswith(own + "/checkout/")
+    sandbox_payment = stack.simulators["sandbox"].payment(answer.json()["provider_payment_id"])
+    assert sandbox_payment["callback_url"].startswith(own + "/ipn/sandbox")

@@ -11,12 +11,13 @@ import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import pytest
 from standardwebhooks import Webhook
 
 from paygate import service
-from paygate.models import Status
+from paygate.models import Money, Status
 from paygate.providers.base import ProviderState
 from tests import factories
 
@@ -174,6 +175,8 @@ def test_bad_registrations_are_422_naming_the_field(api, body, param):
 # --- a thousand status changes --------------------------------------------------------------------
 
 STEPS = [Status.PROCESSING, Status.PARTIALLY_PAID, Status.SUCCEEDED]  # after pending: 4 events a payment
+# What the reports of money say was paid, of each payment's 1.00 USD.
+PAID = {Status.PARTIALLY_PAID: Money(Decimal("0.40"), "USD"), Status.SUCCEEDED: Money(Decimal("1.00"), "USD")}
 
 
 def test_a_thousand_changes_reach_every_endpoint_once_in_order_though_one_fails_and_the_worker_dies(
@@ -200,7 +203,8 @@ def test_a_thousand_changes_reach_every_endpoint_once_in_order_though_one_fails_
     half = len(changes) // 2
 
     def change(payment, step) -> None:
-        reports.apply(payments_store.owned(payment.id, account_id=None), ProviderState(step, step.value), source="sync")
+        state = ProviderState(step, step.value, paid=PAID.get(step))
+        reports.apply(payments_store.owned(payment.id, account_id=None), state, source="sync")
 
     def apply_in_order(part) -> None:
         # Payments in parallel, each payment's changes one after another

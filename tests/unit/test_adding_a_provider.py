@@ -42,7 +42,7 @@ class EchoProvider(Provider):
 
     def fetch(self, payment: Payment) -> ProviderState:
         native = ECHO_PAYMENTS[payment.provider_payment_id or ""]
-        return ProviderState(ECHO_STATUS.get(native), native)
+        return ProviderState(ECHO_STATUS.get(native), native, reports_money=False)  # its word stands
 
     def cancel(self, payment: Payment) -> None:
         if ECHO_PAYMENTS[payment.provider_payment_id or ""] == "refuse-cancel":
@@ -53,7 +53,8 @@ class EchoProvider(Provider):
         if not hmac.compare_digest(request.headers.get("x-echo-secret", ""), self.credentials["secret"]):
             raise AuthenticationFailed("wrong secret")
         event = json.loads(request.body)
-        return Callback(provider_payment_id=event["id"], state=ProviderState(ECHO_STATUS[event["status"]], "paid"))
+        state = ProviderState(ECHO_STATUS[event["status"]], "paid", reports_money=False)
+        return Callback(provider_payment_id=event["id"], state=state)
 
 
 @pytest.fixture

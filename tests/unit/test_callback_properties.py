@@ -61,7 +61,7 @@ def authentic(provider: str, payment: PaymentRecord) -> CallbackRequest:
     """A callback that succeeds the payment, exactly as its provider would send it."""
     pid = PROVIDER_ID[provider]
     if provider == "sandbox":
-        return sandbox_callback(payment.id, pid, "succeeded").request()
+        return sandbox_callback(payment.id, pid, "succeeded", amount_paid=payment.amount).request()
     if provider == "nowpayments":
         body = (
             f'{{"payment_id":{pid},"order_id":"{payment.id}","payment_status":"finished","price_amount":10.5,'

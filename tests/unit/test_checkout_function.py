@@ -28,7 +28,7 @@ def http(dynamodb, monkeypatch):
     monkeypatch.setenv("PROVIDER_BASE_URLS", "sandbox=http://127.0.0.1:9/unreachable")
     service.reset()
     seed_accounts({KEY: "acct-1"})
-    yield Client(ApiEmulator())
+    yield Client(ApiEmulator(domain_name="localhost"))
     service.reset()
 
 

@@ -33,7 +33,7 @@ class ApiGateway(requests.adapters.BaseAdapter):
     def __init__(self) -> None:
         super().__init__()
         seed_accounts({KEY: "acct-first-merchant"})
-        self.client = Client(ApiEmulator())
+        self.client = Client(ApiEmulator(domain_name=API_HOST))
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         path = request.path_url.removeprefix("/v1")  # the stage is in the URL, not in the routes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -18,7 +19,7 @@ from paygate.accounts.models import Merchant, UpdateAccountRequest
 from paygate.accounts.store import AccountStore
 from paygate.checkout import pages
 from paygate.errors import ValidationFailed
-from paygate.models import Status
+from paygate.models import Money, Status
 from paygate.providers.base import ProviderState
 from paygate.providers.request import CreatePaymentRequest
 from tests import factories
@@ -160,6 +161,12 @@ def test_only_a_valid_unexpired_link_opens_the_page(lifecycle, clock):
         f"{other.id}.{valid_until}.{signature}",  # another payment, this signature
         f"{payment_id}.{valid_until}",
         f"{payment_id}.٣٣.{signature}",
+        # The same link spelled otherwise: one spelling opens it.
+        f"{payment_id}.0{valid_until}.{signature}",
+        f"{payment_id}.+{valid_until}.{signature}",
+        f"{payment_id}.{valid_until} .{signature}",
+        f"{payment_id}.{valid_until}.{signature}=",
+        f"{payment_id}.{valid_until}.{signature}.",
     ]
     for bad in forged:
         answer = lifecycle.checkout.show(bad)
@@ -178,13 +185,17 @@ def test_merchant_text_is_shown_as_text(lifecycle):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def paid_in_full(record) -> Money:
+    return Money(Decimal(record.amount), record.currency)
+
+
 def test_the_final_page_sends_the_customer_on_to_the_merchants_url(lifecycle):
     payment = waiting(lifecycle, success_url="https://shop.example/ok?order=7", failure_url="https://shop.example/ko")
     lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
     gateway = lifecycle
     record = gateway.payments.get(payment.id)
     gateway.reports.apply(
-        record, ProviderState(status=Status.SUCCEEDED, provider_status="succeeded"), source="callback"
+        record, ProviderState(Status.SUCCEEDED, "succeeded", paid=paid_in_full(record)), source="callback"
     )
     page = lifecycle.checkout.show(token(payment)).html
     assert "succeeded" in page and 'href="https://shop.example/ok?order=7"' in page
@@ -291,7 +302,7 @@ def test_every_page_of_the_payment_shows_the_merchant_the_final_one_too(lifecycl
     assert refused.status == 400 and shown(refused.html)["payee"] == "Pay Mugs & Co"
     lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
     record = lifecycle.payments.get(payment.id)
-    lifecycle.reports.apply(record, ProviderState(status=Status.SUCCEEDED, provider_status="ok"), source="callback")
+    lifecycle.reports.apply(record, ProviderState(Status.SUCCEEDED, "ok", paid=paid_in_full(record)), source="callback")
     final = lifecycle.checkout.show(token(payment))
     assert 'id="continue"' in final.html
     assert shown(final.html) == {"payee": "Pay Mugs & Co", "logo": None, "support": "mailto:help@mugs.example",

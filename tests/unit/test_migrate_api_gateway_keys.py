@@ -85,7 +85,7 @@ def test_each_key_becomes_an_account_whose_old_payments_its_key_lists(old, capsy
     assert service.authorize()(old.value("shop-gone")) is None
     assert any("disabled" in line for line in said) and not any(old.id("other-api") in line for line in said)
     # Over HTTP, as the merchant's integration calls: its key lists its payments from before
-    http = Client(ApiEmulator())
+    http = Client(ApiEmulator(domain_name="localhost"))
     listed = http.get("/payments", headers={"X-API-Key": old.value("shop-a")})
     assert listed.status_code == 200, listed.get_data(as_text=True)
     assert [payment["id"] for payment in listed.get_json()["data"]] == [paid]

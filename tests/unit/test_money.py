@@ -17,19 +17,24 @@ USD = factories.record(amount="10.50", currency="USD")
 CRYPTO = factories.record(amount="10.50", currency="USD", pay_currency="btc", pay_amount="0.00011025")
 
 
-def state(status: Status, *, price: tuple[str, str] | None = None, paid: tuple[str, str] | None = None):
+def state(
+    status: Status, *, price: tuple[str, str] | None = None, paid: tuple[str, str] | None = None, money: bool = True
+):
     return ProviderState(
         status=status,
         provider_status=status.value,
         price=Money(Decimal(price[0]), price[1]) if price else None,
         paid=Money(Decimal(paid[0]), paid[1]) if paid else None,
+        reports_money=money,
     )
 
 
 @pytest.mark.parametrize(
     ("record", "report", "status", "note", "received"),
     [
-        (USD, state(S.SUCCEEDED), S.SUCCEEDED, None, "10.50"),  # reports no money: the price was paid
+        (USD, state(S.SUCCEEDED, money=False), S.SUCCEEDED, None, "10.50"),  # never reports money: its word stands
+        (USD, state(S.SUCCEEDED), None, "no readable amount", None),  # reports money, but none could be read
+        (USD, state(S.SUCCEEDED, price=("10.50", "USD")), None, "no readable amount", None),
         (USD, state(S.SUCCEEDED, price=("10.5", "USD"), paid=("10.50", "USD")), S.SUCCEEDED, None, "10.50"),
         (USD, state(S.SUCCEEDED, price=("1", "EUR")), None, "price mismatch", None),
         (USD, state(S.SUCCEEDED, price=("10.50", "EUR")), None, "price mismatch", None),
@@ -37,7 +42,8 @@ def state(status: Status, *, price: tuple[str, str] | None = None, paid: tuple[s
         (USD, state(S.SUCCEEDED, paid=("99.00", "USD")), S.SUCCEEDED, "overpaid", "99.00"),  # the excess refundable
         (USD, state(S.SUCCEEDED, paid=("10.50", "GBP")), None, "currency mismatch", None),
         (USD, state(S.PARTIALLY_PAID, paid=("1.00", "USD")), S.PARTIALLY_PAID, "underpaid", "1.00"),
-        (USD, state(S.PARTIALLY_PAID), S.PARTIALLY_PAID, None, None),  # a part, of an amount nobody said
+        (USD, state(S.PARTIALLY_PAID, money=False), S.PARTIALLY_PAID, None, None),  # a part nobody said
+        (USD, state(S.PARTIALLY_PAID), None, "no readable amount", None),
         (CRYPTO, state(S.SUCCEEDED, paid=("0.00011025", "BTC")), S.SUCCEEDED, None, "10.50"),
         # Crypto counts against the quote, in proportion: 0.0002 of 0.00011025 BTC for 10.50 USD is 19.04 USD
         (CRYPTO, state(S.SUCCEEDED, paid=("0.0002", "BTC")), S.SUCCEEDED, "overpaid", "19.04"),

@@ -73,7 +73,7 @@ def test_a_sync_is_one_version(gateway, created, session):
 
 
 def test_a_due_check_that_moves_the_status_is_one_version(gateway, created, session, clock):
-    session.answers.append(answer("finished"))
+    session.answers.append(answer("finished", actually_paid=0.0001, pay_currency="btc"))
     clock.advance(minutes=2)
     gateway.sweep()  # the claim moves no version; the check is one write
     after = gateway.payments.get(created.id)
@@ -127,7 +127,14 @@ def test_every_write_carries_the_id_of_the_work_that_made_it(gateway, session):
 
     correlation.use("req-callback")
     ipn = factories.nowpayments_ipn(
-        {"payment_id": int(PROVIDER_ID), "order_id": created.id, "payment_status": "finished", "updated_at": 1}
+        {
+            "payment_id": int(PROVIDER_ID),
+            "order_id": created.id,
+            "payment_status": "finished",
+            "actually_paid": 0.0001,
+            "pay_currency": "btc",
+            "updated_at": 1,
+        }
     )
     gateway.callback("nowpayments", ipn.request())
     assert stored(gateway, created).correlation_id == "req-callback"

@@ -285,7 +285,16 @@ def test_refuses_malformed_urls(url, reason):
         check_url(url.replace("https://", "http://"), allow_private=True, resolve=resolve)
 
 
-def test_accepts_a_public_https_url_on_any_port_and_returns_its_addresses():
+@pytest.mark.parametrize("port", [22, 25, 6379, 8080, 1, 65535])
+def test_a_public_host_is_reached_on_the_webs_ports_only(port):
+    """Another port of a public host is another service (SSH, SMTP, Redis): refused outside development."""
+    resolve = resolver({"merchant.example": [PUBLIC]})
+    with pytest.raises(UnsafeUrl, match="port must be one of 443, 8443, 80"):
+        check_url(f"https://merchant.example:{port}/hook", allow_private=False, resolve=resolve)
+    assert check_url(f"http://merchant.example:{port}/hook", allow_private=True, resolve=resolve) == [PUBLIC]
+
+
+def test_accepts_a_public_https_url_on_a_web_port_and_returns_its_addresses():
     calls = []
 
     def resolve(host: str, port: int) -> list[str]:
@@ -495,9 +504,9 @@ def test_dns_rebinding_to_a_private_address_in_deployed_mode(server, monkeypatch
         raise ConnectionRefusedError(111, "Connection refused")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    result = send(f"https://merchant.example:{server.port}/ok", BODY, HEADERS, allow_private=False, resolve=rebinding)
+    result = send("https://merchant.example:8443/ok", BODY, HEADERS, allow_private=False, resolve=rebinding)
 
-    assert attempts == [(PUBLIC, server.port)]
+    assert attempts == [(PUBLIC, 8443)]
     assert calls == ["merchant.example"]
     assert result.error == "connection refused"
     assert server.connections == 0

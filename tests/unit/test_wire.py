@@ -27,6 +27,10 @@ from paygate import wire
         b"\xff",
         b'{"x":',
         b"",
+        b'{"amount":"1.00","amount":"1000.00"}',
+        b'{"a":{"b":1,"b":1}}',
+        b'[{"k":1},{"k":1,"k":2}]',
+        b'{"\\u0061":1,"a":2}',  # the same key, spelled with an escape
     ],
 )
 def test_refused_as_not_json(text):

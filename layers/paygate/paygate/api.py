@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 256 * 1024
+# Headers that say one thing: given twice, the request is ambiguous.
+ONE_VALUE_HEADERS = ("X-API-Key", "Idempotency-Key", "Content-Type", correlation.HEADER)
 # Each request a subsegment of the function's trace, with its AWS and provider calls inside it.
 tracer = Tracer(patch_modules=("botocore", "requests"))
 # pydantic error types that are codes of our own (raised by the request model's validators).
@@ -140,7 +142,11 @@ def _answer(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only
         (value for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), ""
     )
     media_type = content_type.split(";")[0].strip().lower()
-    if size > MAX_BODY_BYTES:
+    repeated = next((name for name in ONE_VALUE_HEADERS if len(_values(event, name)) > 1), None)
+    if repeated:
+        # Readers differ on which of two values counts (API Gateway's `headers` keeps the last): none does.
+        error = InvalidRequest(f"Send one {repeated} header, not several", code="duplicate_header", param=repeated)
+    elif size > MAX_BODY_BYTES:
         error = InvalidRequest(f"The body is larger than {MAX_BODY_BYTES // 1024} KB", code="body_too_large")
     elif json_only and media_type and media_type != "application/json" and not media_type.endswith("+json"):
         error = InvalidRequest("Bodies must be JSON (Content-Type: application/json)", code="unsupported_content_type")
@@ -155,6 +161,12 @@ def _answer(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only
     }
 
 
+def _values(event: dict, header: str) -> list[str]:
+    """Every value a request gives a header (names compare case-insensitively)."""
+    multi = event.get("multiValueHeaders") or {}
+    return [value for name, values in multi.items() if name.lower() == header.lower() for value in values or ()]
+
+
 def _json_content_type(event: dict) -> dict:
     """The event with its Content-Type header(s) written as `application/json`."""
     headers = {k: "application/json" if k.lower() == "content-type" else v for k, v in event["headers"].items()}
@@ -166,10 +178,13 @@ def _json_content_type(event: dict) -> dict:
 
 
 def _from_validation_errors(errors: Sequence[Any]) -> PaygateError:
-    first = errors[0] if errors else {"type": "validation_error", "loc": ("body",), "msg": "invalid"}
+    first: dict[str, Any] = errors[0] if errors else {"type": "validation_error", "loc": ("body",), "msg": "invalid"}
     kind, location = first.get("type", ""), tuple(first.get("loc", ()))
     if kind == "json_invalid":
-        return InvalidRequest("The body is not valid JSON", code="invalid_json")
+        why = (first.get("ctx") or {}).get("error")
+        return InvalidRequest(
+            f"The body is not valid JSON ({why})" if why else "The body is not valid JSON", code="invalid_json"
+        )
     # A union's member tags ("constrained-str", "int") are pydantic's, not the request's: leave them out.
     param = ".".join(str(part) for part in location[1:] if not _UNION_TAG.fullmatch(str(part))) or None
     if kind == "missing" and not param:
@@ -197,13 +212,14 @@ _UNION_TAG = re.compile(r"str|int|float|bool|.*[-\[].*")
 
 
 def callback_base_url(event: APIGatewayProxyEvent) -> str:
-    """Where providers reach this API: configured, or this request's own host and stage."""
+    """Where providers and customers reach this API: configured, or the API's own domain and stage."""
     return settings().public_base_url or own_base_url(event)
 
 
 def own_base_url(event: APIGatewayProxyEvent) -> str:
-    """This API's address as the request reached it: host, and the stage where it is part of the URL."""
-    host = event.request_context.domain_name or event.headers.get("host") or "localhost"
+    """This API's address: the domain API Gateway answered on (its own, or a custom domain mapped to it),
+    and the stage where it is part of the URL. Never the request's Host header: the caller writes that."""
+    host = event.request_context.domain_name or "localhost"
     stage = event.request_context.stage
     scheme = "http" if host.startswith(("127.0.0.1", "localhost")) else "https"
     prefix = f"/{stage}" if stage and stage != "$default" and ".execute-api." in host else ""

@@ -22,8 +22,19 @@ _AMOUNT = re.compile(_AMOUNT_GRAMMAR)
 AMOUNT_PATTERN = f"^{_AMOUNT_GRAMMAR}$"
 # C0 and C1 control characters, and lone surrogates (no UTF-8 encoder can write them).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-# The same rule for JSON Schema, written with escapes so the document itself holds no control character.
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+# Unicode's format characters (category Cf) but the joiners that Persian, Indic scripts and emoji need:
+# bidi overrides and isolates (U+202E shows "gnp.exe" as "exe.png"), invisible spaces, tags.
+_FORMAT_BMP = (
+    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_FORMAT = re.compile(
+    f"[{_FORMAT_BMP}\\U000110bd\\U000110cd\\U00013430-\\U0001343f\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a"
+    "\\U000e0001\\U000e0020-\\U000e007f]"
+)
+# The same rules for JSON Schema, written with escapes so the document itself holds no control character
+# (the format characters beyond U+FFFF, which a JSON Schema pattern cannot name simply, are left out).
+TEXT_PATTERN = f"^[^\\x00-\\x1f\\x7f-\\x9f{_FORMAT_BMP}]*$"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DURATION = TypeAdapter(timedelta)
 
@@ -39,6 +50,10 @@ def _check_amount(value: str) -> str:
 def _check_text(value: str) -> str:
     if _CONTROL.search(value):
         raise PydanticCustomError("validation_error", "must not contain control characters")
+    if _FORMAT.search(value):
+        raise PydanticCustomError(
+            "validation_error", "must not contain invisible format characters (such as bidi controls)"
+        )
     return value
 
 

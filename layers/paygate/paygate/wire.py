@@ -3,7 +3,9 @@ input can raise anything but a refusal.
 
 JSON is bounded: nesting at most MAX_DEPTH levels, numbers of at most MAX_NUMBER_LENGTH characters
 whose exponent a double can hold, no NaN or Infinity (JSON has neither; Python's parser accepts them),
-and no lone UTF-16 surrogates (`"\\ud800"` decodes to a string no UTF-8 encoder can write). Whatever
+and no lone UTF-16 surrogates (`"\\ud800"` decodes to a string no UTF-8 encoder can write), and no key
+twice in one object (`{"amount": "1", "amount": "1000"}` means what each reader chooses: Python the
+last, others the first; a signature checked over the bytes would cover both). Whatever
 breaks a bound is a `json.JSONDecodeError`, the error every caller already answers as "not JSON"."""
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def loads(text: bytes | str, *, exact: bool = False) -> Any:
             parse_int=_exact_number if exact else _int,
             parse_float=_exact_number if exact else _float,
             parse_constant=_no_constant,
+            object_pairs_hook=_unique_keys,
         )
     except RecursionError as error:
         raise json.JSONDecodeError("nested too deeply", document, 0) from error
@@ -63,6 +66,15 @@ def _int(text: str) -> int:
 
 def _float(text: str) -> float:
     return float(_exact_number(text))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ValueError(f"the key {twice!r} is given twice")
+    return found
 
 
 def _no_constant(name: str) -> Any:

@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Callable
 from datetime import datetime
 
+from paygate import wire
 from paygate.errors import CheckoutNotConfigured
 from paygate.observability import logger
 from paygate.timing import LATE_PAYMENT_WINDOW
@@ -51,9 +52,10 @@ class CheckoutLinks:
     def payment_id(self, token: str, now: datetime) -> str | None:
         """The payment a link's token opens, or None (malformed, forged, or past its end)."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isascii() or not parts[1].isdigit() or len(parts[1]) > 12:
+        valid_until = wire.unix_seconds(parts[1]) if len(parts) == 3 else None
+        if valid_until is None or parts[1] != str(valid_until):  # one spelling per link: no "01767..."
             return None
-        payment_id, valid_until, signature = parts[0], int(parts[1]), parts[2]
+        payment_id, signature = parts[0], parts[2]
         if not hmac.compare_digest(signature.encode(), self._sign(payment_id, valid_until).encode()):
             return None
         return payment_id if now.timestamp() < valid_until else None

@@ -4,7 +4,8 @@ Nothing is read or changed before the adapter has authenticated it. An authentic
 Paygate tracks is acknowledged and ignored; one that names a payment of another provider, or another
 provider payment than the payment's, changes nothing (misbound); a repeated delivery changes nothing; a
 re-deposit is noted on its parent; an unsigned callback is only a hint, confirmed with the provider's
-status API. Every outcome is acknowledged to the provider, which would otherwise retry for hours."""
+status API, and so is a signed report of money received whose amount cannot be read. Every outcome is
+acknowledged to the provider, which would otherwise retry for hours."""
 
 from __future__ import annotations
 
@@ -64,7 +65,12 @@ class ApplyCallback:
         if callback.state is None and not self.providers.can(provider_name, Capability.FETCH):
             logger.warning("unsigned callback left unconfirmed: its provider has no status API", payment_id=record.id)
             return CallbackResult("ignored", record)
-        state = callback.state or provider.fetch(record)
+        state = callback.state
+        if state is not None and state.unreadable_payment and self.providers.can(provider_name, Capability.FETCH):
+            # Signed, but its amount cannot be read: what the status API says moves the payment, or nothing.
+            logger.warning("callback without a readable amount: confirmed with the status API", payment_id=record.id)
+            state = None
+        state = state or provider.fetch(record)
         return CallbackResult(
             "applied", self.reports.apply(record, state, source="callback", event_id=callback.event_id)
         )

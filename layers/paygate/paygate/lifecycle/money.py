@@ -6,7 +6,9 @@ the payment's, and what it reports as paid is what the payment received. Pure: n
   `pay_amount`, in proportion), less than asked: `partially_paid`; as much or more: `succeeded`, and what
   is above the price is the customer's overpayment, which the merchant may refund.
 - Paid in any other currency: no status change.
-Where a provider reports no money (IVPAY), its word stands: the payment received what it asked."""
+- A success or partial payment whose amount cannot be read (missing, "NaN") changes no status: no check
+  fails open. Only where a provider never reports money (IVPAY) does its word stand: the payment received
+  what it asked."""
 
 from __future__ import annotations
 
@@ -39,8 +41,10 @@ def verdict(record: PaymentRecord, state: ProviderState) -> Verdict:
     asked = Money(Decimal(record.amount), record.currency.upper())
     if state.price is not None and state.price != asked:
         return Verdict(None, f"price mismatch: the provider holds {state.price}, the payment is {asked}")
+    if state.unreadable_payment:
+        return Verdict(None, f"no readable amount: a report of {state.status} is not believed without one")
     if state.paid is None:
-        # No amount reported: a success is the price, a partial payment an unknown part of it.
+        # A provider that never reports money: a success is the price, a partial payment an unknown part.
         return Verdict(state.status, received=record.amount if state.status is Status.SUCCEEDED else None)
     received = _in_payment_currency(record, state.paid)
     if received is _OTHER_CURRENCY:

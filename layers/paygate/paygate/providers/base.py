@@ -35,6 +35,14 @@ class ProviderState:
     # payment before it believes a success.
     price: Money | None = None
     paid: Money | None = None
+    # False only for a provider whose reports never carry the money (IVPAY): its word stands. Otherwise a
+    # success or partial payment without a readable `paid` is not believed (see paygate.lifecycle.money).
+    reports_money: bool = True
+
+    @property
+    def unreadable_payment(self) -> bool:
+        """A report of money received whose amount cannot be read (missing, "NaN", not a number)."""
+        return self.status in (Status.SUCCEEDED, Status.PARTIALLY_PAID) and self.reports_money and self.paid is None
 
 
 @dataclass(frozen=True)

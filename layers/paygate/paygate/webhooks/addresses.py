@@ -4,8 +4,9 @@ not globally routable: private, loopback, link-local (the metadata address among
 multicast, reserved, unspecified, shared (100.64/10), and IPv6 forms that embed such an IPv4 address
 (`::ffff:127.0.0.1`). One bad answer among several refuses the URL, since any of them could be the one
 connected to. Odd IPv4 spellings (`2130706433`, `0x7f.1`, `017700000001`) are resolved through
-`getaddrinfo`, which normalizes them, so the check sees the real address. Only `https` is accepted, and
-no credentials in the URL. `allow_private=True` is the local development mode: `http` and every address."""
+`getaddrinfo`, which normalizes them, so the check sees the real address. Only `https` is accepted, on
+the web's ports (443, 8443, 80), with no credentials in the URL. `allow_private=True` is the local
+development mode: `http`, every address and every port."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
+WEB_PORTS = (443, 8443, 80)
 
 
 class UnsafeUrl(ValueError):
@@ -115,6 +117,9 @@ def checked(url: str, *, allow_private: bool, resolve: Callable[[str, int], list
                 raise UnsafeUrl("host resolves to an invalid address") from error
             if not _is_public(parsed):
                 raise UnsafeUrl("resolves to a private address")
+        if target.port not in WEB_PORTS:
+            # A public host's other ports are other services' (SSH, SMTP, Redis): a webhook is not for them.
+            raise UnsafeUrl(f"url port must be one of {', '.join(map(str, WEB_PORTS))}")
     return target, addresses
 
 

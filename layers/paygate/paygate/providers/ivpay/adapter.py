@@ -57,7 +57,8 @@ MAX_ERROR_LENGTH = 200
 
 def state_of(native: str) -> ProviderState:
     # Unknown statuses fail rather than stay unknown: IVPAY documents no other non-final status.
-    return ProviderState(status=STATUS_MAP.get(native, Status.FAILED), provider_status=native)
+    # IVPAY's callbacks and status answers carry no amount: its word stands.
+    return ProviderState(status=STATUS_MAP.get(native, Status.FAILED), provider_status=native, reports_money=False)
 
 
 class IvpayProvider(Provider):

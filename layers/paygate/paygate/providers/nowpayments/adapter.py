@@ -46,7 +46,7 @@ from paygate.errors import (
 from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 from paygate.providers.nowpayments.options import NowPaymentsOptions
-from paygate.providers.nowpayments.signing import SIGNATURE_HEADER, parse, sign, signed_forms
+from paygate.providers.nowpayments.signing import SIGNATURE_HEADER, as_signed, parse, sign, signed_forms
 from paygate.providers.request import CreatePaymentRequest
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class NowPaymentsProvider(Provider):
         matches = [wire.same(sign(secret, form), signature) for secret in secrets for form in signed_forms(event)]
         if not any(matches):
             raise AuthenticationFailed("The IPN's signature does not match")
-        return event
+        return as_signed(event)  # amounts as signed: any other spelling of the same number is the same
 
     def _read(self, response: requests.Response) -> dict:
         """The answer's JSON object, numbers kept exact (pay_amount 0.17070286 stays those digits)."""

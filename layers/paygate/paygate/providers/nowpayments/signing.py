@@ -73,6 +73,19 @@ def js_json(value: Any, *, sort: bool = True, arrays_as_objects: bool = False, k
     return "{" + ",".join(js_json(key) + ":" + again(value[key]) for key in keys) + "}"
 
 
+def as_signed(value: Any) -> Any:
+    """Parsed JSON with every number as the signer's serializer holds it: the double its digits name,
+    written by `Number#toString`. The signature pins only that double, so `0.0001102499999999999999`
+    and `0.00011025` are one signed body: read this way they are one amount too."""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return Decimal(js_number(value))
+    if isinstance(value, list):
+        return [as_signed(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_signed(item) for key, item in value.items()}
+    return value
+
+
 def parse(body: bytes) -> Any:
     """The body with every number kept as its exact decimal text (bounded: see paygate.wire)."""
     return wire.loads(body, exact=True)
