@@ -51,6 +51,7 @@ class EndpointRecord(WebhookEndpoint, Versioned):
     """An endpoint as stored: its account, its secrets, and how long it has been failing."""
 
     account_id: str
+    # Sealed (paygate.webhooks.sealing); in clear only in records written before sealing.
     secret: str | None = None
     # During a rotation's overlap, deliveries are signed with both secrets until this time.
     previous_secret: str | None = None
@@ -68,7 +69,7 @@ class EndpointRecord(WebhookEndpoint, Versioned):
         return self.status == "enabled" and event_type in self.events
 
     def signing_secrets(self, now: datetime) -> list[str]:
-        """The secrets that sign a delivery now: the current one, and the previous during its overlap."""
+        """The secrets that sign a delivery now, as stored: the current one, and the previous during its overlap."""
         current = [self.secret] if self.secret else []
         overlap = self.previous_secret and self.previous_secret_until and now < self.previous_secret_until
         return [*current, self.previous_secret] if overlap and self.previous_secret else current

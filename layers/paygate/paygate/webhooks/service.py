@@ -39,6 +39,7 @@ from paygate.webhooks.models import (
     EndpointRecord,
     new_endpoint_id,
 )
+from paygate.webhooks.sealing import SecretSealer
 from paygate.webhooks.store import WebhookStore
 
 logger = Logger(service="paygate", child=True)
@@ -68,6 +69,8 @@ def delivery_id(event_id: str, endpoint_id: str) -> str:
 class Webhooks:
     store: WebhookStore
     clock: Clock
+    # Endpoint secrets are kept sealed (KMS): sealed at registration and rotation, opened to sign.
+    sealer: SecretSealer
     retry_schedule: list[float]
     lease_seconds: float = 60.0
     allow_private: bool = False
@@ -80,21 +83,23 @@ class Webhooks:
     # --- the endpoint API ----------------------------------------------------------------------------
 
     def register(self, account_id: str, request: CreateEndpointRequest) -> EndpointRecord:
+        """The endpoint as stored, but for its secret: in clear here, to be shown once, sealed in the table."""
         self._check_url(request.url)
         if len(self.store.endpoints_of(account_id, limit=MAX_ENDPOINTS + 1)) >= MAX_ENDPOINTS:
             raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
         now = self.clock()
+        endpoint_id, secret = new_endpoint_id(), signing.new_secret()
         endpoint = EndpointRecord(
-            id=new_endpoint_id(),
+            id=endpoint_id,
             account_id=account_id,
             url=request.url,
             events=list(request.events or EVENT_TYPES),
             description=request.description,
             created_at=now,
             updated_at=now,
-            secret=signing.new_secret(),
+            secret=self.sealer.seal(secret, account_id, endpoint_id),
         )
-        return self.store.endpoints.insert(endpoint)
+        return self.store.endpoints.insert(endpoint).model_copy(update={"secret": secret})
 
     def endpoints(self, account_id: str) -> list[EndpointRecord]:
         return sorted(self.store.endpoints_of(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
@@ -111,19 +116,23 @@ class Webhooks:
 
     def rotate_secret(self, account_id: str, endpoint_id: str) -> EndpointRecord:
         """A new secret; for SECRET_OVERLAP the previous one signs too (two entries in webhook-signature),
-        so the merchant can switch without losing a delivery."""
+        so the merchant can switch without losing a delivery. Returns the endpoint with its new secret in
+        clear, to be shown once; both are sealed in the table (a secret in clear from before, too)."""
         secret = signing.new_secret()
+        sealed = self.sealer.seal(secret, account_id, endpoint_id)
 
         def rotate(endpoint: EndpointRecord) -> EndpointRecord:
+            previous = endpoint.secret and self.sealer.seal(endpoint.secret, account_id, endpoint_id)
             return endpoint.model_copy(
                 update={
-                    "secret": secret,
-                    "previous_secret": endpoint.secret,
+                    "secret": sealed,
+                    "previous_secret": previous,
                     "previous_secret_until": self.clock() + SECRET_OVERLAP,
                 }
             )
 
-        return self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
+        rotated = self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
+        return rotated.model_copy(update={"secret": secret})
 
     def deliveries(self, account_id: str, endpoint_id: str, *, limit: int = 20) -> list[DeliveryRecord]:
         self.endpoint(account_id, endpoint_id)
@@ -207,9 +216,9 @@ class Webhooks:
     def _send(self, claimed: DeliveryRecord, endpoint: EndpointRecord, now: datetime) -> DeliveryRecord:
         """POST a delivery this worker holds, and record the outcome."""
         delivery = claimed
-        headers = signing.headers(
-            endpoint.signing_secrets(now), delivery.event_id, int(now.timestamp()), delivery.body.encode()
-        )
+        owner = endpoint.account_id, endpoint.id
+        secrets = [self.sealer.open(stored, *owner) for stored in endpoint.signing_secrets(now)]
+        headers = signing.headers(secrets, delivery.event_id, int(now.timestamp()), delivery.body.encode())
         result = self.send(endpoint.url, delivery.body.encode(), headers, allow_private=self.allow_private)
         attempt = Attempt(at=now, http_status=result.http_status, latency_ms=result.latency_ms, error=result.error)
         delivered = result.http_status is not None and 200 <= result.http_status < 300
