@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import base64
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from paygate.webhooks.models import EndpointRecord
+    from paygate.webhooks.store import WebhookStore
 
 SEALED = "kms:"
 
@@ -52,3 +56,22 @@ def is_sealed(stored: str) -> bool:
 
 def _context(account_id: str, endpoint_id: str) -> dict[str, str]:
     return {"account_id": account_id, "endpoint_id": endpoint_id}
+
+
+def seal_in_clear(store: WebhookStore, sealer: SecretSealer, *, dry_run: bool = False) -> int:
+    """Seal every secret still kept in clear (records from before sealing), each endpoint by one versioned
+    write (one that changes meanwhile is read again); the number of endpoints that had one. A second run
+    finds none."""
+
+    def in_clear(endpoint: EndpointRecord) -> list[str]:
+        return [name for name in ("secret", "previous_secret") if not is_sealed(getattr(endpoint, name) or SEALED)]
+
+    def sealed(endpoint: EndpointRecord) -> EndpointRecord | None:
+        names = in_clear(endpoint)
+        seal = {name: sealer.seal(getattr(endpoint, name), endpoint.account_id, endpoint.id) for name in names}
+        return endpoint.model_copy(update=seal) if names else None
+
+    found = [endpoint for endpoint in store.all_endpoints() if in_clear(endpoint)]
+    for endpoint in [] if dry_run else found:
+        store.endpoints.change(endpoint, sealed)
+    return len(found)
