@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from paygate.checkout.links import CheckoutLinks, SecretKeys
+from paygate.errors import CheckoutNotConfigured
 from tests import factories
 
 BASE = "https://api.example/v1"
@@ -101,3 +103,26 @@ def test_forged_links_read_the_secret_at_most_once_per_reread_interval(dynamodb,
     ticks.now += SecretKeys.REREAD_SECONDS
     assert links.payment_id(forged, clock()) is None
     assert len(reads) == 4
+
+
+def test_keys_that_cannot_be_read_are_checkout_not_configured_and_nothing_is_kept(dynamodb, ticks):
+    with pytest.raises(CheckoutNotConfigured):
+        SecretKeys("paygate/no-such-secret", max_age=300, clock=ticks)()
+    # A previous version that exists but cannot be read now is not taken for "never rotated"
+    client = boto3.client("secretsmanager")
+    real = client.get_secret_value
+    denied = {"Error": {"Code": "AccessDeniedException", "Message": "no"}}
+
+    def flaky(**request):
+        if request.get("VersionStage") == "AWSPREVIOUS" and not flaky.healed:
+            raise ClientError(denied, "GetSecretValue")
+        return real(**request)
+
+    flaky.healed = False  # type: ignore[attr-defined]
+    client.get_secret_value = flaky  # type: ignore[method-assign]
+    rotate("the-new-key")
+    keys = SecretKeys(factories.CHECKOUT_SECRET_NAME, max_age=300, client=client, clock=ticks)
+    with pytest.raises(CheckoutNotConfigured):
+        keys()
+    flaky.healed = True  # type: ignore[attr-defined]
+    assert keys() == [b"the-new-key", factories.CHECKOUT_KEY]

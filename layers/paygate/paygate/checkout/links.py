@@ -57,18 +57,20 @@ class SecretKeys:
         return self._keys
 
     def _read(self) -> None:
-        client = self._client = self._client or boto3.client("secretsmanager")
-        try:
-            current = client.get_secret_value(SecretId=self.secret_name)["SecretString"]
-        except (BotoCoreError, ClientError) as error:
-            logger.error("the checkout signing key cannot be read", secret=self.secret_name)
-            raise CheckoutNotConfigured("Checkout links cannot be made right now") from error
-        try:
-            previous = [client.get_secret_value(SecretId=self.secret_name, VersionStage="AWSPREVIOUS")["SecretString"]]
-        except client.exceptions.ResourceNotFoundException:
-            previous = []  # never rotated
-        self._keys = [key.encode() for key in [current, *previous]]
+        self._client = self._client or boto3.client("secretsmanager")
+        current, previous = self._version("AWSCURRENT"), self._version("AWSPREVIOUS")
+        self._keys = [key.encode() for key in (current, previous) if key is not None]
         self._read_at = self._clock()
+
+    def _version(self, stage: str) -> str | None:
+        """One version's value; None when the secret has none at that stage (a previous, never rotated)."""
+        try:
+            return self._client.get_secret_value(SecretId=self.secret_name, VersionStage=stage)["SecretString"]
+        except (BotoCoreError, ClientError) as error:
+            if stage == "AWSPREVIOUS" and isinstance(error, self._client.exceptions.ResourceNotFoundException):
+                return None
+            logger.error("the checkout signing key cannot be read", secret=self.secret_name, stage=stage)
+            raise CheckoutNotConfigured("Checkout links cannot be made right now") from error
 
 
 class CheckoutLinks:
