@@ -153,7 +153,7 @@ def _use_cases(store: Any, registry: Any) -> tuple[Any, Any, Any]:
     from paygate.providers.circuits import Circuits
 
     circuits = Circuits("bench-circuits", store.client, failure_threshold=5, recovery_seconds=60)
-    links = CheckoutLinks(lambda: b"bench")
+    links = CheckoutLinks(lambda: [b"bench"])
     reports = Reports(store, utcnow)
     create = CreatePayment(store, registry, Attempts(store, circuits, utcnow), links, utcnow)
     return create, reports, ReadPayment(store, registry, reports)

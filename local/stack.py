@@ -40,6 +40,7 @@ DEFAULT_API_KEYS = {
 }
 SECRET_NAME = "paygate/providers"
 CHECKOUT_SECRET_NAME = "paygate/checkout"
+WEBHOOK_SECRETS_KEY = "alias/paygate-webhook-secrets"
 EVENT_BUS_NAME = "paygate-local-payments"
 
 
@@ -111,6 +112,7 @@ class LocalStack:
                 "IDEMPOTENCY_TABLE": self.tables["IdempotencyTable"],
                 "SECRET_NAME": SECRET_NAME,
                 "CHECKOUT_SECRET_NAME": CHECKOUT_SECRET_NAME,
+                "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
                 "CIRCUIT_FAILURE_THRESHOLD": str(self.circuit_failure_threshold),
                 "CIRCUIT_RECOVERY_SECONDS": str(self.circuit_recovery_seconds),
                 "EVENT_BUS_NAME": EVENT_BUS_NAME,
@@ -140,6 +142,9 @@ class LocalStack:
         secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(credentials))
         # As the stack makes it: a fresh key each run, so links of an earlier run open nothing.
         secrets.create_secret(Name=CHECKOUT_SECRET_NAME, SecretString=token_hex(32))
+        # The key that seals webhook secrets (moto's KMS, embedded as the rest).
+        kms = boto3.client("kms")
+        kms.create_alias(AliasName=WEBHOOK_SECRETS_KEY, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
 
         from paygate import service
 

@@ -14,7 +14,7 @@ import pytest
 from local import template
 from local.dynamodb_local import DynamoDBLocal
 from local.stack import LocalStack
-from tests.factories import CHECKOUT_KEY, CHECKOUT_SECRET_NAME, TABLES, FixedClock, environment
+from tests.factories import CHECKOUT_KEY, CHECKOUT_SECRET_NAME, TABLES, WEBHOOK_SECRETS_KEY, FixedClock, environment
 
 
 @pytest.fixture
@@ -65,6 +65,9 @@ def dynamodb(aws_env: None) -> Iterator:
         template.create_tables(client, TABLES)
         # The key of checkout links, as the stack makes it.
         boto3.client("secretsmanager").create_secret(Name=CHECKOUT_SECRET_NAME, SecretString=CHECKOUT_KEY.decode())
+        # The key that seals webhook secrets, as the stack makes it.
+        kms = boto3.client("kms")
+        kms.create_alias(AliasName=WEBHOOK_SECRETS_KEY, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
         yield client
 
 

@@ -59,6 +59,8 @@ CREDENTIALS = simulators.credentials()
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 CHECKOUT_KEY = b"checkout-links-test-key"
 CHECKOUT_SECRET_NAME = "paygate/checkout"
+# The KMS key that seals webhook secrets, as the stack makes it (named by its alias).
+WEBHOOK_SECRETS_KEY = "alias/paygate-webhook-secrets"
 # What tests act for: a merchant account in test mode (the scope its payments are kept under), as the
 # local stack's keys are; in the tests' settings every provider takes test payments, as locally.
 ACCOUNT = Merchant("acct_test", livemode=False).scope
@@ -106,6 +108,7 @@ def environment() -> dict[str, str]:
         "REFUNDS_TABLE": TABLES["RefundsTable"],
         "ACCOUNTS_TABLE": TABLES["AccountsTable"],
         "API_KEYS_TABLE": TABLES["ApiKeysTable"],
+        "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
     }
 
 
@@ -169,7 +172,7 @@ class Lifecycle:
     def __post_init__(self) -> None:
         client = self.payments.client
         config = self.config
-        self.links = CheckoutLinks(lambda: CHECKOUT_KEY)
+        self.links = CheckoutLinks(lambda: [CHECKOUT_KEY])
         self.circuits = Circuits(
             TABLES["IdempotencyTable"],
             client,

@@ -12,8 +12,9 @@ It is written apart from the gateway's adapter (`paygate.providers.sandbox`) and
 gateway's providers: what it signs, the statuses it takes and its page are its own, so the gateway is
 tested against a provider, not against itself (docs/providers/sandbox.md has the wire format). Its
 payments live in the DynamoDB table named by `SANDBOX_TABLE` (key `id`), one plain item each; its
-credentials are the `sandbox` object (`api_key`, `webhook_secret`) of the secret named by `SECRET_NAME`,
-the gateway's own."""
+credentials (`api_key`, `webhook_secret`) are the secret named by `SANDBOX_SECRET_NAME`, its own: deployed,
+it may read no other (the real providers' credentials are in the gateway's secret). Where that is not set
+(the local stack), they are the `sandbox` object of the gateway's secret, `SECRET_NAME`."""
 
 from __future__ import annotations
 
@@ -129,16 +130,17 @@ def _api_url(event: APIGatewayProxyEvent) -> str:
 
 
 def _credentials() -> dict[str, str]:
-    """The sandbox's `api_key` and `webhook_secret`: its object in the secret named by SECRET_NAME (the
-    gateway's), cached; 503 without them."""
-    name = os.environ.get("SECRET_NAME")
+    """The sandbox's `api_key` and `webhook_secret`: the secret named by SANDBOX_SECRET_NAME (or, unset,
+    the `sandbox` object of the one named by SECRET_NAME), cached; 503 without them."""
+    own = os.environ.get("SANDBOX_SECRET_NAME")
+    name = own or os.environ.get("SECRET_NAME")
     found: object = None
     try:
         if name:
             found = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     except (GetParameterError, TransformParameterError) as error:
         logger.warning("sandbox: no credentials", error=type(error).__name__)
-    sandbox = found.get("sandbox") if isinstance(found, dict) else None
+    sandbox = found if own else found.get("sandbox") if isinstance(found, dict) else None
     if not isinstance(sandbox, dict) or not all(
         isinstance(sandbox.get(key), str) and sandbox[key] for key in ("api_key", "webhook_secret")
     ):

@@ -139,7 +139,7 @@ def test_a_wrong_or_expired_link_is_a_404_page_that_shows_nothing_of_the_payment
     payment_id, valid_until, signature = token.split(".")
     key = boto3.client("secretsmanager").get_secret_value(SecretId=CHECKOUT_SECRET_NAME)["SecretString"]
     # Signed with the stack's own key, but for a payment that expired two days ago
-    expired = CheckoutLinks(lambda: key.encode()).url(
+    expired = CheckoutLinks(lambda: [key.encode()]).url(
         url.split("/checkout/")[0], payment_id, datetime.now(UTC) - timedelta(days=2)
     )
     page = screens.desktop()

@@ -13,6 +13,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import boto3
 import pytest
 from standardwebhooks import Webhook
 
@@ -86,6 +87,20 @@ def test_every_delivery_verifies_with_the_standard_webhooks_library(api, stack, 
     for r in stack.merchant.received(receiver)[2:]:
         Webhook(secret).verify(r["body"], r["headers"])
         Webhook(rotated["secret"]).verify(r["body"], r["headers"])
+
+
+def test_secrets_are_sealed_in_the_table_and_a_record_from_before_still_signs(api, stack, receiver):
+    """On DynamoDB Local and the stack's KMS (moto's, embedded as its other services)."""
+    endpoint = register(api, receiver)
+    dynamodb, table = boto3.client("dynamodb"), stack.tables["WebhookEndpointsTable"]
+    [item] = [found for found in dynamodb.scan(TableName=table)["Items"] if found["id"]["S"] == endpoint["id"]]
+    assert item["secret"]["S"].startswith("kms:") and endpoint["secret"] not in json.dumps(item)
+    # A record written before sealing, its secret in clear, signs as it did
+    legacy = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
+    dynamodb.put_item(TableName=table, Item={**item, "secret": {"S": legacy}})
+    succeed_a_payment(api, stack)
+    received = stack.merchant.received(receiver)
+    assert received and all(Webhook(legacy).verify(r["body"], r["headers"]) for r in received)
 
 
 def test_a_receiver_failing_three_times_gets_it_the_fourth_with_the_same_id(api, stack, receiver):

@@ -5,6 +5,7 @@ and the whole flow runs on the handlers and the deployed sandbox's answers."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -14,9 +15,10 @@ from local.emulator import ApiEmulator
 from local.stack import seed_accounts
 from paygate import service
 from paygate.accounts.models import Profile
+from paygate.checkout.links import CheckoutLinks
 from paygate.checkout.pages import HEADERS
 from paygate.checkout.shop import Shop, headers
-from tests.factories import CREDENTIALS, SECRET_NAME
+from tests.factories import CHECKOUT_SECRET_NAME, CREDENTIALS, SECRET_NAME
 
 KEY = "pgk_checkout_test"
 
@@ -94,3 +96,23 @@ def test_a_merchants_page_is_served_with_headers_that_let_in_its_logo_and_accent
     assert page.headers["Content-Security-Policy"] == headers(Shop.of(Profile(**profile)))["Content-Security-Policy"]
     assert "img-src https://cdn.mugs.example;" in page.headers["Content-Security-Policy"]
     assert page.headers["Referrer-Policy"] == "no-referrer"  # the logo's host never sees the link
+
+
+def test_after_a_key_rotation_links_made_before_still_open_and_new_ones_are_signed_with_the_new_key(http):
+    # Given a link made before the stack's checkout key is rotated as the README does
+    before = waiting(http)
+    boto3.client("secretsmanager").put_secret_value(SecretId=CHECKOUT_SECRET_NAME, SecretString="a-new-key")
+    service.reset()  # functions that read the key from now on
+    after = waiting(http)
+    # Then both open: the old link with the previous key, the new one with the new key
+    assert http.get(path(before)).status_code == 200
+    assert http.get(path(after)).status_code == 200
+    assert path(after).rsplit(".", 1)[1] != path(before).rsplit(".", 1)[1]
+    # A link signed with a key the stack never had opens nothing
+    forged = CheckoutLinks(lambda: [b"not-a-key-of-this-stack"]).url("https://x", before["id"], datetime.now(UTC))
+    assert http.get("/checkout/" + forged.rsplit("/checkout/", 1)[1]).status_code == 404
+    # and after the next rotation, the first key's links are gone
+    boto3.client("secretsmanager").put_secret_value(SecretId=CHECKOUT_SECRET_NAME, SecretString="a-third-key")
+    service.reset()
+    assert http.get(path(before)).status_code == 404
+    assert http.get(path(after)).status_code == 200

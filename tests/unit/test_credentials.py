@@ -160,3 +160,14 @@ def test_during_a_rotation_every_signing_provider_accepts_the_new_and_the_previo
         return True
 
     assert authentic(NEW) and authentic(OLD) and not authentic(STRANGER)
+
+
+def test_with_a_sandbox_secret_of_its_own_the_sandbox_reads_it_and_every_other_provider_the_gateways(secrets):
+    secrets.create_secret(Name="paygate/sandbox", SecretString=json.dumps({"api_key": "own", "webhook_secret": "w"}))
+    secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(CREDENTIALS))
+    read = credential_reader(factories.settings(sandbox_secret_name="paygate/sandbox"))
+    assert read("sandbox") == {"api_key": "own", "webhook_secret": "w"}
+    assert read("nowpayments") == CREDENTIALS["nowpayments"]
+    # Without one (the local stack), the sandbox's object of the gateway's secret, as before
+    assert read("sandbox", fresh=True) == {"api_key": "own", "webhook_secret": "w"}
+    assert credential_reader(factories.settings())("sandbox", fresh=True) == CREDENTIALS["sandbox"]

@@ -61,6 +61,8 @@ def default_environment() -> dict[str, str]:
     environment = template.load()["Globals"]["Function"]["Environment"]["Variables"]
     values = {}
     for name, value in environment.items():
+        if isinstance(value, dict) and "If" in value and value["If"][0] == "IsTestMode":
+            value = value["If"][1]  # test mode is on by default
         if isinstance(value, dict) and "Ref" in value and value["Ref"] in parameters:
             values[name] = str(parameters[value["Ref"]])  # a parameter's default
         elif isinstance(value, str):
@@ -90,8 +92,9 @@ def fresh_deploy(dynamodb, monkeypatch):
 
 
 def create_the_secret_as_the_readme_does() -> None:
-    values = {"sandbox": {"api_key": secrets.token_hex(16), "webhook_secret": secrets.token_hex(32)}}
-    boto3.client("secretsmanager").create_secret(Name="paygate/providers", SecretString=json.dumps(values))
+    """The sandbox's own secret: the one the public sandbox function may read (no real provider's)."""
+    values = {"api_key": secrets.token_hex(16), "webhook_secret": secrets.token_hex(32)}
+    boto3.client("secretsmanager").create_secret(Name="paygate/sandbox", SecretString=json.dumps(values))
 
 
 def test_the_defaults_are_test_mode_with_the_sandbox():
@@ -99,6 +102,7 @@ def test_the_defaults_are_test_mode_with_the_sandbox():
     assert parameters["EnabledProviders"]["Default"] == "sandbox"
     assert parameters["TestMode"]["Default"] == "auto" and parameters["Stage"]["Default"] != "prod"
     assert default_environment()["PROVIDER_BASE_URLS"] == ""  # the sandbox on this API: its default path
+    assert default_environment()["SANDBOX_SECRET_NAME"] == "paygate/sandbox"
 
 
 def test_a_fresh_deploy_takes_a_sandbox_payment_to_succeeded(fresh_deploy):

@@ -449,3 +449,24 @@ def test_the_gateways_adapter_creates_and_reads_through_the_function(sandbox, re
 
 def test_the_sandbox_routes_stay_out_of_the_openapi_document():
     assert not FUNCTION.app.get_openapi_schema().paths
+
+
+def test_deployed_it_reads_only_its_own_secret_never_the_real_providers(table, monkeypatch):
+    """As the template deploys it: SANDBOX_SECRET_NAME its own secret, SECRET_NAME empty (and its policy
+    allows that secret alone: tests/unit/test_template_protection.py)."""
+    client = boto3.client("secretsmanager")
+    client.create_secret(Name="paygate/sandbox", SecretString=json.dumps({"api_key": "own", "webhook_secret": "w"}))
+    _store_secret({"sandbox": {"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET}, "nowpayments": {"api_key": "k"}})
+    monkeypatch.setenv("SANDBOX_SECRET_NAME", "paygate/sandbox")
+    monkeypatch.setenv("SECRET_NAME", "")
+    reads = []
+    real = parameters.get_secret
+
+    def recorded(name, *args, **kwargs):
+        reads.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(FUNCTION.parameters, "get_secret", recorded)
+    assert call("GET", "/_sim/sandbox/v1/payments/sbx_0000000000000000", headers=bearer())["statusCode"] == 401
+    assert call("GET", "/_sim/sandbox/v1/payments/sbx_0000000000000000", headers=bearer("own"))["statusCode"] == 404
+    assert set(reads) == {"paygate/sandbox"}

@@ -3,10 +3,12 @@ is retried, when it gives up, what disables an endpoint, and that a dying worker
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -15,6 +17,7 @@ from paygate.events import BusEvent, PaymentEvent, RefundEvent
 from paygate.models import Status
 from paygate.refunds import Refund, RefundStatus
 from paygate.webhooks.models import CreateEndpointRequest
+from paygate.webhooks.sealing import SecretSealer
 from paygate.webhooks.sender import SendResult
 from paygate.webhooks.service import Webhooks
 from paygate.webhooks.store import WebhookStore
@@ -45,8 +48,15 @@ def merchant() -> Merchant:
 def webhooks(dynamodb, clock, merchant) -> Webhooks:
     tables = factories.TABLES
     store = WebhookStore(tables["WebhookEndpointsTable"], tables["WebhookDeliveriesTable"], dynamodb, clock=clock)
+    sealer = SecretSealer(boto3.client("kms"), factories.WEBHOOK_SECRETS_KEY)
     return Webhooks(
-        store=store, clock=clock, retry_schedule=SCHEDULE, lease_seconds=30, send=merchant, resolve=public_dns
+        store=store,
+        clock=clock,
+        sealer=sealer,
+        retry_schedule=SCHEDULE,
+        lease_seconds=30,
+        send=merchant,
+        resolve=public_dns,
     )
 
 
@@ -288,7 +298,8 @@ def test_a_retry_or_rotation_racing_a_worker_reads_again_and_wins(webhooks, merc
         # Then the API's write conflicted, read again and won
         assert raced and done.version == before.version + 2
     assert store.delivery(delivery.id).status == "pending"
-    assert store.endpoint(factories.ACCOUNT, endpoint.id).previous_secret == endpoint.secret
+    previous = store.endpoint(factories.ACCOUNT, endpoint.id).previous_secret
+    assert webhooks.sealer.open(previous, factories.ACCOUNT, endpoint.id) == endpoint.secret
 
 
 def test_a_refund_event_is_delivered_as_a_payment_event_is(webhooks, merchant):
@@ -312,3 +323,59 @@ def test_a_refund_event_is_delivered_as_a_payment_event_is(webhooks, merchant):
     body = json.loads(merchant.received[0]["body"])
     assert (delivered.status, delivered.type, body["type"]) == ("delivered", "refund.succeeded", "refund.succeeded")
     assert (body["data"]["refund"]["id"], body["data"]["payment_id"]) == (refund.id, payment.id)
+
+
+# --- secrets at rest ------------------------------------------------------------------------------
+
+
+def stored_item(dynamodb, endpoint_id: str) -> dict:
+    key = {"account_id": {"S": factories.ACCOUNT}, "id": {"S": endpoint_id}}
+    return dynamodb.get_item(TableName=factories.TABLES["WebhookEndpointsTable"], Key=key)["Item"]
+
+
+def test_a_stored_secret_is_sealed_with_kms_never_in_clear(webhooks, merchant, dynamodb, clock):
+    clock.now = datetime.now(UTC)
+    endpoint = register(webhooks)
+    rotated = webhooks.rotate_secret(factories.ACCOUNT, endpoint.id)
+    item = json.dumps(stored_item(dynamodb, endpoint.id))
+    # Neither secret, nor its key bytes, is anywhere in the table's item
+    for secret in (endpoint.secret, rotated.secret):
+        assert secret.startswith("whsec_")
+        assert secret not in item and secret.removeprefix("whsec_") not in item
+    stored = stored_item(dynamodb, endpoint.id)
+    assert stored["secret"]["S"].startswith("kms:") and stored["previous_secret"]["S"].startswith("kms:")
+    # and what is sealed opens only as this endpoint's: the encryption context binds account and endpoint
+    kms = boto3.client("kms")
+    blob = base64.b64decode(stored["secret"]["S"].removeprefix("kms:"))
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"account_id": factories.ACCOUNT, "endpoint_id": "we_x"})
+    # Delivery still signs with both, as the library verifies
+    deliver(webhooks, event())
+    [received] = merchant.received
+    assert signed_by(endpoint.secret, received) and signed_by(rotated.secret, received)
+    Webhook(rotated.secret).verify(received["body"], received["headers"])
+
+
+def test_a_record_from_before_sealing_still_signs_and_is_sealed_at_its_rotation(webhooks, merchant, dynamodb, clock):
+    # Given an endpoint written before secrets were sealed: its secret in clear
+    clock.now = datetime.now(UTC)
+    endpoint = register(webhooks)
+    legacy = "whsec_" + base64.b64encode(b"a legacy secret of 24 byte").decode()
+    table = factories.TABLES["WebhookEndpointsTable"]
+    dynamodb.put_item(TableName=table, Item={**stored_item(dynamodb, endpoint.id), "secret": {"S": legacy}})
+    # Then deliveries are signed with it as before
+    deliver(webhooks, event(sequence=2))
+    Webhook(legacy).verify(merchant.received[-1]["body"], merchant.received[-1]["headers"])
+    # and its rotation seals both, the old one signing on through the overlap
+    rotated = webhooks.rotate_secret(factories.ACCOUNT, endpoint.id)
+    stored = stored_item(dynamodb, endpoint.id)
+    assert legacy not in json.dumps(stored) and stored["previous_secret"]["S"].startswith("kms:")
+    deliver(webhooks, event(sequence=3))
+    assert signed_by(legacy, merchant.received[-1]) and signed_by(rotated.secret, merchant.received[-1])
+
+
+def test_the_answer_to_register_and_rotate_shows_the_secret_in_clear_once(webhooks, dynamodb):
+    endpoint = register(webhooks)
+    assert endpoint.public(with_secret=True).secret == endpoint.secret
+    assert endpoint.secret.startswith("whsec_")
+    assert webhooks.endpoint(factories.ACCOUNT, endpoint.id).public().secret is None

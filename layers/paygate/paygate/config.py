@@ -42,9 +42,15 @@ class Settings(BaseModel):
     )
     # How long an attempt holds its delivery; a worker that dies mid-attempt gives it back after this.
     webhook_lease_seconds: float = 60.0
+    # The KMS key that seals webhook endpoints' signing secrets (its ARN, id or alias); only the functions
+    # that register endpoints (encrypt) and deliver to them (decrypt) have it.
+    webhook_secrets_key: str = ""
     # Local development only: deliver to private and loopback addresses, over http too.
     webhook_allow_private: bool = False
     secret_name: str = "paygate/providers"
+    # The sandbox's own secret (`api_key`, `webhook_secret`), apart from the real providers' so that the
+    # public sandbox function reads nothing else; empty: the `sandbox` object of `secret_name`.
+    sandbox_secret_name: str = ""
     secret_max_age_seconds: int = 300
     # The order is the routing order when a request names no provider.
     enabled_providers: list[str] = Field(default_factory=lambda: ["sandbox"])
@@ -150,7 +156,7 @@ def provider_credentials(provider: str, settings: Settings, *, fresh: bool = Fal
     # Imported here: parameters pulls in its own boto3 session, needed only when a provider is used.
     from aws_lambda_powertools.utilities import parameters
 
-    secret = parameters.get_secret(
-        settings.secret_name, transform="json", max_age=settings.secret_max_age_seconds, force_fetch=fresh
-    )
-    return dict(secret.get(provider, {}))  # type: ignore[union-attr]
+    own = provider == "sandbox" and settings.sandbox_secret_name
+    name = settings.sandbox_secret_name if own else settings.secret_name
+    secret = parameters.get_secret(name, transform="json", max_age=settings.secret_max_age_seconds, force_fetch=fresh)
+    return dict(secret if own else secret.get(provider, {}))  # type: ignore[union-attr, arg-type]

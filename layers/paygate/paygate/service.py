@@ -109,10 +109,11 @@ def checked_providers() -> list[str]:
 
 @part
 def links() -> CheckoutLinks:
-    from paygate.checkout.links import CheckoutLinks, secret_key
+    from paygate.checkout.links import CheckoutLinks, SecretKeys
 
     config = settings()
-    return CheckoutLinks(secret_key(config.checkout_secret_name, max_age=config.secret_max_age_seconds))
+    keys = SecretKeys(config.checkout_secret_name, max_age=config.secret_max_age_seconds)
+    return CheckoutLinks(keys, reread=keys.reread)
 
 
 @part
@@ -269,20 +270,17 @@ def publisher() -> EventPublisher:
 
 @part
 def webhooks() -> Webhooks:
-    from paygate.webhooks.service import Webhooks, sqs_retries
+    from paygate.webhooks.retry_queue import sqs_retries
+    from paygate.webhooks.service import Webhooks
     from paygate.webhooks.store import WebhookStore
 
     config = settings()
-    store = WebhookStore(
-        config.webhook_endpoints_table,
-        config.webhook_deliveries_table,
-        dynamodb_client(),
-        due_shards=config.due_shards,
-        clock=utcnow,
-    )
+    tables = config.webhook_endpoints_table, config.webhook_deliveries_table
+    store = WebhookStore(*tables, dynamodb_client(), due_shards=config.due_shards, clock=utcnow)
     return Webhooks(
         store=store,
         clock=utcnow,
+        sealer=_new("paygate.webhooks.sealing:SecretSealer", boto3.client("kms"), config.webhook_secrets_key),
         retry_schedule=config.webhook_retry_schedule,
         lease_seconds=config.webhook_lease_seconds,
         allow_private=config.webhook_allow_private,

@@ -4,6 +4,7 @@ every attempt recorded, nothing held only in memory.
 
 - `models`: endpoints, deliveries and their attempts (pydantic, no I/O).
 - `signing`: secrets and the `webhook-*` headers.
+- `sealing`: secrets at rest, encrypted with the stack's KMS key.
 - `addresses`: where a webhook may go (public https hosts only: no SSRF).
 - `sender`: one POST to a merchant URL, to the address checked, with no redirects and one deadline.
 - `store`: the endpoints and deliveries tables (the only code here that touches DynamoDB, through the

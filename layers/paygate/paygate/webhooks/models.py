@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from typing import Annotated, Literal
@@ -19,6 +20,11 @@ MAX_ENDPOINTS = 20
 
 def new_endpoint_id() -> str:
     return "we_" + secrets.token_hex(12)
+
+
+def delivery_id(event_id: str, endpoint_id: str) -> str:
+    """The same event for the same endpoint is always the same delivery (a message delivered twice)."""
+    return "del_" + hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).hexdigest()[:24]
 
 
 class CreateEndpointRequest(Strict):
@@ -51,6 +57,7 @@ class EndpointRecord(WebhookEndpoint, Versioned):
     """An endpoint as stored: its account, its secrets, and how long it has been failing."""
 
     account_id: str
+    # Sealed (paygate.webhooks.sealing); in clear only in records written before sealing.
     secret: str | None = None
     # During a rotation's overlap, deliveries are signed with both secrets until this time.
     previous_secret: str | None = None
@@ -68,7 +75,7 @@ class EndpointRecord(WebhookEndpoint, Versioned):
         return self.status == "enabled" and event_type in self.events
 
     def signing_secrets(self, now: datetime) -> list[str]:
-        """The secrets that sign a delivery now: the current one, and the previous during its overlap."""
+        """The secrets that sign a delivery now, as stored: the current one, and the previous during its overlap."""
         current = [self.secret] if self.secret else []
         overlap = self.previous_secret and self.previous_secret_until and now < self.previous_secret_until
         return [*current, self.previous_secret] if overlap and self.previous_secret else current

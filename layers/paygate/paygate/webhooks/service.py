@@ -14,9 +14,6 @@ has failed for 5 days, is disabled."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,8 +35,10 @@ from paygate.webhooks.models import (
     CreateEndpointRequest,
     DeliveryRecord,
     EndpointRecord,
+    delivery_id,
     new_endpoint_id,
 )
+from paygate.webhooks.sealing import SecretSealer
 from paygate.webhooks.store import WebhookStore
 
 logger = Logger(service="paygate", child=True)
@@ -48,27 +47,12 @@ SECRET_OVERLAP = timedelta(hours=24)
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 
 
-def sqs_retries(client: Any, queue_url: str) -> Callable[[str, float], None]:
-    """Puts a delivery back on the webhook queue, to be attempted after `delay` seconds (SQS's longest at most)."""
-
-    def enqueue(delivery_id: str, delay: float) -> None:
-        body = json.dumps({"delivery_id": delivery_id})
-        client.send_message(
-            QueueUrl=queue_url, MessageBody=body, DelaySeconds=min(MAX_QUEUE_DELAY_SECONDS, math.ceil(delay))
-        )
-
-    return enqueue
-
-
-def delivery_id(event_id: str, endpoint_id: str) -> str:
-    """The same event for the same endpoint is always the same delivery (a message delivered twice)."""
-    return "del_" + hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).hexdigest()[:24]
-
-
 @dataclass
 class Webhooks:
     store: WebhookStore
     clock: Clock
+    # Endpoint secrets are kept sealed (KMS): sealed at registration and rotation, opened to sign.
+    sealer: SecretSealer
     retry_schedule: list[float]
     lease_seconds: float = 60.0
     allow_private: bool = False
@@ -81,21 +65,23 @@ class Webhooks:
     # --- the endpoint API ----------------------------------------------------------------------------
 
     def register(self, account_id: str, request: CreateEndpointRequest) -> EndpointRecord:
+        """The endpoint as stored, but for its secret: in clear here, to be shown once, sealed in the table."""
         self._check_url(request.url)
         if len(self.store.endpoints_of(account_id, limit=MAX_ENDPOINTS + 1)) >= MAX_ENDPOINTS:
             raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
         now = self.clock()
+        endpoint_id, secret = new_endpoint_id(), signing.new_secret()
         endpoint = EndpointRecord(
-            id=new_endpoint_id(),
+            id=endpoint_id,
             account_id=account_id,
             url=request.url,
             events=list(request.events or EVENT_TYPES),
             description=request.description,
             created_at=now,
             updated_at=now,
-            secret=signing.new_secret(),
+            secret=self.sealer.seal(secret, account_id, endpoint_id),
         )
-        return self.store.endpoints.insert(endpoint)
+        return self.store.endpoints.insert(endpoint).model_copy(update={"secret": secret})
 
     def endpoints(self, account_id: str) -> list[EndpointRecord]:
         return sorted(self.store.endpoints_of(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
@@ -112,19 +98,23 @@ class Webhooks:
 
     def rotate_secret(self, account_id: str, endpoint_id: str) -> EndpointRecord:
         """A new secret; for SECRET_OVERLAP the previous one signs too (two entries in webhook-signature),
-        so the merchant can switch without losing a delivery."""
+        so the merchant can switch without losing a delivery. Returns the endpoint with its new secret in
+        clear, to be shown once; both are sealed in the table (a secret in clear from before, too)."""
         secret = signing.new_secret()
+        sealed = self.sealer.seal(secret, account_id, endpoint_id)
 
         def rotate(endpoint: EndpointRecord) -> EndpointRecord:
+            previous = endpoint.secret and self.sealer.seal(endpoint.secret, account_id, endpoint_id)
             return endpoint.model_copy(
                 update={
-                    "secret": secret,
-                    "previous_secret": endpoint.secret,
+                    "secret": sealed,
+                    "previous_secret": previous,
                     "previous_secret_until": self.clock() + SECRET_OVERLAP,
                 }
             )
 
-        return self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
+        rotated = self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
+        return rotated.model_copy(update={"secret": secret})
 
     def deliveries(self, account_id: str, endpoint_id: str, *, limit: int = 20) -> list[DeliveryRecord]:
         self.endpoint(account_id, endpoint_id)
@@ -210,9 +200,9 @@ class Webhooks:
     def _send(self, claimed: DeliveryRecord, endpoint: EndpointRecord, now: datetime) -> DeliveryRecord:
         """POST a delivery this worker holds, and record the outcome."""
         delivery = claimed
-        headers = signing.headers(
-            endpoint.signing_secrets(now), delivery.event_id, int(now.timestamp()), delivery.body.encode()
-        )
+        owner = endpoint.account_id, endpoint.id
+        secrets = [self.sealer.open(stored, *owner) for stored in endpoint.signing_secrets(now)]
+        headers = signing.headers(secrets, delivery.event_id, int(now.timestamp()), delivery.body.encode())
         if delivery.correlation_id:  # not signed: it tells where to look in our logs, and nothing more
             headers[correlation.WEBHOOK_HEADER] = delivery.correlation_id
         result = self.send(endpoint.url, delivery.body.encode(), headers, allow_private=self.allow_private)

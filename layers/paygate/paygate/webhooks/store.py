@@ -10,7 +10,7 @@ Both are written only through the versioned write (paygate.store.versioned)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,11 @@ class WebhookStore:
             Limit=limit,
         )
         return [self.endpoints.decode(item) for item in answer["Items"]]
+
+    def all_endpoints(self) -> Iterator[EndpointRecord]:
+        """Every endpoint of every account: an operator's scan (scripts/), never on a request's path."""
+        for page in self.client.get_paginator("scan").paginate(TableName=self.endpoints.name, ConsistentRead=True):
+            yield from (self.endpoints.decode(item) for item in page["Items"])
 
     def delete_endpoint(self, account_id: str, endpoint_id: str) -> None:
         key = {"account_id": {"S": account_id}, "id": {"S": endpoint_id}}
