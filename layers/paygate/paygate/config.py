@@ -147,10 +147,9 @@ def credential_reader(settings: Settings) -> Callable[..., dict[str, str]]:
 
 def provider_credentials(provider: str, settings: Settings, *, fresh: bool = False) -> dict[str, str]:
     """One provider's object of the credentials secret (cached; `fresh`: read it again now)."""
-    # Imported here: parameters pulls in its own boto3 session, needed only when a provider is used.
-    from aws_lambda_powertools.utilities import parameters
+    from paygate import aws
 
-    secret = parameters.get_secret(
+    secret = aws.secrets().get(
         settings.secret_name, transform="json", max_age=settings.secret_max_age_seconds, force_fetch=fresh
     )
     return dict(secret.get(provider, {}))  # type: ignore[union-attr]

@@ -29,8 +29,10 @@ def secret_key(secret_name: str, *, max_age: int) -> Callable[[], bytes]:
     def read() -> bytes:
         from aws_lambda_powertools.utilities import parameters
 
+        from paygate import aws
+
         try:
-            value = parameters.get_secret(secret_name, max_age=max_age)
+            value = aws.secrets().get(secret_name, max_age=max_age)
         except parameters.exceptions.GetParameterError as error:
             logger.error("the checkout signing key cannot be read", secret=secret_name)
             raise CheckoutNotConfigured("Checkout links cannot be made right now") from error
