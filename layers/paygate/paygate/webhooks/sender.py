@@ -47,6 +47,8 @@ from urllib3.util.ssl_match_hostname import CertificateError
 from paygate.webhooks.addresses import Target, UnsafeUrl, checked, resolve_host
 
 TIMEOUT_SECONDS = 10.0
+# An attempt is not started with less time than this left: the POST's own deadline, and recording it.
+SECONDS_FOR_AN_ATTEMPT = TIMEOUT_SECONDS + 2
 # Framing and routing headers are the sender's, from the URL and the body, never the caller's.
 TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
