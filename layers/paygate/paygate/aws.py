@@ -15,7 +15,8 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
+# botocore's `max_attempts` counts the retries: two, after the first attempt.
+CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
 
 
 def client(service_name: str) -> Any:
