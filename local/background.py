@@ -61,10 +61,17 @@ class StreamPump:
         return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **position)["ShardIterator"]
 
     def _deliver(self, records: list[dict]) -> None:
-        event = {"Records": [self._lambda_record(record) for record in records]}
-        answer = template.handler("PublishEventsFunction")(event, lambda_context("PublishEventsFunction"))
-        if answer.get("batchItemFailures"):
-            print(f"publish_events reported failures: {answer['batchItemFailures']}", flush=True)
+        """As Lambda's poller does: a batch that reports failures (a bad record, or records it had no time
+        for) is given again from its first failed record, at most MaximumRetryAttempts (5) times."""
+        for _ in range(1 + 5):
+            event = {"Records": [self._lambda_record(record) for record in records]}
+            answer = template.handler("PublishEventsFunction")(event, lambda_context("PublishEventsFunction"))
+            failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
+            if not failed:
+                return
+            first = next(n for n, record in enumerate(records) if record["dynamodb"]["SequenceNumber"] in failed)
+            records = records[first:]
+        print(f"publish_events reported failures: {sorted(failed)}", flush=True)
 
     def _lambda_record(self, record: dict) -> dict:
         dynamodb = dict(record["dynamodb"])

@@ -1,6 +1,8 @@
 """The checkers: due checks from the queue the scheduled run fills, each provider held to its rate limit
 across all of them. A check that raises is left on the queue (retried, then its dead-letter queue; its
-claim runs out and the next run finds it due again), the others of the batch go on."""
+claim runs out and the next run finds it due again), the others of the batch go on. A check is started
+only with time enough for it: the rest of the batch is handed back (batchItemFailures), to come back
+still claimed and be checked then."""
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -8,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import correlation, deadline, service
+from paygate.lifecycle.checks import MIN_SECONDS_FOR_A_CHECK
 from paygate.lifecycle.due_checks import DueCheck
 from paygate.observability import logger, metrics
 
@@ -30,4 +33,5 @@ def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureRes
         return outcome
 
     with deadline.invocation(context):
-        return process_partial_response(event=event, record_handler=check, processor=processor, context=context)
+        handle = deadline.while_time_left(check, context, needs=MIN_SECONDS_FOR_A_CHECK)
+        return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -31,15 +31,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 # `paygate` before Powertools' event handler: it defers that package's costly __init__ (paygate/__init__.py).
-from paygate import wire
+from paygate import aws, wire
 from paygate.observability import logger
 
 # isort: split
-import boto3
 import requests
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -137,7 +135,7 @@ def _credentials() -> dict[str, str]:
     found: object = None
     try:
         if name:
-            found = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+            found = aws.secrets().get(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     except (GetParameterError, TransformParameterError) as error:
         logger.warning("sandbox: no credentials", error=type(error).__name__)
     sandbox = found if own else found.get("sandbox") if isinstance(found, dict) else None
@@ -159,7 +157,7 @@ def _authorize(event: APIGatewayProxyEvent) -> None:
 @cache
 def dynamodb() -> Any:
     """One client per container, made on first use (a test makes it afresh with `dynamodb.cache_clear()`)."""
-    return boto3.client("dynamodb")
+    return aws.client("dynamodb")
 
 
 def _table() -> str:

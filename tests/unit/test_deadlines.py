@@ -18,8 +18,12 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import deadline, service
+from paygate.errors import ProviderTimeout
 from paygate.models import Status
+from paygate.providers import http
+from paygate.providers.sandbox.adapter import SandboxProvider
 from tests import factories
+from tests.dripping import dripping_server
 from tests.factories import CREDENTIALS, SECRET_NAME
 
 
@@ -130,3 +134,49 @@ def test_a_sweep_whose_provider_hangs_longer_than_the_invocation_stops_cleanly_w
     assert time.monotonic() - started < 5
     assert counts.get("stopped_early") == 1
     assert all(gateway.payments.get(p.id).status is Status.PENDING for p in payments)
+
+
+# --- one budget for the whole exchange --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("head_at_once", [False, True], ids=["dripping-from-the-status-line", "dripping-body"])
+def test_an_exchange_that_drips_a_byte_a_second_is_cut_at_its_budget(head_at_once):
+    # Given a provider that sends a byte a second (each read well within any socket timeout)
+    with dripping_server(head_at_once=head_at_once) as provider:
+        started = time.monotonic()
+        # When one exchange is given 1.5 s
+        with pytest.raises(requests.Timeout):
+            http.exchange(http.session(), "GET", provider.url + "/status", budget=1.5)
+        elapsed = time.monotonic() - started
+    # Then it gave up at its budget, not when the answer ended (about 70 s later)
+    assert 1.5 <= elapsed < 1.5 * 1.1, elapsed
+    assert provider.requests and provider.requests[0].startswith(b"GET /status ")
+
+
+def test_a_kept_alive_connection_is_cut_at_the_budget_of_the_exchange_that_uses_it_again():
+    # Given a session whose first exchange left its connection open, and a second answer on it that drips
+    session = http.session()
+    with dripping_server(keep_alive=True) as provider:
+        assert http.exchange(session, "GET", provider.url + "/first", budget=5).json()["status"] == "waiting"
+        started = time.monotonic()
+        with pytest.raises(requests.Timeout):
+            http.exchange(session, "GET", provider.url + "/second", budget=1.0)
+        elapsed = time.monotonic() - started
+    # Then the second exchange, on the same connection, ended at its own budget
+    assert [request.split(b" ")[1] for request in provider.requests] == [b"/first", b"/second"]
+    assert 1.0 <= elapsed < 1.1, elapsed
+
+
+def test_a_provider_call_waits_the_smaller_of_its_timeout_and_the_invocations_time(clock):
+    # Given a provider timeout of 30 s, 2.5 s left in the invocation, and a provider that drips its answer
+    with dripping_server() as dripping:
+        provider = SandboxProvider(base_url=dripping.url, credentials={}, clock=clock, timeout=30)
+        context = lambda_context("GetPaymentFunction", 2.5)
+        started = time.monotonic()
+        with deadline.invocation(context), pytest.raises(ProviderTimeout):
+            provider.request("GET", "/payments/sbx_1")
+        elapsed = time.monotonic() - started
+    # Then the call ended when the invocation's time (less the reserve) ran out, leaving the reserve
+    budget = 2.5 - deadline.RESERVE_SECONDS
+    assert budget * 0.9 <= elapsed < budget * 1.1, elapsed
+    assert context.get_remaining_time_in_millis() / 1000 > deadline.RESERVE_SECONDS * 0.8

@@ -23,6 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
+from paygate import aws
 from paygate.models import Money, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.request import CreatePaymentRequest
@@ -460,13 +461,14 @@ def test_deployed_it_reads_only_its_own_secret_never_the_real_providers(table, m
     monkeypatch.setenv("SANDBOX_SECRET_NAME", "paygate/sandbox")
     monkeypatch.setenv("SECRET_NAME", "")
     reads = []
-    real = parameters.get_secret
+    secrets = aws.secrets()
+    real = secrets.get
 
     def recorded(name, *args, **kwargs):
         reads.append(name)
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(FUNCTION.parameters, "get_secret", recorded)
+    monkeypatch.setattr(secrets, "get", recorded)
     assert call("GET", "/_sim/sandbox/v1/payments/sbx_0000000000000000", headers=bearer())["statusCode"] == 401
     assert call("GET", "/_sim/sandbox/v1/payments/sbx_0000000000000000", headers=bearer("own"))["statusCode"] == 404
     assert set(reads) == {"paygate/sandbox"}

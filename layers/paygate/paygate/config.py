@@ -153,10 +153,9 @@ def credential_reader(settings: Settings) -> Callable[..., dict[str, str]]:
 
 def provider_credentials(provider: str, settings: Settings, *, fresh: bool = False) -> dict[str, str]:
     """One provider's object of the credentials secret (cached; `fresh`: read it again now)."""
-    # Imported here: parameters pulls in its own boto3 session, needed only when a provider is used.
-    from aws_lambda_powertools.utilities import parameters
+    from paygate import aws
 
     own = provider == "sandbox" and settings.sandbox_secret_name
     name = settings.sandbox_secret_name if own else settings.secret_name
-    secret = parameters.get_secret(name, transform="json", max_age=settings.secret_max_age_seconds, force_fetch=fresh)
+    secret = aws.secrets().get(name, transform="json", max_age=settings.secret_max_age_seconds, force_fetch=fresh)
     return dict(secret if own else secret.get(provider, {}))  # type: ignore[union-attr, arg-type]

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
+from paygate import aws
 from paygate.config import settings
 from paygate.models import utcnow
 
@@ -63,7 +62,7 @@ def part[T](build: Callable[[], T]) -> Callable[[], T]:
 
 @part
 def dynamodb_client() -> Any:
-    return boto3.client("dynamodb")
+    return aws.client("dynamodb")
 
 
 def _prime_before_snapshot() -> None:
@@ -260,12 +259,12 @@ def due_checks_queue() -> CheckQueue | None:
 
 @part
 def sqs_client() -> Any:
-    return boto3.client("sqs")
+    return aws.client("sqs")
 
 
 @part
 def publisher() -> EventPublisher:
-    return _new("paygate.publisher:EventPublisher", boto3.client("events"), settings().event_bus_name)
+    return _new("paygate.publisher:EventPublisher", aws.client("events"), settings().event_bus_name)
 
 
 @part
@@ -280,7 +279,7 @@ def webhooks() -> Webhooks:
     return Webhooks(
         store=store,
         clock=utcnow,
-        sealer=_new("paygate.webhooks.sealing:SecretSealer", boto3.client("kms"), config.webhook_secrets_key),
+        sealer=_new("paygate.webhooks.sealing:SecretSealer", aws.client("kms"), config.webhook_secrets_key),
         retry_schedule=config.webhook_retry_schedule,
         lease_seconds=config.webhook_lease_seconds,
         allow_private=config.webhook_allow_private,

@@ -15,10 +15,9 @@ from datetime import datetime
 from time import monotonic
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from paygate import wire
+from paygate import aws, wire
 from paygate.errors import CheckoutNotConfigured
 from paygate.observability import logger
 from paygate.timing import LATE_PAYMENT_WINDOW
@@ -58,7 +57,7 @@ class SecretKeys:
         return self._keys
 
     def _read(self) -> None:
-        self._client = self._client or boto3.client("secretsmanager")
+        self._client = self._client or aws.client("secretsmanager")
         current, previous = self._version("AWSCURRENT"), self._version("AWSPREVIOUS")
         self._keys = [key.encode() for key in (current, previous) if key is not None]
         self._read_at = self._clock()

@@ -143,9 +143,9 @@ class Provider(ABC):
         """The HTTP session, made when the provider is first called: a function that only checks a signed
         callback never loads an HTTP client."""
         if self._session is None:
-            import requests
+            from paygate.providers import http
 
-            self._session = requests.Session()
+            self._session = http.session()
         return self._session
 
     def secrets(self, key: str) -> list[str]:
@@ -215,23 +215,25 @@ class Provider(ABC):
     # --- HTTP, shared by the adapters so that every provider fails the same clean way ---------------
 
     def request(self, method: str, path: str, *, base: str | None = None, **kwargs) -> requests.Response:
-        """Call the provider, waiting at most the provider timeout and never past the invocation's
-        deadline. Timeouts, unreachable hosts and 5xx answers become ProviderErrors; other answers are
-        returned for the adapter to read in its own terms."""
-        timeout = self.timeout
+        """Call the provider: the whole exchange, connecting to the last byte of the answer, within the
+        provider timeout and never past the invocation's deadline. Timeouts, unreachable hosts and 5xx
+        answers become ProviderErrors; other answers are returned for the adapter to read in its own terms."""
+        budget = self.timeout
         left = deadline.remaining()
         if left is not None:
             if left <= 0.05:
                 raise ProviderTimeout(f"{self.name} was not called: no time was left to wait for it")
-            timeout = min(timeout, left)
+            budget = min(budget, left)
         import requests  # loaded by `self.session` already; here for its exceptions
+
+        from paygate.providers import http
 
         count_for_provider("ProviderCalls", self.name)
         try:
-            response = self.session.request(method, (base or self.base_url) + path, timeout=timeout, **kwargs)
+            response = http.exchange(self.session, method, (base or self.base_url) + path, budget=budget, **kwargs)
         except requests.Timeout as error:
             count_for_provider("ProviderErrors", self.name)
-            raise ProviderTimeout(f"{self.name} did not answer within {timeout:.3g} s") from error
+            raise ProviderTimeout(f"{self.name} did not answer within {budget:.3g} s") from error
         except requests.RequestException as error:
             count_for_provider("ProviderErrors", self.name)
             raise ProviderUnavailable(f"{self.name} could not be reached") from error

@@ -79,9 +79,9 @@ class Registry:
         """One HTTP session for every provider (its connections kept), made when the first adapter is:
         a function that calls no provider never imports `requests`."""
         if self._session is None:
-            import requests
+            from paygate.providers import http
 
-            self._session = requests.Session()
+            self._session = http.session()
         return self._session
 
     @property

@@ -28,12 +28,10 @@ stack's merchant receiver is on 127.0.0.1). A deployed stack never sets it.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import http.client
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,9 +42,12 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError, ReadTimeoutError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from paygate.deadline import Watchdog
 from paygate.webhooks.addresses import Target, UnsafeUrl, checked, resolve_host
 
 TIMEOUT_SECONDS = 10.0
+# An attempt is not started with less time than this left: the POST's own deadline, and recording it.
+SECONDS_FOR_AN_ATTEMPT = TIMEOUT_SECONDS + 2
 # Framing and routing headers are the sender's, from the URL and the body, never the caller's.
 TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
@@ -65,49 +66,8 @@ class _Expired(Exception):
     """The deadline passed."""
 
 
-class _Watchdog:
-    """Shuts the connection's socket down at the deadline, which wakes any blocked read or write.
-
-    It keeps its own duplicate of the TCP socket: TLS wraps the original into a new object (detaching it),
-    and shutting down the duplicate stops the one connection under both."""
-
-    def __init__(self, seconds: float):
-        self.fired = threading.Event()
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._socket = sock.dup()
-            if self.fired.is_set():
-                self._shutdown()
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired.set()
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self._socket is not None:
-            with contextlib.suppress(OSError):
-                self._socket.shutdown(socket.SHUT_RDWR)
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
-        with self._lock:
-            if self._socket is not None:
-                self._socket.close()
-                self._socket = None
-
-
 class _HTTPConnection(HTTPConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any):
+    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
@@ -118,7 +78,7 @@ class _HTTPConnection(HTTPConnection):
 
 
 class _HTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any):
+    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
@@ -128,7 +88,7 @@ class _HTTPSConnection(HTTPSConnection):
         return sock
 
 
-def _connection(target: Target, address: str, timeout: float, watchdog: _Watchdog) -> HTTPConnection:
+def _connection(target: Target, address: str, timeout: float, watchdog: Watchdog) -> HTTPConnection:
     """A connection to `address` itself; for https, SNI and certificate checks still use the URL's host."""
     if target.scheme == "https":
         return _HTTPSConnection(
@@ -152,7 +112,7 @@ def _post(target: Target, addresses: list[str], body: bytes, headers: Mapping[st
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        with _Watchdog(remaining) as watchdog:
+        with Watchdog(remaining) as watchdog:
             connection = _connection(target, address, remaining, watchdog)
             try:
                 try:

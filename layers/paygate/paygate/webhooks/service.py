@@ -170,6 +170,14 @@ class Webhooks:
         """The first attempt of a delivery `fan_out` just made (and so holds)."""
         return self._send(delivery, endpoint, self.clock())
 
+    def deliver_all(self, made: list[tuple[DeliveryRecord, EndpointRecord]], time_left: Callable[[], float]) -> None:
+        """Attempt what `fan_out` made while time is left; the rest go to the queue for when their claim runs out."""
+        for delivery, endpoint in made:
+            if time_left() >= sender.SECONDS_FOR_AN_ATTEMPT:
+                self.deliver(delivery, endpoint)
+            elif self.enqueue_retry:  # without a queue, the scheduled run finds it when its claim runs out
+                self.enqueue_retry(delivery.id, self.lease_seconds)
+
     def attempt(self, delivery_id_: str) -> DeliveryRecord | None:
         """Attempt a delivery that is due: claim it, POST it, record what happened. None when it is not
         this worker's to attempt (not due, done already, or claimed by another)."""
@@ -222,7 +230,7 @@ class Webhooks:
             while True:
                 ids, start_key = self.store.due_delivery_ids(shard, self.clock(), limit=page_size, start_key=start_key)
                 for due_id in ids:
-                    if time_left() < sender.TIMEOUT_SECONDS + 2:
+                    if time_left() < sender.SECONDS_FOR_AN_ATTEMPT:
                         counts["stopped_early"] = 1
                         return counts
                     if self.attempt(due_id) is not None:
