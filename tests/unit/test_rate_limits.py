@@ -11,8 +11,8 @@ from paygate.providers.rate_limits import MAX_LATE_SECONDS, PLACES_PER_SHARD, Ra
 from tests import factories
 
 
-@pytest.mark.parametrize(("limit", "counters"), [(1, 1), (5, 1), (40, 2), (333, 17), (1000, 50)])
-def test_a_limit_is_dealt_to_counters_of_at_most_twenty_places(limit, counters):
+@pytest.mark.parametrize(("limit", "counters"), [(1, 1), (5, 1), (40, 4), (333, 34), (1000, 100)])
+def test_a_limit_is_dealt_to_counters_of_at_most_ten_places(limit, counters):
     dealt = shards("p", limit, slot=7)
     assert len(dealt) == counters
     assert sum(shard.places for shard in dealt) == limit

@@ -15,9 +15,10 @@ more). Any second's calls therefore belong to places within less than one slot, 
 shard: L in all. A token bucket would allow bursts above the limit, and reserved concurrency per
 provider bounds calls in flight, not calls a second.
 
-Why there is no hot item: each counter is written for one slot only, about PLACES_PER_SHARD times for the
-places and once more for each checker that finds it full; a full shard sends its checker to one other
-shard, then to the next slot, never round all of them."""
+Why there is no hot item: each counter is written for one slot only, PLACES_PER_SHARD times for its
+places and once more for each checker that finds it full. A checker tries one shard of a slot, at random:
+checkers spread evenly over the shards, so a full shard most likely means a full slot, and it goes on to
+the next slot rather than round the others."""
 
 from __future__ import annotations
 
@@ -35,11 +36,9 @@ GUARD_SECONDS = 0.1
 SLOT_SECONDS = WINDOW_SECONDS + GUARD_SECONDS
 # Of that guard, the most a call may start after its place's time (taking the place and waking included).
 MAX_LATE_SECONDS = GUARD_SECONDS / 2
-# Places of one slot in one counter. DynamoDB takes about 1,000 writes a second on one item; 20 places in
-# 1.1 s leave each counter under 50 writes a second with as many again for checkers that find it full.
-PLACES_PER_SHARD = 20
-# Shards a checker tries in one slot before it looks in the next: a full shard usually means a full slot.
-SHARDS_TRIED_PER_SLOT = 2
+# Places of one slot in one counter: 10 in 1.1 s are 9 writes a second, which leaves room under 50 a
+# second for the checkers that find the counter full or behind (each of those is a write too).
+PLACES_PER_SHARD = 10
 # A slot's counters are removed by the table's TTL this long after the slot (never read again by then).
 _KEEP_SECONDS = 3600
 
@@ -125,16 +124,14 @@ class RateLimits:
         """The time of the earliest place taken between now and `deadline`; None: every one is taken."""
         slot = int(self.now() // SLOT_SECONDS)
         while slot * SLOT_SECONDS <= deadline:
-            candidates, tried = shards(provider, limit, slot), 0
-            self.chance.shuffle(candidates)
-            for shard in candidates:
-                if tried == SHARDS_TRIED_PER_SLOT:
-                    break
-                if shard.first_place_from(self.now()) >= shard.places_until(deadline):
-                    continue  # nothing of it within reach, known without asking
-                tried += 1
-                place = self._take(shard, deadline)
-                if place is not None:
+            within_reach = [
+                shard
+                for shard in shards(provider, limit, slot)
+                if shard.first_place_from(self.now()) < shard.places_until(deadline)
+            ]
+            if within_reach:
+                shard = self.chance.choice(within_reach)
+                if (place := self._take(shard, deadline)) is not None:
                     return shard.time_of(place)
             slot += 1
         return None
