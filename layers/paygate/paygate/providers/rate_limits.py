@@ -6,7 +6,8 @@ spread evenly over the slot, each at its own time, and the shards are offset fro
 they do not all start together. Each shard of each slot is one small counter in DynamoDB
 (`rate:<provider>:<slot>:<shard>`, in the idempotency table, removed by its TTL), and a place is taken
 with one conditional UpdateItem that moves the counter on by one only if the place it points at is
-neither past nor later than the caller can wait. The caller then sleeps until its place's time.
+neither past nor later than the caller can wait (a counter left behind the clock, its places unused, is
+moved to the next place to come instead: a second write). The caller then sleeps until its place's time.
 
 Why this holds the limit in any one-second window, whatever the number of checkers: a shard's places are
 SLOT_SECONDS / places apart, across the slots' edges too, and every call starts no later than
