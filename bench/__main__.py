@@ -8,7 +8,8 @@
    with ReturnConsumedCapacity.
 4. A sweep of 100 due payments among N not due, against the same 100 alone (consumed capacity).
 5. Due-check capacity (bench/capacity.py): checks a minute at concurrency 1, 4 and 16 among 100,000 open
-   payments, within a provider's rate limit."""
+   payments, within a provider's rate limit; then the rate limiter alone at 1,000 checks a second
+   (bench/rate_limiter.py): checks let through, writes of its busiest item a second, cost a check."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ interval (a fifth of them due at the start, the rest falling due as the run goes
 for BENCH_CAPACITY_SECONDS: the finder every minute hands over what is due (claims, priorities, pacing),
 `concurrency` threads check (the real checker: claim check, rate limiter in DynamoDB, status call, write).
 Reported: checks a minute, the most checks the provider saw in any one second, and the age of the oldest
-due check left at the end (the backlog the alarm watches)."""
+due check left at the end (the backlog the alarm watches). Then the rate limiter alone at 1,000 checks a
+second (bench/rate_limiter.py): checks let through, writes of its busiest item a second, cost a check."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
+from bench import rate_limiter
 from local import template
 from local.dynamodb_local import client as dynamodb_client
 from paygate.lifecycle.due_checks import RUN_INTERVAL_SECONDS
@@ -185,6 +187,7 @@ def main() -> None:
     finally:
         server.stop()
     report(results, open_payments)
+    rate_limiter.main()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 The checkers run on the test's clock, as a discrete-event simulation: several checkers, each taking the
 next visible message when it is free, every status call taking 200 ms of simulated time and recorded
 with its start and end. Everything in between is the real code: the finder's index reads and claims,
-the messages, the checkers' claim checks, the rate limiter's window in DynamoDB, the checks' writes."""
+the messages, the checkers' claim checks, the rate limiter's counters in DynamoDB, the checks' writes."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import requests
 from paygate.lifecycle.checks import Checker
 from paygate.lifecycle.due_checks import DueCheck, SqsCheckQueue
 from paygate.models import HistoryEntry, Status
+from paygate.providers import rate_limits
 from paygate.providers.rate_limits import RateLimits
 from paygate.store import due_index as due
 from tests import factories
@@ -73,13 +74,22 @@ class SimulatedQueue:
 
 def run_checkers(sweeper: Checker, queue: SimulatedQueue, clock: factories.FixedClock, concurrency: int) -> Counter:
     """`concurrency` checkers, each taking a batch of up to 10 when it is free and checking them one at a
-    time; the next step always belongs to the checker that is free first (so their checks interleave as
-    they would in time). Returns the checks' outcomes."""
+    time; the next step always belongs to the checker whose next check starts first (a checker without a
+    batch starts when it is free and a message is visible), so their checks interleave as they would in
+    time and DynamoDB sees their writes in the order they happen. Returns the checks' outcomes."""
     free_at = [clock()] * concurrency
     batches: list[list[DueCheck]] = [[] for _ in range(concurrency)]
     outcomes: Counter = Counter()
+
+    def next_start(checker: int) -> tuple[bool, datetime]:
+        if batches[checker]:
+            return False, free_at[checker]
+        if queue.messages:
+            return False, max(free_at[checker], queue.messages[0][0])
+        return True, free_at[checker]  # nothing left for it
+
     while queue.messages or any(batches):
-        checker = min(range(concurrency), key=lambda n: (not batches[n] and not queue.messages, free_at[n]))
+        checker = min(range(concurrency), key=next_start)
         if not batches[checker]:
             visible_at, batches[checker] = queue.receive(10)
             free_at[checker] = max(free_at[checker], visible_at)
@@ -191,8 +201,12 @@ def test_a_provider_limited_to_five_checks_a_second_never_gets_more_and_drains_b
     clock.now = max(clock(), ended + timedelta(hours=1, minutes=1))
     second = sweeper.finder(queue).run(time_left=lambda: 60.0)
     outcomes += run_checkers(sweeper, queue, clock, concurrency)
-    # Then the first run handed over what a minute allows, the most urgent first, the rest the next minute
-    assert (first.found, first.handed, second.handed) == ({"sandbox": 400}, {"sandbox": 300}, {"sandbox": 100})
+    # Then the first run handed over what a minute allows (5 places every 1.1 s), the most urgent first, the
+    # rest the next minute
+    minute = int(rate_limits.granted_per_second(5) * 60)
+    assert minute == 272
+    assert (first.found, first.handed) == ({"sandbox": 400}, {"sandbox": minute})
+    assert second.handed == {"sandbox": 400 - minute}
     assert outcomes["checked"] == 400
     # And the provider never saw more than five checks in any second
     assert calls_in_any_second(api.calls) <= 5
@@ -221,40 +235,44 @@ def test_the_limit_holds_across_checkers_that_all_want_a_place_at_once(dynamodb,
 
 
 class SlowWrites:
-    """DynamoDB whose conditional writes take `seconds` of the test's clock, the first `count` of them."""
+    """DynamoDB whose counter writes take `seconds` of the test's clock, the first `count` of them; records
+    the time of every place taken (the counter's new value less one)."""
 
-    def __init__(self, client, clock: factories.FixedClock, seconds: float, count: int):
-        self.client, self.clock, self.seconds, self.count = client, clock, seconds, count
+    def __init__(self, client, clock: factories.FixedClock, seconds: float, count: int, limit: float):
+        self.client, self.clock, self.seconds, self.count, self.limit = client, clock, seconds, count, limit
         self.exceptions = client.exceptions
+        self.places: list[float] = []
 
-    def get_item(self, **kwargs):
-        return self.client.get_item(**kwargs)
-
-    def put_item(self, **kwargs):
-        answer = self.client.put_item(**kwargs)
-        if self.count > 0:
-            self.count -= 1
-            self.clock.advance(seconds=self.seconds)
-        return answer
+    def update_item(self, **kwargs):
+        try:
+            answer = self.client.update_item(**kwargs)
+            provider, slot, index = kwargs["Key"]["id"]["S"].removeprefix("rate:").split(":")
+            shard = rate_limits.shards(provider, self.limit, int(slot))[int(index)]
+            self.places.append(shard.time_of(int(answer["Attributes"]["n"]["N"]) - 1))
+            return answer
+        finally:
+            if self.count > 0:
+                self.count -= 1
+                self.clock.advance(seconds=self.seconds)
 
 
 @pytest.mark.parametrize("slow_writes", [1, 3])
 def test_a_place_taken_too_slowly_is_left_unused_and_another_taken(dynamodb, clock, slow_writes):
-    # Given a provider allowing 5 a second, and writes of its window that take 300 ms (longer than the
-    # guard between starts): a call let through then would start 300 ms after its logged start
-    limits = limiter(SlowWrites(dynamodb, clock, 0.3, slow_writes), clock, {"sandbox": 5})
+    # Given a provider allowing 5 a second, and counter writes that take 300 ms (longer than a call may
+    # start after its place's time): a call let through then would start 300 ms after its place
+    writes = SlowWrites(dynamodb, clock, 0.3, slow_writes, limit=5)
+    limits = limiter(writes, clock, {"sandbox": 5})
     # When a checker takes a place
     assert limits.acquire("sandbox", max_wait=10)
-    # Then the call goes out right after the start it logged: the slow places are in the log, unused
-    window = dynamodb.get_item(TableName=factories.TABLES["IdempotencyTable"], Key={"id": {"S": "rate:sandbox"}})
-    starts = [float(value["N"]) for value in window["Item"]["starts"]["L"]]
-    assert len(starts) == slow_writes + 1
-    assert clock().timestamp() - starts[-1] < 0.1
+    # Then the call goes out right at the time of the last place taken; the slow ones before it are unused
+    *unused, used = writes.places
+    assert -1e-6 <= clock().timestamp() - used <= rate_limits.MAX_LATE_SECONDS  # (the clock keeps microseconds)
+    assert unused and all(clock().timestamp() - place > rate_limits.MAX_LATE_SECONDS for place in unused)
 
 
 def test_a_checker_that_cannot_take_a_place_quickly_enough_gives_up_at_its_deadline(dynamodb, clock):
-    # Given writes of the window that are always too slow, when a checker tries for 2 seconds
-    limits = limiter(SlowWrites(dynamodb, clock, 0.3, 100), clock, {"sandbox": 5})
+    # Given counter writes that are always too slow, when a checker tries for 2 seconds
+    limits = limiter(SlowWrites(dynamodb, clock, 0.3, 100, limit=5), clock, {"sandbox": 5})
     started = clock()
     # Then it gives up (its check is given back), not long after
     assert not limits.acquire("sandbox", max_wait=2)

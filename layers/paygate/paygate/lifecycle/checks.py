@@ -48,8 +48,9 @@ class Checker:
     claim_seconds: int = 300
 
     def finder(self, queue: CheckQueue) -> DueFinder:
-        limits = self.rate_limits.limits if self.rate_limits else {}
-        return DueFinder(self.payments, self.clock, queue, limits, claim_seconds=self.claim_seconds)
+        # Handed over at the pace the limiter lets them through, so that none waits for a place in vain.
+        paces = self.rate_limits.paces if self.rate_limits else {}
+        return DueFinder(self.payments, self.clock, queue, paces, claim_seconds=self.claim_seconds)
 
     def sweep(self, *, time_left: Callable[[], float]) -> dict[str, int]:
         """The whole cycle in this process: find what is due and check it at once, one after another,

@@ -127,7 +127,7 @@ class DueFinder:
     store: PaymentStore
     clock: Callable[[], datetime]
     queue: CheckQueue
-    # Checks a second, per provider (settings.rate_limits).
+    # Checks a second, per limited provider: the pace its rate limiter lets them through at.
     rate_limits: dict[str, float]
     claim_seconds: int = 300
 

@@ -1,44 +1,93 @@
-"""Each provider's limit on due checks a second, held across every concurrent checker.
+"""Each provider's limit on due checks a second, held across every concurrent checker, with no hot item.
 
-A sliding-window log in DynamoDB: one item per provider (`rate:<name>`, in the idempotency table with
-its TTL attribute) holding the start times of the calls of the last second. A call is let through only
-if fewer than the limit started within the last second, written by the versioned write
-(paygate.store.versioned), so two checkers cannot both take the last place. Exact in any one-second
-window, whatever the number of checkers (a token bucket would allow bursts above the limit; reserved
-concurrency per provider would bound calls in flight, not calls a second). The cost is a read and a
-conditional write per check."""
+Time is cut into slots of SLOT_SECONDS (a second and a guard). A provider limited to L checks a second
+has floor(L) places in every slot, dealt to shards of at most PLACES_PER_SHARD; a shard's places are
+spread evenly over the slot, each at its own time, and the shards are offset from one another so that
+they do not all start together. Each shard of each slot is one small counter in DynamoDB
+(`rate:<provider>:<slot>:<shard>`, in the idempotency table, removed by its TTL), and a place is taken
+with one conditional UpdateItem that moves the counter on by one only if the place it points at is
+neither past nor later than the caller can wait (a counter left behind the clock, its places unused, is
+moved to the next place to come instead: a second write). The caller then sleeps until its place's time.
+
+Why this holds the limit in any one-second window, whatever the number of checkers: a shard's places are
+SLOT_SECONDS / places apart, across the slots' edges too, and every call starts no later than
+MAX_LATE_SECONDS after its place's time (a place taken too slowly is left unused: one call fewer, never one
+more). Any second's calls therefore belong to places within less than one slot, at most `places` of each
+shard: L in all. A token bucket would allow bursts above the limit, and reserved concurrency per
+provider bounds calls in flight, not calls a second.
+
+Why there is no hot item: each counter is written for one slot only, PLACES_PER_SHARD times for its
+places and once more for each checker that finds it full. A checker tries one shard of a slot, at random:
+checkers spread evenly over the shards, so a full shard most likely means a full slot, and it goes on to
+the next slot rather than round the others."""
 
 from __future__ import annotations
 
+import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import Field
-
-from paygate.errors import Busy
-from paygate.models import Versioned
-from paygate.store.versioned import VersionedTable
-
 WINDOW_SECONDS = 1.0
-# Calls are let through this much further apart than the limit needs: between the place taken and the
-# request arriving at the provider lie scheduling and the network, which do not keep the spacing exactly.
+# The slot is longer than the window by this much: between the place taken and the request arriving at
+# the provider lie scheduling and the network, which do not keep the spacing exactly.
 GUARD_SECONDS = 0.1
-_SPAN = WINDOW_SECONDS + GUARD_SECONDS
-# Of that guard, the most that taking a place (its read and conditional write) may use.
-_MAX_TAKING_SECONDS = GUARD_SECONDS / 2
-# An idle window is removed by the table's TTL after this long.
-_IDLE_SECONDS = 3600
+SLOT_SECONDS = WINDOW_SECONDS + GUARD_SECONDS
+# Of that guard, the most a call may start after its place's time (taking the place and waking included).
+MAX_LATE_SECONDS = GUARD_SECONDS / 2
+# Places of one slot in one counter: 10 in 1.1 s are 9 writes a second, which leaves room under 50 a
+# second for the checkers that find the counter full or behind (each of those is a write too).
+PLACES_PER_SHARD = 10
+# A slot's counters are removed by the table's TTL this long after the slot (never read again by then).
+_KEEP_SECONDS = 3600
 
 
-class RateWindow(Versioned):
-    """One provider's log: the start times of its recent calls (`rate:<provider>`)."""
+@dataclass(frozen=True)
+class Shard:
+    """One counter: some of a provider's places in one slot, spaced evenly over it."""
 
-    id: str
-    starts: list[float] = Field(default_factory=list)
-    expiration: int = 0  # the table's TTL attribute
+    provider: str
+    slot: int
+    index: int
+    places: int
+    # How far into its first spacing this shard's first place lies (0 to 1), so shards interleave.
+    offset: float
+
+    @property
+    def key(self) -> str:
+        return f"rate:{self.provider}:{self.slot}:{self.index}"
+
+    def time_of(self, place: int) -> float:
+        return (self.slot + (place + self.offset) / self.places) * SLOT_SECONDS
+
+    def first_place_from(self, moment: float) -> int:
+        """The first of its places whose time is not before `moment` (`places`: none is)."""
+        return max(0, min(self.places, math.ceil((moment / SLOT_SECONDS - self.slot) * self.places - self.offset)))
+
+    def places_until(self, moment: float) -> int:
+        """How many of its places have their time at or before `moment`."""
+        return max(0, min(self.places, math.floor((moment / SLOT_SECONDS - self.slot) * self.places - self.offset) + 1))
+
+
+def places_per_slot(limit: float) -> int:
+    return max(1, int(limit * WINDOW_SECONDS))
+
+
+def granted_per_second(limit: float) -> float:
+    """The most checks a second let through under `limit`, kept up for long (a slot's places, over the slot)."""
+    return places_per_slot(limit) / SLOT_SECONDS
+
+
+def shards(provider: str, limit: float, slot: int) -> list[Shard]:
+    """A provider's counters in one slot: its places, in as few shards as PLACES_PER_SHARD allows."""
+    places = places_per_slot(limit)
+    count = math.ceil(places / PLACES_PER_SHARD)
+    return [
+        Shard(provider, slot, index, places // count + (index < places % count), offset=index / count)
+        for index in range(count)
+    ]
 
 
 @dataclass
@@ -49,74 +98,80 @@ class RateLimits:
     limits: dict[str, float]
     now: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    windows: VersionedTable[RateWindow] = field(init=False)
+    chance: random.Random = field(default_factory=random.Random)
 
-    def __post_init__(self) -> None:
-        self.windows = VersionedTable(self.client, self.table_name, RateWindow, clock=self._utcnow)
+    @property
+    def paces(self) -> dict[str, float]:
+        """Each limited provider's checks a second kept up for long: the pace to hand its checks over at."""
+        return {provider: granted_per_second(limit) for provider, limit in self.limits.items()}
 
     def acquire(self, provider: str | None, *, max_wait: float) -> bool:
-        """Take a place in the provider's window, waiting at most `max_wait` seconds for one.
-        False: no place in that time (nothing taken, the caller tries again later)."""
+        """Take a place within the provider's limit and wait for its time, at most `max_wait` seconds in all.
+        False: no place in that time (nothing to do, the caller tries again later)."""
         limit = self.limits.get(provider or "")
         if not limit or not provider:
             return True
-        capacity = max(1, int(limit * WINDOW_SECONDS))
         deadline = self.now() + max_wait
-        while True:
-            taken_at: float | None = None
+        while (at := self._take_place(provider, limit, deadline)) is not None:
+            if at > self.now():
+                self.sleep(at - self.now())
+            if self.now() - at <= MAX_LATE_SECONDS:
+                return True
+            # Taking the place, or waking, took so long that the call would start too long after the place's
+            # time: the place is left unused and another taken.
+        return False
 
-            def take(window: RateWindow) -> RateWindow | None:
-                nonlocal taken_at
-                now = self.now()
-                taken_at = now if _fits(window.starts, now, capacity) else None
-                if taken_at is None:
-                    return None
-                # Older starts can no longer share a window with any new one (clocks a little apart included).
-                kept = [started for started in window.starts if started > now - 2 * _SPAN]
-                return window.model_copy(update={"starts": [*kept, now], "expiration": int(now) + _IDLE_SECONDS})
+    def _take_place(self, provider: str, limit: float, deadline: float) -> float | None:
+        """The time of the earliest place taken between now and `deadline`; None: every one is taken."""
+        slot = int(self.now() // SLOT_SECONDS)
+        while slot * SLOT_SECONDS <= deadline:
+            within_reach = [
+                shard
+                for shard in shards(provider, limit, slot)
+                if shard.first_place_from(self.now()) < shard.places_until(deadline)
+            ]
+            if within_reach:
+                shard = self.chance.choice(within_reach)
+                if (place := self._take(shard, deadline)) is not None:
+                    return shard.time_of(place)
+            slot += 1
+        return None
 
+    def _take(self, shard: Shard, deadline: float) -> int | None:
+        """Move the shard's counter on by one if the place it points at lies between now and `deadline`;
+        if the counter points at a place already past (the places in between went unused), move it to
+        the first place to come. The place taken, or None when those within reach are taken."""
+        while (first := shard.first_place_from(self.now())) < (end := shard.places_until(deadline)):
             try:
-                window = self.windows.change(self._window(provider), take)
-            except Busy:  # contended beyond the retry policy: give the others a turn
-                wait = WINDOW_SECONDS / capacity
-            else:
-                if taken_at is not None:
-                    if self.now() - taken_at <= _MAX_TAKING_SECONDS:
-                        return True
-                    # The write took so long that the call would start later than its logged start by
-                    # more than the guard allows for: the place is left unused (one call fewer, never
-                    # one more) and another taken.
-                    if self.now() > deadline:
-                        return False
-                    continue
-                now = self.now()
-                wait = _next_place(window.starts, now, capacity) - now
-            if self.now() + wait > deadline:
-                return False
-            self.sleep(max(wait, 0.001))
+                answer = self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"id": {"S": shard.key}},
+                    UpdateExpression="SET n = if_not_exists(n, :first) + :one, expiration = :expiration",
+                    ConditionExpression="attribute_not_exists(n) OR n BETWEEN :first AND :last",
+                    ExpressionAttributeValues=self._values(shard, first=first, last=end - 1),
+                    ReturnValues="UPDATED_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return int(answer["Attributes"]["n"]["N"]) - 1
+            except self.client.exceptions.ConditionalCheckFailedException as failed:
+                if int(failed.response["Item"]["n"]["N"]) >= first:
+                    return None  # what is left of this shard lies beyond the deadline, or nothing is
+            try:
+                answer = self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"id": {"S": shard.key}},
+                    UpdateExpression="SET n = :first + :one, expiration = :expiration",
+                    ConditionExpression="n <= :first",
+                    ExpressionAttributeValues=self._values(shard, first=first),
+                    ReturnValues="UPDATED_NEW",
+                )
+                return int(answer["Attributes"]["n"]["N"]) - 1
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue  # another checker moved it first: look again
+        return None
 
-    def _window(self, provider: str) -> RateWindow:
-        key = f"rate:{provider}"
-        return self.windows.get({"id": {"S": key}}) or RateWindow(id=key, version=0)  # its first write makes it
-
-    def _utcnow(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), UTC)
-
-
-def _fits(starts: list[float], at: float, capacity: int) -> bool:
-    """Whether a call starting `at` leaves every one-second window that holds it with at most `capacity`
-    starts. Every such window is checked, not only the one ending now: another checker's clock may be a
-    little ahead, so the log may hold starts later than `at`."""
-    window_starts = [
-        at - _SPAN + 1e-6,
-        *(started for started in starts if at - _SPAN < started <= at),
-    ]
-    return all(sum(1 for started in starts if first <= started < first + _SPAN) < capacity for first in window_starts)
-
-
-def _next_place(starts: list[float], now: float, capacity: int) -> float:
-    """The earliest moment after `now` a call would fit: when some start leaves the window."""
-    for moment in sorted(started + _SPAN for started in starts if started + _SPAN > now):
-        if _fits(starts, moment, capacity):
-            return moment
-    return now + _SPAN
+    @staticmethod
+    def _values(shard: Shard, **places: int) -> dict[str, Any]:
+        expiration = int((shard.slot + 1) * SLOT_SECONDS) + _KEEP_SECONDS
+        numbers = {"one": 1, "expiration": expiration, **places}
+        return {f":{name}": {"N": str(value)} for name, value in numbers.items()}

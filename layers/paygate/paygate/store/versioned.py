@@ -1,10 +1,10 @@
 """The one way Paygate writes what it keeps: a versioned record, put only while the stored one is still
 the version that was read.
 
-Every record kept in DynamoDB (a payment, a webhook endpoint, a delivery, a provider's rate window) is a
-`Versioned` model. `VersionedTable.write` is the only code that moves its `version` (by one, on every
-write) and its `updated_at` (the write's time), and its condition (`version = <the version read>`) is
-what makes two writers unable to both win. `change` is the one retry policy: decide on the record as read,
+Every record kept in DynamoDB (a payment, a webhook endpoint, a delivery) is a `Versioned` model.
+`VersionedTable.write` is the only code that moves its `version` (by one, on every write) and its
+`updated_at` (the write's time), and its condition (`version = <the version read>`) is what makes two
+writers unable to both win. `change` is the one retry policy: decide on the record as read,
 write; when another writer got there first, read again (consistently) and decide again, at most
 MAX_WRITE_ATTEMPTS times, then `Busy` (409: the caller may simply ask again)."""
 
