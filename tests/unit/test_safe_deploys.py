@@ -203,3 +203,24 @@ def test_the_targets_are_read_as_the_template_gives_them():
     environment = {name: "x" for name in variables} | {"DEPLOY_CHECK_TEST_MODE": "true"}
     targets = deploy_check.Targets.from_environment(environment)
     assert targets.test_mode and targets.create == targets.read == targets.callback == "x"
+
+
+def test_the_hook_function_checks_the_versions_it_is_given_and_reports_to_codedeploy(stack, monkeypatch):
+    sample = json.loads((template.ROOT / "events" / "deploy_check.json").read_text())
+    variables = {"CREATE": TARGETS.create, "READ": TARGETS.read, "CALLBACK": TARGETS.callback}
+    for name, value in {**variables, "API_HOST": API_HOST, "STAGE": "v1", "TEST_MODE": "true"}.items():
+        monkeypatch.setenv(f"DEPLOY_CHECK_{name}", value)
+    codedeploy = boto3.client("codedeploy", region_name="us-east-1")
+    stubber = Stubber(codedeploy)
+    expected = {"deploymentId": sample["DeploymentId"], "status": "Succeeded"}
+    expected["lifecycleEventHookExecutionId"] = sample["LifecycleEventHookExecutionId"]
+    stubber.add_response("put_lifecycle_event_hook_execution_status", {}, expected)
+    stubber.activate()
+    versions = Versions()
+    clients = {"lambda": versions, "codedeploy": codedeploy}
+    made_by_boto3 = boto3.client  # (the stack's other clients: moto's)
+    monkeypatch.setattr(boto3, "client", lambda name, **kw: clients.get(name) or made_by_boto3(name, **kw))
+    answer = template.handler("DeployCheckFunction")(sample, lambda_context("DeployCheckFunction", 120))
+    assert answer == {"outcome": "Succeeded"}
+    stubber.assert_no_pending_responses()
+    assert versions.invoked == [TARGETS.create, TARGETS.callback, TARGETS.read]
