@@ -55,22 +55,24 @@ def test_a_stack_that_makes_its_topic_must_be_given_an_email():
 
 # --- deploys roll back on what a customer would see -----------------------------------------------
 
-# The API functions a customer's payment goes through, and the workers that move it on afterwards.
+# The functions a payment goes through (the API's, and the key authorizer in front of them), and the
+# workers that move it on afterwards.
 API_FUNCTIONS = sorted(
-    name
-    for name, function in template.resources("AWS::Serverless::Function").items()
-    if any(event["Type"] == "Api" for event in function["Properties"].get("Events", {}).values())
-    and name != "SandboxFunction"  # test mode only, deployed all at once
+    [
+        name
+        for name, function in template.resources("AWS::Serverless::Function").items()
+        if any(event["Type"] == "Api" for event in function["Properties"].get("Events", {}).values())
+        and name != "SandboxFunction"  # test mode only, deployed all at once
+    ]
+    + ["AuthorizerFunction"]
 )
 WORKERS = ["FindDueChecksFunction", "CheckPaymentsFunction", "PublishEventsFunction", "DeliverWebhooksFunction"]
-# The authorizer answers API Gateway, not the customer: its refusals are raised as errors, so its only
-# answer of its own is its latency (its crashes are its Errors alarm).
-ANSWERS_CUSTOMERS = [name for name in API_FUNCTIONS if name != "AuthorizerFunction"]
 
 
 def test_the_payment_path_is_every_function_a_payment_goes_through():
     payment_path = {"CreatePaymentFunction", "GetPaymentFunction", "IpnCallbackFunction", "CheckoutFunction"}
-    assert payment_path | {"RefundsFunction", "CancelPaymentFunction", "AcceptPaymentFunction"} <= set(API_FUNCTIONS)
+    payment_path |= {"RefundsFunction", "CancelPaymentFunction", "AcceptPaymentFunction", "AuthorizerFunction"}
+    assert payment_path <= set(API_FUNCTIONS)
 
 
 def version_of(function: str) -> str:
@@ -100,14 +102,14 @@ def on_new_version(alarm: dict, function: str) -> bool:
 
 
 def counts_5xx(alarm: dict, function: str) -> bool:
-    """The 500s the API edge counts (ApiInternalErrors); the checkout catches nothing, so a crash of it is
-    its 5xx (API Gateway's 502)."""
-    if function == "CheckoutFunction":
+    """The 500s the API edge counts (ApiInternalErrors); the checkout catches nothing and the authorizer
+    refuses with a Deny, so a crash of either is its 5xx (API Gateway's 502 or 500)."""
+    if function in ("CheckoutFunction", "AuthorizerFunction"):
         return alarm["Namespace"] == "AWS/Lambda" and alarm["MetricName"] == "Errors"
     return alarm["Namespace"] == {"Fn::Sub": "Paygate-${Stage}"} and alarm["MetricName"] == "ApiInternalErrors"
 
 
-@pytest.mark.parametrize("function", ANSWERS_CUSTOMERS)
+@pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_a_deploy_rolls_back_on_the_new_versions_5xx(function):
     [answered_5xx] = [
         alarm for alarm in rollback_alarms(function) if counts_5xx(alarm, function) and on_new_version(alarm, function)
