@@ -24,7 +24,7 @@ from paygate.providers.sandbox.signing import sign
 
 # The merchant the synthetic payments belong to: test mode, an account no key can reach.
 ACCOUNT_ID = "acct_00000000000000de"
-# An answer from a function version: (HTTP status, body as JSON, or None when it crashed or was not JSON).
+# An answer from a function version: its HTTP status (0: it crashed) and its body (as JSON where it is).
 Invoke = Callable[[str, dict], tuple[int, Any]]
 
 
