@@ -32,6 +32,14 @@ def fresh_circuits() -> None:
         counts.clear()
 
 
+@pytest.fixture(autouse=True)
+def no_correlation() -> None:
+    """Each test starts as a new invocation would: working for no request yet."""
+    from paygate import correlation
+
+    correlation.use(None)
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto's fake credentials, no endpoint overrides, and the environment a deployed function has."""

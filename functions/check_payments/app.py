@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import deadline, service
+from paygate import correlation, deadline, service
 from paygate.lifecycle.due_checks import DueCheck
 from paygate.observability import logger, metrics
 
@@ -17,6 +17,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    correlation.use(context.aws_request_id)  # the work this run starts is its own
     service.checked_providers()  # once per container: an unconfigured provider is logged at its start
 
     def time_left() -> float:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import api, deadline, service
+from paygate import api, correlation, deadline, service
 from paygate.api import APIGatewayRestResolver, NotFoundError, Response
 from paygate.checkout import pages
 from paygate.lifecycle.hosted import Answer
@@ -55,5 +55,6 @@ def _no_route(_: NotFoundError) -> Response[str]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    correlation_id = api.correlate(event)
     with deadline.invocation(context):
-        return app.resolve(event, context)
+        return api.with_header(app.resolve(event, context), correlation.HEADER, correlation_id)

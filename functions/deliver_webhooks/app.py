@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import service
+from paygate import correlation, service
 from paygate.events import BusEvent
 from paygate.observability import logger, metrics
 
@@ -24,13 +24,16 @@ def deliver_record(record: SQSRecord) -> None:
     if "delivery_id" in message:
         webhooks.attempt(message["delivery_id"])
         return
-    for delivery, endpoint in webhooks.fan_out(BusEvent.model_validate(message)):
+    event = BusEvent.model_validate(message)
+    correlation.use(event.detail.correlation_id)
+    for delivery, endpoint in webhooks.fan_out(event):
         webhooks.deliver(delivery, endpoint)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict | PartialItemFailureResponse:
+    correlation.use(context.aws_request_id)
     if "Records" in event:
         return process_partial_response(
             event=event, record_handler=deliver_record, processor=processor, context=context

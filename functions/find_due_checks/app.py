@@ -4,13 +4,15 @@ its rate limit; with no queue configured, check them here."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import deadline, service
+from paygate import correlation, deadline, service
 from paygate.observability import logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    correlation.use(context.aws_request_id)  # the work this run starts is its own
+
     def time_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
 

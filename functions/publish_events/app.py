@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import service
+from paygate import correlation, service
 from paygate.observability import logger, metrics
 from paygate.publisher import events_of
 
@@ -17,6 +17,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def publish_record(record: DynamoDBRecord) -> None:
     for event in events_of(record.raw_event["dynamodb"]):
+        correlation.use(event.correlation_id)
         service.publisher().publish(event)
         metrics.add_metric(name="EventsPublished", unit="Count", value=1)
 

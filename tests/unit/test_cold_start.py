@@ -102,13 +102,19 @@ API_FUNCTIONS = sorted(
 )
 
 
+OTHER_RESOLVERS = ("aws_lambda_powertools.event_handler.appsync", "aws_lambda_powertools.event_handler.bedrock")
+
+
 @pytest.mark.parametrize("function", API_FUNCTIONS)
-def test_no_api_function_loads_asyncio(function):
-    """Powertools' event handler package imports its AppSync resolver, and with it asyncio; `paygate`
-    defers that package's __init__, so none of the API functions pays for it."""
+def test_api_functions_load_the_tracer_and_not_the_other_resolvers(function):
+    """Powertools' event handler package imports its AppSync and Bedrock resolvers in its __init__;
+    `paygate` defers that, so no API function pays for them. The tracer (and the X-Ray SDK, asyncio
+    with it) is loaded on purpose where `paygate.api` serves: each request is traced with its AWS and
+    provider calls (the sandbox, a provider's simulator, does not)."""
     modules = imported_by(function)
     assert "aws_lambda_powertools.event_handler.api_gateway" in modules
-    assert "asyncio" not in modules
+    assert ("aws_xray_sdk.core" in modules) == ("paygate.api" in modules) == (function != "SandboxFunction")
+    assert not {m for m in modules if m.startswith(OTHER_RESOLVERS)}
 
 
 @pytest.mark.parametrize("function", ["ListPaymentsFunction", "CancelPaymentFunction"])

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from paygate import correlation
 from paygate.models import PaymentRecord, Status
 from paygate.providers.request import CreatePaymentRequest
 from tests import factories
@@ -114,3 +115,24 @@ def test_a_create_the_provider_refuses_is_one_version_more_than_the_write_ahead(
         gateway.create(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
     [item] = dynamodb.scan(TableName=gateway.payments.table_name)["Items"]
     assert (item["status"]["S"], item["version"]["N"]) == ("failed", "2")
+
+
+def test_every_write_carries_the_id_of_the_work_that_made_it(gateway, session):
+    """The create's request id on the create; the callback's on the change the callback made."""
+    correlation.use("req-create")
+    session.answers.append((201, {**answer("waiting")[1], "payment_id": PROVIDER_ID}))
+    request = CreatePaymentRequest(amount="10.00", currency="USD", provider="nowpayments", pay_currency="btc")
+    created = gateway.create(request, account_id=factories.ACCOUNT, callback_base_url="https://gw.example")
+    assert stored(gateway, created).correlation_id == "req-create"
+
+    correlation.use("req-callback")
+    ipn = factories.nowpayments_ipn(
+        {"payment_id": int(PROVIDER_ID), "order_id": created.id, "payment_status": "finished", "updated_at": 1}
+    )
+    gateway.callback("nowpayments", ipn.request())
+    assert stored(gateway, created).correlation_id == "req-callback"
+
+    # Work for nothing known keeps what the record last said.
+    correlation.use(None)
+    gateway.payments.table.change(stored(gateway, created), lambda record: record.model_copy())
+    assert stored(gateway, created).correlation_id == "req-callback"

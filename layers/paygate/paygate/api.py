@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -22,7 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from paygate import deadline, wire
+from paygate import correlation, deadline, wire
 from paygate.accounts.models import Merchant
 from paygate.config import settings
 from paygate.errors import AuthenticationFailed, InvalidRequest, NotFound, PaygateError, ValidationFailed
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 256 * 1024
+# Each request a subsegment of the function's trace, with its AWS and provider calls inside it.
+tracer = Tracer(patch_modules=("botocore", "requests"))
 # pydantic error types that are codes of our own (raised by the request model's validators).
 _OWN_CODES = {"unsupported_currency", "amount_out_of_range"}
 
@@ -103,10 +106,38 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: bool = False) -> dict:
-    """Every API function's entry: body limits first (and, for JSON APIs, the content type), then the
-    resolver. Checked here because the resolver would otherwise try to parse forms and multipart bodies,
-    and compares media types case-sensitively (`Application/JSON` is JSON: RFC 9110 says case does not
-    matter), so a JSON body reaches it as `application/json`."""
+    """Every API function's entry: the request's correlation id taken (and answered in its header), the
+    request traced, then `_answer`."""
+    correlation_id = correlate(event)
+    with tracer.provider.in_subsegment("## request") as subsegment:
+        subsegment.put_annotation("correlation_id", correlation_id or "")
+        response = _answer(app, event, context, json_only=json_only)
+    return with_header(response, correlation.HEADER, correlation_id)
+
+
+def correlate(event: dict) -> str | None:
+    """The request's correlation id (see paygate.correlation), taken for all the work it causes."""
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    correlation.use(correlation.of_request(event.get("headers"), request_id))
+    return correlation.current()
+
+
+def with_header(response: dict, name: str, value: str | None) -> dict:
+    """An API Gateway answer with one more header (in the form it already has its headers in)."""
+    if value is None:
+        return response
+    if response.get("multiValueHeaders") is not None:
+        response["multiValueHeaders"][name] = [value]
+    else:
+        response["headers"] = {**(response.get("headers") or {}), name: value}
+    return response
+
+
+def _answer(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: bool) -> dict:
+    """Body limits first (and, for JSON APIs, the content type), then the resolver. Checked here because
+    the resolver would otherwise try to parse forms and multipart bodies, and compares media types
+    case-sensitively (`Application/JSON` is JSON: RFC 9110 says case does not matter), so a JSON body
+    reaches it as `application/json`."""
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
     content_type = next(

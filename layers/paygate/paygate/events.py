@@ -54,6 +54,9 @@ class PaymentEvent(BaseModel):
     previous_status: Status | None = Field(description="The status before the change; null for a new payment")
     account_id: str | None = Field(description="The merchant account the payment belongs to")
     livemode: bool = Field(default=True, description="False for test money (a payment made with a test key)")
+    correlation_id: str | None = Field(
+        default=None, description="The id of the request or job that caused the change (also in logs and traces)"
+    )
     payment: Payment
 
     @property
@@ -69,6 +72,9 @@ class RefundEvent(BaseModel):
     previous_status: RefundStatus | None = Field(description="The status before the change; null for a new refund")
     account_id: str | None = Field(description="The merchant account the refund's payment belongs to")
     livemode: bool = Field(default=True, description="False for test money (a refund made with a test key)")
+    correlation_id: str | None = Field(
+        default=None, description="The id of the request or job that caused the change (also in logs and traces)"
+    )
     payment_id: str
     refund: Refund
     created: bool = Field(default=False, description="The event of the refund's creation (`refund.created`)")
@@ -118,6 +124,7 @@ def status_change(old: PaymentRecord | None, new: PaymentRecord | None) -> Payme
         previous_status=old.status if old else None,
         account_id=_account(new),
         livemode=new.livemode,
+        correlation_id=new.correlation_id,
         payment=new.public(),
     )
 
@@ -140,6 +147,7 @@ def refund_changes(old: PaymentRecord | None, new: PaymentRecord | None) -> list
             "sequence": new.version,
             "account_id": _account(new),
             "livemode": new.livemode,
+            "correlation_id": new.correlation_id,
             "payment_id": new.id,
             "refund": refund,
         }

@@ -53,10 +53,12 @@ METHOD_KINDS: tuple[MethodKind, ...] = get_args(MethodKind)
 
 class Versioned(BaseModel):
     """A record as it is kept: `version` counts its writes and is the condition of the next one (0: not
-    stored yet); `updated_at` is the time of the last. Only the store's versioned write moves either."""
+    stored yet); `updated_at` is the time of the last; `correlation_id` the id of the work that wrote it
+    (see paygate.correlation). Only the store's versioned write moves them."""
 
     version: int = 1
     updated_at: datetime | None = None
+    correlation_id: str | None = None
 
 
 class PaymentMethod(BaseModel):

@@ -1,7 +1,8 @@
 """Logger and metrics, made once and shared by every function.
 
-No X-Ray SDK tracer: importing it costs about 200 ms of every cold start. Lambda's own active tracing
-(Tracing: Active in template.yaml) still records each invocation and its AWS calls' timing."""
+The X-Ray SDK's tracer is the API functions' only (paygate.api): importing it costs about 200 ms of a
+cold start, which the workers need not pay; Lambda's own active tracing (Tracing: Active in
+template.yaml) still records each of their invocations."""
 
 import os
 from typing import Any

@@ -17,6 +17,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from paygate import correlation
 from paygate.errors import Busy
 from paygate.models import Versioned, utcnow
 
@@ -24,6 +25,12 @@ MAX_WRITE_ATTEMPTS = 25
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
+
+
+def _correlated[R: Versioned](record: R) -> R:
+    """The record stamped with the id of the work writing it, when that is known."""
+    working_for = correlation.current()
+    return record.model_copy(update={"correlation_id": working_for}) if working_for else record
 
 
 class VersionConflict(Exception):
@@ -97,6 +104,7 @@ class VersionedTable[R: Versioned]:
 
     def insert(self, record: R) -> R:
         """Write a new record as it is (its first version); AlreadyExists when its key is taken."""
+        record = _correlated(record)
         self._put(record, None, AlreadyExists)
         return record
 
@@ -104,7 +112,7 @@ class VersionedTable[R: Versioned]:
         """Put `record` in place of `over`, as its next version, if the stored record is still `over`'s
         version (`over` at version 0: none is stored yet); VersionConflict otherwise. Nothing else moves
         a version."""
-        written = record.model_copy(update={"version": over.version + 1, "updated_at": self.clock()})
+        written = _correlated(record).model_copy(update={"version": over.version + 1, "updated_at": self.clock()})
         self._put(written, over.version, VersionConflict)
         return written
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from paygate import correlation
 from paygate.accounts.models import Merchant
 from paygate.errors import NotFound, ValidationFailed
 from paygate.events import EVENT_TYPES, BusEvent, WebhookPayload
@@ -169,6 +170,7 @@ class Webhooks:
                 next_attempt_at=now + timedelta(seconds=self.lease_seconds),
                 created_at=now,
                 updated_at=now,
+                correlation_id=event.detail.correlation_id,
             )
             if self.store.insert_delivery(delivery):  # False: made already by an earlier copy of the event
                 made.append((delivery, endpoint))
@@ -185,6 +187,7 @@ class Webhooks:
         now = self.clock()
         if delivery is None or delivery.status != "pending":
             return delivery
+        correlation.use(delivery.correlation_id)  # a retry is still the work of the event's cause
         claimed = False
 
         def claim(current: DeliveryRecord) -> DeliveryRecord | None:
@@ -210,6 +213,8 @@ class Webhooks:
         headers = signing.headers(
             endpoint.signing_secrets(now), delivery.event_id, int(now.timestamp()), delivery.body.encode()
         )
+        if delivery.correlation_id:  # not signed: it tells where to look in our logs, and nothing more
+            headers[correlation.WEBHOOK_HEADER] = delivery.correlation_id
         result = self.send(endpoint.url, delivery.body.encode(), headers, allow_private=self.allow_private)
         attempt = Attempt(at=now, http_status=result.http_status, latency_ms=result.latency_ms, error=result.error)
         delivered = result.http_status is not None and 200 <= result.http_status < 300
