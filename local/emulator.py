@@ -138,7 +138,7 @@ class ApiEmulator:
         }
         try:
             answer = template.handler(AUTHORIZER)(event, lambda_context(AUTHORIZER, 5))
-        except Exception:  # "Unauthorized": the authorizer refused the key
+        except Exception:  # the authorizer crashed (API Gateway: 500): no key is let through
             context = None
         else:
             allowed = answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"

@@ -4,6 +4,8 @@ cannot drift from what `sam deploy` ships."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -35,6 +37,64 @@ _CfnLoader.add_multi_constructor("!", _tag)
 @cache
 def load() -> dict:
     return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with the short tags written as CloudFormation reads them: `!Ref` as Ref, `!GetAtt A.B` as
+    Fn::GetAtt [A, B], `!Condition` as Condition, every other `!X` as Fn::X."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    value = _tag(loader, suffix, node)[suffix]
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def transformed(**parameters: str) -> dict:
+    """The template after the SAM transform, as `sam validate` and CloudFormation see it: the functions'
+    versions, aliases, CodeDeploy groups and roles made, for these parameter values (the rest at their
+    defaults), in us-east-1. Made by the SAM CLI's own translator, in the SAM CLI's virtualenv (its
+    pydantic is not the layer's)."""
+    return _transformed(tuple(sorted(parameters.items())))
+
+
+# Runs in the SAM CLI's Python: the template (as JSON) and the parameters on stdin, the result on stdout.
+_TRANSFORM = """
+import json, sys
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+fragment, parameters = json.load(sys.stdin)
+# The functions' policies are their own statements: no IAM call is needed to name a managed one.
+translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
+json.dump(translator.translate(fragment, parameters, get_managed_policy_map=dict), sys.stdout)
+"""
+SAM_PYTHON = ROOT / ".tools" / "sam" / "bin" / "python"
+
+
+@cache
+def _transformed(parameters: tuple[tuple[str, str], ...]) -> dict:
+    fragment = yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    # Local code paths as `sam validate` writes them: where `sam package` would upload them.
+    for resource in fragment["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(resource.get("Properties", {}).get(key), str):
+                resource["Properties"][key] = f"s3://bucket/{resource['Properties'][key]}"
+    done = subprocess.run(
+        [str(SAM_PYTHON), "-c", _TRANSFORM],
+        input=json.dumps([fragment, dict(parameters)]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the SAM transform failed (make setup installs the SAM CLI):\n{done.stderr}")
+    return json.loads(done.stdout)
 
 
 @dataclass(frozen=True)

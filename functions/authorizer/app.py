@@ -22,7 +22,12 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     merchant = service.authorize()(request.headers.get("x-api-key"))  # headers match any case
     if merchant is None:
         metrics.add_metric(name="ApiKeysRefused", unit="Count", value=1)
-        raise Exception("Unauthorized")
+        # A Deny, not an exception: a refusal is an answer, not a failure, so the function's Errors (an
+        # alarm, and what rolls its deploy back) count only its crashes. API Gateway answers it as it
+        # answers "Unauthorized": 401 invalid_api_key (template.yaml: ACCESS_DENIED and UNAUTHORIZED).
+        refusal = APIGatewayAuthorizerResponse.from_route_arn(request.method_arn, principal_id="refused")
+        refusal.deny_all_routes()  # cached for every route, as an Allow is
+        return refusal.asdict()
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         request.method_arn,
         principal_id=merchant.account_id,

@@ -40,6 +40,7 @@ LAYERS = {
     "paygate.config": ROOT_LAYER,
     "paygate.api": ROOT_LAYER,
     "paygate.service": ROOT_LAYER,
+    "paygate.deploy_check": ROOT_LAYER,
     "functions": FUNCTIONS,
 }
 MAX_MODULE_LINES = 300

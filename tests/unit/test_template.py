@@ -113,9 +113,8 @@ def test_every_function_has_its_alarms(function, metric):
 
 def test_duration_alarms_sound_before_the_timeout():
     for name in functions():
-        [alarm] = [
-            a for a in alarms() if a.get("MetricName") == "Duration" and a["Dimensions"][0]["Value"] == {"Ref": name}
-        ]
+        own = [{"Name": "FunctionName", "Value": {"Ref": name}}]  # a new version's latency alarm names it too
+        [alarm] = [a for a in alarms() if a.get("MetricName") == "Duration" and a["Dimensions"] == own]
         assert alarm["Threshold"] < timeout(name) * 1000, name
 
 
@@ -191,7 +190,7 @@ def test_api_functions_deploy_by_canary_behind_an_alias_with_rollback_alarms(fun
     assert template.load()["Globals"]["Function"]["AutoPublishAlias"] == "live"
     preference = properties["DeploymentPreference"]
     assert "Canary10Percent5Minutes" in json.dumps(preference["Type"])
-    assert preference["Alarms"] == [{"Ref": f"{function.removesuffix('Function')}ErrorsAlarm"}]
+    assert {"Ref": f"{function.removesuffix('Function')}ErrorsAlarm"} in preference["Alarms"]
 
 
 NAMED = ("Name", "LogGroupName", "LayerName", "DashboardName", "EventBusName")

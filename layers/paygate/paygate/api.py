@@ -28,7 +28,7 @@ from paygate.accounts.models import Merchant
 from paygate.config import settings
 from paygate.errors import AuthenticationFailed, InvalidRequest, NotFound, PaygateError, ValidationFailed
 from paygate.models import PaymentQuery
-from paygate.observability import logger
+from paygate.observability import count_internal_error, logger
 from paygate.providers.base import CallbackRequest
 
 # The functions take the event handler's names from here, so that `paygate` (see its __init__) is
@@ -73,6 +73,8 @@ def create_app() -> APIGatewayRestResolver:
     def _ours(error: PaygateError) -> Response:
         if error.http_status >= 500:
             logger.warning("request failed", code=error.code, detail=error.message)
+        if error.http_status == 500 and app.lambda_context:  # ours, not a provider's 502/503/504
+            count_internal_error(app.lambda_context)
         return error_response(error)
 
     @app.exception_handler(RequestValidationError)
@@ -97,6 +99,8 @@ def create_app() -> APIGatewayRestResolver:
     def _unexpected(error: Exception) -> Response:
         # Logged with its stack for us; the caller sees a request id and nothing of the internals.
         logger.exception("unexpected error")
+        if app.lambda_context:
+            count_internal_error(app.lambda_context)
         request_id = app.lambda_context.aws_request_id if app.lambda_context else "unknown"
         return error_response(PaygateError(f"Internal error (request {request_id})"))
 
