@@ -128,8 +128,8 @@ def stack(dynamodb, monkeypatch):
     monkeypatch.setenv("SANDBOX_TABLE", "paygate-sandbox")
     template.create_tables(dynamodb, {"SandboxTable": "paygate-sandbox"})
     webhook_secret = secrets.token_hex(32)
-    credentials = {"sandbox": {"api_key": secrets.token_hex(16), "webhook_secret": webhook_secret}}
-    boto3.client("secretsmanager").create_secret(Name="paygate/providers", SecretString=json.dumps(credentials))
+    credentials = {"api_key": secrets.token_hex(16), "webhook_secret": webhook_secret}
+    boto3.client("secretsmanager").create_secret(Name="paygate/sandbox", SecretString=json.dumps(credentials))
     service.reset()
     gateway = ApiGateway()
     service.providers().session.mount(f"https://{API_HOST}/v1", gateway)

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
 
 
-def client(service_name: str) -> Any:
-    """`boto3.client(service_name)` with CONFIG."""
-    return boto3.client(service_name, config=CONFIG)
+def client(service_name: str, *, config: Config | None = None) -> Any:
+    """`boto3.client(service_name)` with CONFIG, and `config`'s settings over it where a caller needs others."""
+    return boto3.client(service_name, config=CONFIG.merge(config) if config else CONFIG)
 
 
 def secrets() -> SecretsProvider:
