@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 from paygate import service
 from paygate.models import Money, Status
 from paygate.providers.base import ProviderState
+from paygate.webhooks.models import MAX_ENDPOINTS
 from tests import factories
 
 
@@ -272,3 +273,37 @@ def delivered(stack, name: str, payments: dict) -> dict[str, list[int]]:
 
 def wanted(expected: dict[str, list[int]], succeeded_only: bool) -> dict[str, list[int]]:
     return {payment: [4] if succeeded_only else sequences for payment, sequences in expected.items()}
+
+
+def test_the_endpoint_limit_holds_when_registrations_race_and_a_payment_reaches_every_endpoint(other_merchant, stack):
+    """40 registrations at once for one account: exactly as many are created as the limit leaves room
+    for (the count is written in the same transaction as each endpoint), and a payment's events reach
+    every one of them."""
+    api = other_merchant
+    before = len(api.get("/webhook-endpoints").json()["data"])
+    name = f"shop-race-{uuid.uuid4().hex[:6]}"
+
+    def attempt(_: int):
+        return api.post("/webhook-endpoints", {"url": receiver_url(api, name)})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(attempt, range(40)))
+    made = [answer.json() for answer in answers if answer.status_code == 201]
+    REGISTERED.extend((api, endpoint["id"]) for endpoint in made)
+    assert {answer.status_code for answer in answers} <= {201, 422, 409}
+    assert len(made) == MAX_ENDPOINTS - before
+    assert all(a.json()["error"]["param"] == "url" for a in answers if a.status_code == 422)
+    assert len(api.get("/webhook-endpoints").json()["data"]) == MAX_ENDPOINTS
+
+    stack.deliver_webhooks()
+    created = api.create()
+    stack.deliver_webhooks()
+    reached = {
+        value
+        for receipt in stack.merchant.received(name)
+        for key, value in receipt["headers"].items()
+        if key.lower() == "webhook-id" and json.loads(receipt["body"])["data"]["payment"]["id"] == created["id"]
+    }
+    assert len(stack.merchant.received(name)) >= len(made) and len(reached) == 1
+    deliveries = [api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries").json()["data"] for endpoint in made]
+    assert all(len(log) == 1 for log in deliveries)

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from local.dynamodb_local import client as dynamodb_client
-from paygate.models import Status, utcnow
+from paygate.errors import Busy
+from paygate.models import NOTES_LIMIT, Status, utcnow
 from tests import factories
 from tests.factories import ALLOWED
 
@@ -66,3 +67,35 @@ def test_storm_of_callbacks_ends_every_payment_right(gateway):
         for before, after in itertools.pairwise(steps):
             assert after in ALLOWED[before], (payment.id, steps)
         assert stored.version == len(steps)
+
+
+@pytest.mark.integration
+def test_a_storm_of_refused_reports_on_one_payment_never_fails_and_never_buries_its_history(gateway):
+    """200 authentic callbacks at once for one payment, each a success in another currency (each a note,
+    no status change): every one is answered (applied, or Busy: 409 with Retry-After, never a 500), the
+    notes stay a bounded list apart, and the payment's status changes are all still there."""
+    payment = factories.record(at=utcnow(), provider_payment_id="sbx_one")
+    gateway.payments.insert(payment)
+    gateway.callback("sandbox", factories.sandbox_callback(payment.id, "sbx_one", "processing").request())
+    reports = [
+        factories.sandbox_callback(payment.id, "sbx_one", "succeeded", amount_paid=f"{n}.00", currency="EUR")
+        for n in range(1, 201)
+    ]
+
+    def deliver(delivery):
+        try:
+            return gateway.callback("sandbox", delivery.request()).outcome
+        except Busy as busy:
+            assert busy.http_status == 409 and busy.retry_after
+            return "busy"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(deliver, reports))
+
+    assert set(outcomes) <= {"applied", "busy"} and outcomes.count("applied") > 0
+    stored = gateway.payments.get(payment.id)
+    assert stored.status is S.PROCESSING
+    assert [entry.status for entry in stored.history[:2]] == [S.PENDING, S.PROCESSING]
+    notes = [entry for entry in stored.history[2:]]
+    assert 0 < len(notes) <= NOTES_LIMIT
+    assert all("currency mismatch" in (entry.note or "") for entry in notes)

@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from paygate.lifecycle.status_machine import accepts, with_status
-from paygate.models import HISTORY_LIMIT, Status
+from paygate import api
+from paygate.errors import Busy, NotFound
+from paygate.lifecycle.status_machine import accepts, with_note, with_status
+from paygate.models import HISTORY_LIMIT, NOTES_LIMIT, Status
 from paygate.providers.base import ProviderState
 from tests import factories
 from tests.factories import ALLOWED, PAID_LATE_FROM
@@ -83,9 +85,42 @@ def test_unknown_provider_status_changes_nothing(gateway, clock):
 
 def test_history_keeps_the_last_fifty_changes(gateway, clock):
     record = factories.record(at=clock())
-    record = record.model_copy(update={"history": record.history * 60})
+    # 60 earlier changes, ending where the record is (pending)
+    first = record.history[0]
+    earlier = [first.model_copy(update={"status": (Status.PROCESSING, Status.PENDING)[n % 2]}) for n in range(60)]
+    record = record.model_copy(update={"history": earlier})
     gateway.payments.insert(record)
     moved = gateway.reports.apply(record, ProviderState(Status.PROCESSING, "processing"), source="sync")
     assert len(moved.history) == HISTORY_LIMIT
     assert moved.history[-1].status is Status.PROCESSING
     assert gateway.payments.get(record.id).history == moved.history
+
+
+def test_notes_are_bounded_apart_and_never_push_a_status_change_out():
+    record = factories.record(status=Status.PENDING)
+    at = factories.DEFAULT_NOW
+    record = with_status(record, Status.PROCESSING, at=at, source="callback")
+    for number in range(60):
+        noted = with_note(record, f"price mismatch {number}", at=at, source="callback", provider_status="succeeded")
+        assert noted is not None
+        record = noted
+    record = with_status(record, Status.SUCCEEDED, at=at, source="callback")
+    statuses = [entry.status for entry in record.history if entry.note is None]
+    assert statuses == [Status.PENDING, Status.PROCESSING, Status.SUCCEEDED]
+    notes = [entry.note for entry in record.history if entry.note]
+    assert notes == [f"price mismatch {number}" for number in range(50, 60)]
+    assert len(notes) == NOTES_LIMIT
+
+
+def test_a_note_already_kept_is_not_written_again_even_after_others():
+    at = factories.DEFAULT_NOW
+    record = factories.record(status=Status.PENDING)
+    for note in ("currency mismatch A", "currency mismatch B"):
+        record = with_note(record, note, at=at, source="callback", provider_status="succeeded") or record
+    assert with_note(record, "currency mismatch A", at=at, source="callback", provider_status="succeeded") is None
+
+
+def test_an_answer_that_may_be_made_again_says_when():
+    answer = api.error_response(Busy("changing too fast"))
+    assert (answer.status_code, answer.headers["Retry-After"]) == (409, "1")
+    assert "Retry-After" not in api.error_response(NotFound("nothing")).headers

@@ -12,11 +12,11 @@ import boto3
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from paygate.errors import NotFound, ValidationFailed
+from paygate.errors import NotFound, TooManyRotations, ValidationFailed
 from paygate.events import BusEvent, PaymentEvent, RefundEvent
 from paygate.models import Status
 from paygate.refunds import Refund, RefundStatus
-from paygate.webhooks.models import CreateEndpointRequest
+from paygate.webhooks.models import MAX_RETIRED_SECRETS, CreateEndpointRequest
 from paygate.webhooks.sealing import SecretSealer
 from paygate.webhooks.sender import SendResult
 from paygate.webhooks.service import Webhooks
@@ -379,3 +379,22 @@ def test_the_answer_to_register_and_rotate_shows_the_secret_in_clear_once(webhoo
     assert endpoint.public(with_secret=True).secret == endpoint.secret
     assert endpoint.secret.startswith("whsec_")
     assert webhooks.endpoint(factories.ACCOUNT, endpoint.id).public().secret is None
+
+
+def test_every_secret_a_rotation_replaced_signs_for_its_own_overlap(webhooks, merchant, clock):
+    """Rotating twice keeps the first secret too, each for its own 24 h; beyond MAX_RETIRED_SECRETS
+    rotations within the overlap, one more is refused (409) and nothing changes."""
+    secrets_in_turn = [register(webhooks).secret]
+    endpoint_id = webhooks.endpoints(factories.ACCOUNT)[0].id
+    for _ in range(MAX_RETIRED_SECRETS):
+        clock.advance(hours=1)
+        secrets_in_turn.append(webhooks.rotate_secret(factories.ACCOUNT, endpoint_id).secret)
+    deliver(webhooks, event())
+    assert all(signed_by(secret, merchant.received[-1]) for secret in secrets_in_turn)
+    with pytest.raises(TooManyRotations):
+        webhooks.rotate_secret(factories.ACCOUNT, endpoint_id)
+    # The first one's overlap ends 24 h after the rotation that replaced it; the others go on signing.
+    clock.advance(hours=20)
+    deliver(webhooks, event(payment_id="pay_2"))
+    assert [signed_by(secret, merchant.received[-1]) for secret in secrets_in_turn] == [False] + [True] * 5
+    webhooks.rotate_secret(factories.ACCOUNT, endpoint_id)  # room again

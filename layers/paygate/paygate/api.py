@@ -55,7 +55,8 @@ _OWN_CODES = {"unsupported_currency", "amount_out_of_range"}
 
 
 def error_response(error: PaygateError) -> Response:
-    return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.json())
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return Response(error.http_status, content_types.APPLICATION_JSON, error.json(), headers)
 
 
 def created[T](body: T, *, replayed: bool = False) -> Response[T]:

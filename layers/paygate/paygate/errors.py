@@ -10,6 +10,8 @@ class PaygateError(Exception):
     http_status = 500
     type = "api_error"
     code = "internal_error"
+    # Seconds after which the same request may be made again (the Retry-After header), where it can be.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None):
         super().__init__(message)
@@ -84,10 +86,20 @@ class Busy(PaygateError):
     http_status = 409
     type = "invalid_request"
     code = "conflict"
+    retry_after = 1
+
+
+class TooManyRotations(PaygateError):
+    """409: a webhook secret rotated again while as many replaced secrets as may sign still do."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "too_many_rotations"
 
 
 class IdempotencyInProgress(PaygateError):
     http_status = 409
+    retry_after = 1
     type = "idempotency_error"
     code = "idempotency_in_progress"
 

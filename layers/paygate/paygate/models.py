@@ -33,6 +33,8 @@ class Status(StrEnum):
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.EXPIRED, Status.CANCELLED})
 HISTORY_LIMIT = 50
+# Notes (reports that changed no status) are kept apart: at most this many, the latest.
+NOTES_LIMIT = 10
 
 
 Clock = Callable[[], datetime]

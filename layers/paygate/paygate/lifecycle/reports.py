@@ -31,8 +31,6 @@ def moved_by(
     if found.status is None:
         if found.note is None:
             return None
-        logger.warning("provider's money does not match the payment", payment_id=current.id, note=found.note)
-        metrics.add_metric(name="PaymentMoneyMismatch", unit="Count", value=1)
         return with_note(
             current, found.note, at=at, source=source, provider_status=state.provider_status, event_id=event_id
         )
@@ -69,6 +67,11 @@ class Reports:
                 "unknown provider status left unchanged", payment_id=record.id, provider_status=state.provider_status
             )
             return record
+        refused = money.verdict(record, state)
+        if refused.status is None and refused.note:
+            # Said once per report (the decision below may be made again and again under contention).
+            logger.warning("provider's money does not match the payment", payment_id=record.id, note=refused.note)
+            metrics.add_metric(name="PaymentMoneyMismatch", unit="Count", value=1)
         return self.payments.change(
             record, lambda current: moved_by(current, state, at=self.clock(), source=source, event_id=event_id)
         )

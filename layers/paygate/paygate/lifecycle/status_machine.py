@@ -6,10 +6,12 @@ writes, and only the store's versioned write moves them."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 
 from paygate.lifecycle import next_check
 from paygate.models import (
     HISTORY_LIMIT,
+    NOTES_LIMIT,
     TERMINAL,
     Attempt,
     AttemptOutcome,
@@ -57,7 +59,7 @@ def with_status(
     moved = record.model_copy(
         update={
             "status": new,
-            "history": [*record.history, entry][-HISTORY_LIMIT:],
+            "history": appended(record.history, entry),
             "paid_late": record.paid_late or (new is Status.SUCCEEDED and record.status in _UNPAID_ENDINGS),
             "failure_reason": failure_reason if new is Status.FAILED else record.failure_reason,
         }
@@ -76,15 +78,30 @@ def with_note(
     event_id: str | None = None,
 ) -> PaymentRecord | None:
     """The record with a history entry that changes no status: a provider's report that was not believed
-    (say, a success for another amount). None when the last entry already says so (a sweep re-reading
-    the same answer adds nothing)."""
-    last = record.history[-1] if record.history else None
-    if last and (last.note, last.provider_status) == (note, provider_status):
+    (say, a success for another amount). None when a note kept already says so (a sweep re-reading the
+    same answer, a provider repeating itself, adds nothing)."""
+    said = {(entry.note, entry.provider_status) for entry in _notes(record.history)}
+    if (note, provider_status) in said:
         return None
     entry = HistoryEntry(
         status=record.status, at=at, source=source, provider_status=provider_status, event_id=event_id, note=note
     )
-    return record.model_copy(update={"history": [*record.history, entry][-HISTORY_LIMIT:]})
+    return record.model_copy(update={"history": appended(record.history, entry)})
+
+
+def appended(history: list[HistoryEntry], entry: HistoryEntry) -> list[HistoryEntry]:
+    """The history with `entry`, bounded: the last HISTORY_LIMIT status changes and, apart from them, the
+    last NOTES_LIMIT notes, in order. Notes never push a status change out, however many arrive."""
+    entries = [*history, entry]
+    notes = {id(note) for note in _notes(entries)}
+    changes = [item for item in entries if id(item) not in notes]
+    kept = {id(item) for item in changes[-HISTORY_LIMIT:]} | {id(item) for item in _notes(entries)[-NOTES_LIMIT:]}
+    return [item for item in entries if id(item) in kept]
+
+
+def _notes(history: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The entries that changed no status (the status of the entry before them), in order."""
+    return [entry for before, entry in pairwise(history) if entry.status == before.status]
 
 
 def closed_attempts(attempts: list[Attempt], closing: tuple[AttemptOutcome, str | None] | None) -> list[Attempt]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from paygate.accounts.models import Merchant
+from paygate.errors import TooManyRotations
 from paygate.events import EVENT_TYPES, EventType
 from paygate.fields import NO_CONTROL, TEXT_SCHEMA, Strict
 from paygate.models import Versioned
@@ -18,8 +20,13 @@ from paygate.models import Versioned
 MAX_ENDPOINTS = 20
 
 
+ENDPOINT_ID_PREFIX = "we_"
+# Replaced secrets signing beside the current one at most (webhook-signature carries one entry each).
+MAX_RETIRED_SECRETS = 5
+
+
 def new_endpoint_id() -> str:
-    return "we_" + secrets.token_hex(12)
+    return ENDPOINT_ID_PREFIX + secrets.token_hex(12)
 
 
 def delivery_id(event_id: str, endpoint_id: str) -> str:
@@ -53,6 +60,13 @@ class WebhookEndpoint(BaseModel):
     secret: str | None = None
 
 
+class RetiredSecret(BaseModel):
+    """A signing secret a rotation replaced: it still signs until `until`."""
+
+    secret: str
+    until: datetime
+
+
 class EndpointRecord(WebhookEndpoint, Versioned):
     """An endpoint as stored: its account, its secrets, and how long it has been failing."""
 
@@ -62,6 +76,8 @@ class EndpointRecord(WebhookEndpoint, Versioned):
     # During a rotation's overlap, deliveries are signed with both secrets until this time.
     previous_secret: str | None = None
     previous_secret_until: datetime | None = None
+    # Secrets of earlier rotations whose overlap has not ended yet (sealed), each signing until its time.
+    older_secrets: list[RetiredSecret] = Field(default_factory=list)
     # Since when every delivery has failed (None while the last one succeeded).
     failing_since: datetime | None = None
 
@@ -74,11 +90,37 @@ class EndpointRecord(WebhookEndpoint, Versioned):
     def subscribed(self, event_type: str) -> bool:
         return self.status == "enabled" and event_type in self.events
 
+    def retired(self, now: datetime) -> list[RetiredSecret]:
+        """The secrets replaced by rotations whose overlap has not ended, newest first."""
+        previous = (
+            [RetiredSecret(secret=self.previous_secret, until=self.previous_secret_until)]
+            if self.previous_secret and self.previous_secret_until
+            else []
+        )
+        return [retired for retired in [*previous, *self.older_secrets] if now < retired.until]
+
+    def rotated(self, secret: str, *, seal: Callable[[str], str], now: datetime, overlap: timedelta) -> EndpointRecord:
+        """The endpoint signing with `secret` (sealed), the one it replaces and every one replaced before
+        still signing for their overlap (sealed too: a secret from before sealing is sealed now)."""
+        retired = self.retired(now)
+        if len(retired) >= MAX_RETIRED_SECRETS:
+            raise TooManyRotations(
+                f"At most {MAX_RETIRED_SECRETS} rotations in {overlap}: the secrets they replaced still sign;"
+                " rotate again when the oldest overlap ends"
+            )
+        return self.model_copy(
+            update={
+                "secret": secret,
+                "previous_secret": self.secret and seal(self.secret),
+                "previous_secret_until": now + overlap,
+                "older_secrets": [r.model_copy(update={"secret": seal(r.secret)}) for r in retired],
+            }
+        )
+
     def signing_secrets(self, now: datetime) -> list[str]:
-        """The secrets that sign a delivery now, as stored: the current one, and the previous during its overlap."""
-        current = [self.secret] if self.secret else []
-        overlap = self.previous_secret and self.previous_secret_until and now < self.previous_secret_until
-        return [*current, self.previous_secret] if overlap and self.previous_secret else current
+        """The secrets that sign a delivery now, as stored: the current one, and every one a rotation
+        replaced during its overlap."""
+        return [*([self.secret] if self.secret else []), *(retired.secret for retired in self.retired(now))]
 
 
 class Attempt(BaseModel):

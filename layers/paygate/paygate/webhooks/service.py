@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -67,8 +68,6 @@ class Webhooks:
     def register(self, account_id: str, request: CreateEndpointRequest) -> EndpointRecord:
         """The endpoint as stored, but for its secret: in clear here, to be shown once, sealed in the table."""
         self._check_url(request.url)
-        if len(self.store.endpoints_of(account_id, limit=MAX_ENDPOINTS + 1)) >= MAX_ENDPOINTS:
-            raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
         now = self.clock()
         endpoint_id, secret = new_endpoint_id(), signing.new_secret()
         endpoint = EndpointRecord(
@@ -81,7 +80,9 @@ class Webhooks:
             updated_at=now,
             secret=self.sealer.seal(secret, account_id, endpoint_id),
         )
-        return self.store.endpoints.insert(endpoint).model_copy(update={"secret": secret})
+        if not self.store.insert_endpoint(endpoint, at_most=MAX_ENDPOINTS):
+            raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
+        return endpoint.model_copy(update={"secret": secret})
 
     def endpoints(self, account_id: str) -> list[EndpointRecord]:
         return sorted(self.store.endpoints_of(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
@@ -104,14 +105,8 @@ class Webhooks:
         sealed = self.sealer.seal(secret, account_id, endpoint_id)
 
         def rotate(endpoint: EndpointRecord) -> EndpointRecord:
-            previous = endpoint.secret and self.sealer.seal(endpoint.secret, account_id, endpoint_id)
-            return endpoint.model_copy(
-                update={
-                    "secret": sealed,
-                    "previous_secret": previous,
-                    "previous_secret_until": self.clock() + SECRET_OVERLAP,
-                }
-            )
+            seal = partial(self.sealer.seal, account_id=account_id, endpoint_id=endpoint_id)
+            return endpoint.rotated(sealed, seal=seal, now=self.clock(), overlap=SECRET_OVERLAP)
 
         rotated = self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
         return rotated.model_copy(update={"secret": secret})
@@ -147,7 +142,7 @@ class Webhooks:
         body = WebhookPayload.of(event).model_dump_json()
         now = self.clock()
         made = []
-        for endpoint in self.store.endpoints_of(account_id, limit=MAX_ENDPOINTS):
+        for endpoint in self.store.endpoints_of(account_id):
             if not endpoint.subscribed(event.detail_type):
                 continue
             delivery = DeliveryRecord(

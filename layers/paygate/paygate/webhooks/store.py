@@ -1,6 +1,7 @@
 """The webhook tables, and the only code of the webhooks that touches DynamoDB.
 
-- Endpoints: key (`account_id`, `id`): an account's endpoints are one Query.
+- Endpoints: key (`account_id`, `id`): an account's endpoints are one Query; beside them, the item that
+  counts them (`id` `#count`), written in the same transaction as each registration and removal.
 - Deliveries: key `id`; GSI `by-endpoint` (`endpoint_id`, `created_key`) for an endpoint's delivery log,
   newest first; sparse GSI `due-deliveries` (`due_shard`, `next_attempt_epoch`) holding the deliveries
   still to be attempted, which the scheduled run reads (its cost follows what is due, not the table);
@@ -10,19 +11,28 @@ Both are written only through the versioned write (paygate.store.versioned)."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from paygate.errors import Busy
 from paygate.models import utcnow
 from paygate.store.keys import shard, time_key
 from paygate.store.versioned import AlreadyExists, VersionedTable, from_item, to_item
-from paygate.webhooks.models import DeliveryRecord, EndpointRecord
+from paygate.webhooks.models import ENDPOINT_ID_PREFIX, DeliveryRecord, EndpointRecord
 
 BY_ENDPOINT = "by-endpoint"
 DUE_DELIVERIES = "due-deliveries"
 DELIVERY_LOG_DAYS = 30
 _DERIVED = frozenset({"created_key", "due_shard", "next_attempt_epoch", "expires_epoch"})
+# The item of an account's endpoints that counts them (an endpoint's id always starts ENDPOINT_ID_PREFIX).
+COUNTER_ID = "#count"
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
 
 
 class WebhookStore:
@@ -52,25 +62,86 @@ class WebhookStore:
     def endpoint(self, account_id: str, endpoint_id: str) -> EndpointRecord | None:
         return self.endpoints.get({"account_id": {"S": account_id}, "id": {"S": endpoint_id}})
 
-    def endpoints_of(self, account_id: str, limit: int = 100) -> list[EndpointRecord]:
-        answer = self.endpoints.call(
-            "query",
-            TableName=self.endpoints.name,
-            KeyConditionExpression="account_id = :account",
-            ExpressionAttributeValues={":account": {"S": account_id}},
-            ConsistentRead=True,
-            Limit=limit,
-        )
-        return [self.endpoints.decode(item) for item in answer["Items"]]
+    def endpoints_of(self, account_id: str) -> list[EndpointRecord]:
+        """Every endpoint of the account, all pages read: a fan-out reaches each one."""
+        found, start_key = [], None
+        while True:
+            answer = self.endpoints.call(
+                "query",
+                TableName=self.endpoints.name,
+                KeyConditionExpression="account_id = :account AND begins_with(id, :endpoint)",
+                ExpressionAttributeValues={":account": {"S": account_id}, ":endpoint": {"S": ENDPOINT_ID_PREFIX}},
+                ConsistentRead=True,
+                **({"ExclusiveStartKey": start_key} if start_key else {}),
+            )
+            found += [self.endpoints.decode(item) for item in answer["Items"]]
+            start_key = answer.get("LastEvaluatedKey")
+            if not start_key:
+                return found
 
     def all_endpoints(self) -> Iterator[EndpointRecord]:
         """Every endpoint of every account: an operator's scan (scripts/), never on a request's path."""
         for page in self.client.get_paginator("scan").paginate(TableName=self.endpoints.name, ConsistentRead=True):
-            yield from (self.endpoints.decode(item) for item in page["Items"])
+            yield from (self.endpoints.decode(item) for item in page["Items"] if item["id"]["S"] != COUNTER_ID)
+
+    def insert_endpoint(self, endpoint: EndpointRecord, *, at_most: int) -> bool:
+        """Write a new endpoint and count it, in one transaction: False when the account has `at_most`
+        already. The count is an item of the account's own (`COUNTER_ID`), so the limit holds whatever
+        number of registrations race; an account from before the count starts from its endpoints."""
+        found = len(self.endpoints_of(endpoint.account_id))
+        count = {
+            "Update": {
+                "TableName": self.endpoints.name,
+                "Key": self._counter_key(endpoint.account_id),
+                "UpdateExpression": "SET endpoints = if_not_exists(endpoints, :found) + :one",
+                "ConditionExpression": "(attribute_not_exists(endpoints) AND :found < :most) OR endpoints < :most",
+                "ExpressionAttributeValues": {":found": _n(found), ":one": _n(1), ":most": _n(at_most)},
+            }
+        }
+        put = {
+            "Put": {
+                "TableName": self.endpoints.name,
+                "Item": self.endpoints.encode(endpoint),
+                "ConditionExpression": "attribute_not_exists(id)",
+            }
+        }
+        return self._transact([count, put]) is None
 
     def delete_endpoint(self, account_id: str, endpoint_id: str) -> None:
+        """Remove an endpoint and count it out, in one transaction (an account from before the count has
+        none to move)."""
         key = {"account_id": {"S": account_id}, "id": {"S": endpoint_id}}
-        self.endpoints.call("delete_item", TableName=self.endpoints.name, Key=key)
+        delete = {
+            "Delete": {"TableName": self.endpoints.name, "Key": key, "ConditionExpression": "attribute_exists(id)"}
+        }
+        uncount = {
+            "Update": {
+                "TableName": self.endpoints.name,
+                "Key": self._counter_key(account_id),
+                "UpdateExpression": "SET endpoints = endpoints - :one",
+                "ConditionExpression": "endpoints > :zero",
+                "ExpressionAttributeValues": {":one": _n(1), ":zero": _n(0)},
+            }
+        }
+        if self._transact([delete, uncount]) == 1:  # no count yet: the endpoint alone
+            self.endpoints.call("delete_item", TableName=self.endpoints.name, Key=key)
+
+    def _counter_key(self, account_id: str) -> dict[str, Any]:
+        return {"account_id": {"S": account_id}, "id": {"S": COUNTER_ID}}
+
+    def _transact(self, items: list[dict[str, Any]], attempts: int = 10) -> int | None:
+        """Run one transaction; None when it was written, else the index of the item whose condition
+        failed. Transactions on the same items that collide are tried again; Busy when they keep colliding."""
+        for attempt in range(attempts):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return None
+            except self.client.exceptions.TransactionCanceledException as error:
+                codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in codes:
+                    return codes.index("ConditionalCheckFailed")
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # another transaction held an item
+        raise Busy("The webhook endpoints of this account are changing too fast; try again")
 
     # --- deliveries ----------------------------------------------------------------------------------
 
