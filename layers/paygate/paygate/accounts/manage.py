@@ -41,10 +41,9 @@ class ApiKeys:
         return [key for key in self.accounts.keys_of(merchant.account_id) if key.mode == merchant.mode]
 
     def create(self, merchant: Merchant, request: CreateKeyRequest) -> tuple[ApiKeyRecord, str]:
-        """A new key of the merchant's mode, and the key itself: shown once, never stored."""
-        if len(self.accounts.keys_of(merchant.account_id)) >= MAX_KEYS:
-            raise ValidationFailed(f"An account may have at most {MAX_KEYS} API keys: revoke one first")
-        return self._issue(merchant, request.name)
+        """A new key of the merchant's mode, and the key itself: shown once, never stored. The limit is
+        kept in the same write as the key (see AccountStore.insert_key): no race of creates passes it."""
+        return self._issue(merchant, request.name, at_most=MAX_KEYS)
 
     def revoke(self, merchant: Merchant, key_id: str) -> ApiKeyRecord:
         """The key stops working (within the authorizer's cache, a minute at most); revoking it again
@@ -93,7 +92,9 @@ class ApiKeys:
             raise ValidationFailed("This key is a key of another account or mode", code="api_key_taken")
         return found
 
-    def _issue(self, merchant: Merchant, name: str | None, secret: str | None = None) -> tuple[ApiKeyRecord, str]:
+    def _issue(
+        self, merchant: Merchant, name: str | None, secret: str | None = None, *, at_most: int | None = None
+    ) -> tuple[ApiKeyRecord, str]:
         secret = secret or new_key(merchant.mode)
         now = self.clock()
         record = ApiKeyRecord(
@@ -106,7 +107,9 @@ class ApiKeys:
             created_at=now,
             updated_at=now,
         )
-        return self.accounts.keys.insert(record), secret
+        if not self.accounts.insert_key(record, at_most=at_most):
+            raise ValidationFailed(f"An account may have at most {at_most} API keys: revoke one first")
+        return record, secret
 
     def _own(self, merchant: Merchant, key_id: str) -> ApiKeyRecord:
         found = next((key for key in self.list(merchant) if key.id == key_id), None)

@@ -2,7 +2,9 @@
 
 - Accounts: key `id`; the profile a merchant keeps.
 - API keys: key `hash` (the SHA-256 of the key: a presented key is found with one consistent read, and no
-  key is ever stored in clear); GSI `by-account` (`account_id`, `created_at`) lists an account's keys.
+  key is ever stored in clear); GSI `by-account` (`account_id`, `created_at`) lists an account's keys;
+  an item per account (`#count:<account>`, outside the index) counts them, written in each key's
+  transaction.
 
 Both are written only through the versioned write (paygate.store.versioned)."""
 
@@ -17,6 +19,8 @@ from paygate.models import Versioned, utcnow
 from paygate.store.versioned import VersionedTable
 
 BY_ACCOUNT = "by-account"
+# The item counting an account's keys: `hash` is this and the account's id (a key's hash is hex).
+COUNTER_PREFIX = "#count:"
 
 
 class AccountStore:
@@ -40,6 +44,13 @@ class AccountStore:
             ExpressionAttributeValues={":account": {"S": account_id}},
             ScanIndexForward=False,
         )
+
+    def insert_key(self, record: ApiKeyRecord, *, at_most: int | None = None) -> bool:
+        """Write a new key and count it on its account, in one transaction: False when the account has
+        `at_most` keys already (None: no limit, counted all the same); AlreadyExists when it is there."""
+        counter = {"hash": {"S": f"{COUNTER_PREFIX}{record.account_id}"}}  # not a key: no account_id, not listed
+        found = len(self.keys_of(record.account_id))  # an account from before the count starts here
+        return self.keys.insert_counted(record, counter, found=found, at_most=at_most)
 
     def every_account(self) -> list[AccountRecord]:
         """Every account, in no order: what an operator lists (a scan, never on a request's path)."""

@@ -10,6 +10,8 @@ MAX_WRITE_ATTEMPTS times, then `Busy` (409: the caller may simply ask again)."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +26,12 @@ from paygate.models import Versioned, utcnow
 MAX_WRITE_ATTEMPTS = 25
 
 _serialize = TypeSerializer().serialize
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
 _deserialize = TypeDeserializer().deserialize
 
 
@@ -132,6 +140,75 @@ class VersionedTable[R: Versioned]:
                     raise
                 current = again
         raise Busy(f"{self.model.__name__} {self.key_of(current)} is changing too fast to update; try again")
+
+    def insert_counted(self, record: R, counter: dict[str, Any], *, found: int, at_most: int | None) -> bool:
+        """Write a new record and count it on the item `counter` of this table (attribute `count`), in one
+        transaction: False when the count is at `at_most` already (None: no limit, counted all the same),
+        so a limit holds whatever number of writers race; AlreadyExists when the record's key is taken.
+        `found`: the count to start from where the counter has none yet (records from before it)."""
+        values = {":found": _n(found), ":one": _n(1)}
+        limit = {}
+        if at_most is not None:
+            values[":most"] = _n(at_most)
+            limit = {"ConditionExpression": "(attribute_not_exists(#count) AND :found < :most) OR #count < :most"}
+        count = {
+            "Update": {
+                "TableName": self.name,
+                "Key": counter,
+                "UpdateExpression": "SET #count = if_not_exists(#count, :found) + :one",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": values,
+                **limit,
+            }
+        }
+        put = {
+            "TableName": self.name,
+            "Item": self.encode(_correlated(record)),
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": {"#key": self.key[0]},
+        }
+        failed = self._transact([count, {"Put": put}])
+        if failed == 1:
+            raise AlreadyExists(str(self.key_of(record)))
+        return failed is None
+
+    def delete_counted(self, key: dict[str, Any], counter: dict[str, Any]) -> None:
+        """Remove a record and count it out, in one transaction (where no count was kept yet, the record
+        alone; one that is gone already changes nothing)."""
+        delete = {
+            "Delete": {
+                "TableName": self.name,
+                "Key": key,
+                "ConditionExpression": "attribute_exists(#key)",
+                "ExpressionAttributeNames": {"#key": self.key[0]},
+            }
+        }
+        uncount = {
+            "Update": {
+                "TableName": self.name,
+                "Key": counter,
+                "UpdateExpression": "SET #count = #count - :one",
+                "ConditionExpression": "#count > :zero",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": {":one": _n(1), ":zero": _n(0)},
+            }
+        }
+        if self._transact([delete, uncount]) == 1:
+            self.call("delete_item", TableName=self.name, Key=key)
+
+    def _transact(self, items: list[dict[str, Any]], attempts: int = 10) -> int | None:
+        """One transaction; None when written, else the index of the item whose condition failed. One that
+        collides with another transaction on the same items is tried again; Busy when it keeps colliding."""
+        for attempt in range(attempts):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return None
+            except self.client.exceptions.TransactionCanceledException as error:
+                codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in codes:
+                    return codes.index("ConditionalCheckFailed")
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise Busy(f"{self.model.__name__} records are changing too fast to update; try again")
 
     def _put(self, record: R, expected_version: int | None, conflict: type[Exception]) -> None:
         condition: dict[str, Any] = (

@@ -11,13 +11,10 @@ Both are written only through the versioned write (paygate.store.versioned)."""
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from paygate.errors import Busy
 from paygate.models import utcnow
 from paygate.store.keys import shard, time_key
 from paygate.store.versioned import AlreadyExists, VersionedTable, from_item, to_item
@@ -29,10 +26,6 @@ DELIVERY_LOG_DAYS = 30
 _DERIVED = frozenset({"created_key", "due_shard", "next_attempt_epoch", "expires_epoch"})
 # The item of an account's endpoints that counts them (an endpoint's id always starts ENDPOINT_ID_PREFIX).
 COUNTER_ID = "#count"
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
 
 
 class WebhookStore:
@@ -85,63 +78,17 @@ class WebhookStore:
             yield from (self.endpoints.decode(item) for item in page["Items"] if item["id"]["S"] != COUNTER_ID)
 
     def insert_endpoint(self, endpoint: EndpointRecord, *, at_most: int) -> bool:
-        """Write a new endpoint and count it, in one transaction: False when the account has `at_most`
-        already. The count is an item of the account's own (`COUNTER_ID`), so the limit holds whatever
-        number of registrations race; an account from before the count starts from its endpoints."""
-        found = len(self.endpoints_of(endpoint.account_id))
-        count = {
-            "Update": {
-                "TableName": self.endpoints.name,
-                "Key": self._counter_key(endpoint.account_id),
-                "UpdateExpression": "SET endpoints = if_not_exists(endpoints, :found) + :one",
-                "ConditionExpression": "(attribute_not_exists(endpoints) AND :found < :most) OR endpoints < :most",
-                "ExpressionAttributeValues": {":found": _n(found), ":one": _n(1), ":most": _n(at_most)},
-            }
-        }
-        put = {
-            "Put": {
-                "TableName": self.endpoints.name,
-                "Item": self.endpoints.encode(endpoint),
-                "ConditionExpression": "attribute_not_exists(id)",
-            }
-        }
-        return self._transact([count, put]) is None
+        """Write a new endpoint and count it, in one transaction: False when the account has `at_most`."""
+        counter = self._counter_key(endpoint.account_id)
+        found = len(self.endpoints_of(endpoint.account_id))  # an account from before the count starts here
+        return self.endpoints.insert_counted(endpoint, counter, found=found, at_most=at_most)
 
     def delete_endpoint(self, account_id: str, endpoint_id: str) -> None:
-        """Remove an endpoint and count it out, in one transaction (an account from before the count has
-        none to move)."""
         key = {"account_id": {"S": account_id}, "id": {"S": endpoint_id}}
-        delete = {
-            "Delete": {"TableName": self.endpoints.name, "Key": key, "ConditionExpression": "attribute_exists(id)"}
-        }
-        uncount = {
-            "Update": {
-                "TableName": self.endpoints.name,
-                "Key": self._counter_key(account_id),
-                "UpdateExpression": "SET endpoints = endpoints - :one",
-                "ConditionExpression": "endpoints > :zero",
-                "ExpressionAttributeValues": {":one": _n(1), ":zero": _n(0)},
-            }
-        }
-        if self._transact([delete, uncount]) == 1:  # no count yet: the endpoint alone
-            self.endpoints.call("delete_item", TableName=self.endpoints.name, Key=key)
+        self.endpoints.delete_counted(key, self._counter_key(account_id))
 
     def _counter_key(self, account_id: str) -> dict[str, Any]:
         return {"account_id": {"S": account_id}, "id": {"S": COUNTER_ID}}
-
-    def _transact(self, items: list[dict[str, Any]], attempts: int = 10) -> int | None:
-        """Run one transaction; None when it was written, else the index of the item whose condition
-        failed. Transactions on the same items that collide are tried again; Busy when they keep colliding."""
-        for attempt in range(attempts):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return None
-            except self.client.exceptions.TransactionCanceledException as error:
-                codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-                if "ConditionalCheckFailed" in codes:
-                    return codes.index("ConditionalCheckFailed")
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # another transaction held an item
-        raise Busy("The webhook endpoints of this account are changing too fast; try again")
 
     # --- deliveries ----------------------------------------------------------------------------------
 
