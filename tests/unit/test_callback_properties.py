@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from paygate.errors import PaygateError
@@ -213,3 +215,50 @@ def test_the_authentic_callback_itself_succeeds_a_signed_providers_payment(rig):
     # The baseline the mutations start from: authentic, and believed where it is signed.
     rig.deliver(authentic(rig.provider, rig.payment))
     assert rig.changed() is (rig.provider in {"sandbox", "nowpayments", "paygentic"})
+
+
+# A JSON number where a value stands (after ':', ',' or '['), or an amount written as a decimal string.
+NUMBER = re.compile(rb"(?<=[:\[,])\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)(?=\s*[,}\]])|\"([0-9]+\.[0-9]+)\"")
+
+
+@st.composite
+def respelled(draw, text: str) -> str:
+    """Another spelling of the same number, as a double reads it: zeros added, an exponent moved, or
+    digits so far down that the double does not change."""
+    value = Decimal(text)
+    digits = format(value, "f")
+    shift = draw(st.integers(-3, 3))
+    forms = [
+        digits + ("" if "." in digits else ".") + "0" * draw(st.integers(1, 6)),
+        f"{(value * Decimal(10) ** -shift).normalize():f}e{shift}",
+        f"{(value * Decimal(10) ** -shift).normalize():f}E{shift:+d}",
+        digits + ("" if "." in digits else ".") + "0" * 17 + str(draw(st.integers(1, 4))),
+    ]
+    form = draw(st.sampled_from(forms))
+    assume(float(form) == float(text) and form != text)
+    return form
+
+
+def recorded(rig: Rig) -> tuple:
+    """What the gateway records of the payment: status, money received, the statuses it went through."""
+    stored = rig.gateway.payments.get(rig.payment.id)  # type: ignore[attr-defined]
+    return stored.status, stored.amount_received, [entry.status for entry in stored.history]
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_respelling_a_number_of_a_genuine_body_records_the_same_or_is_refused(rig, data):
+    if rig.provider == "ivpay":
+        pytest.skip("IVPAY's callbacks carry no amount")
+    genuine = authentic(rig.provider, rig.payment)
+    number = data.draw(st.sampled_from(list(NUMBER.finditer(genuine.body))))
+    group = 1 if number.group(1) else 2
+    spelling = data.draw(respelled(number.group(group).decode())).encode()
+    body = genuine.body[: number.start(group)] + spelling + genuine.body[number.end(group) :]
+    before = recorded(rig)
+    rig.deliver(genuine)
+    as_genuine = recorded(rig)
+    rig.restore()
+    rig.deliver(CallbackRequest(headers=genuine.headers, body=body, source_ip=genuine.source_ip))
+    assert recorded(rig) in (as_genuine, before)  # the same as the genuine one, or nothing (refused)
+    rig.restore()

@@ -104,6 +104,9 @@ UNREADABLE = [
     {"amount_paid": "ten", "currency": "USD"},
     {"amount_paid": None, "currency": "USD"},
     {"amount_paid": True, "currency": "USD"},
+    {"amount_paid": "", "currency": "USD"},
+    {"amount_paid": "-10.00", "currency": "USD"},
+    {"amount_paid": -10, "currency": "USD"},
     {"amount_paid": "10.00"},
     {"amount_paid": "10.00", "currency": ""},
 ]

@@ -106,7 +106,8 @@ class Money:
 
     @classmethod
     def of(cls, amount: object, currency: object) -> Money | None:
-        """From a provider's answer; None when either part is missing or unreadable."""
+        """From a provider's answer; None when either part is missing or unreadable (a negative amount
+        is no amount a customer paid or a price holds)."""
         if isinstance(amount, bool) or not isinstance(amount, str | int | float | Decimal):
             return None
         if not isinstance(currency, str) or not currency:
@@ -115,7 +116,7 @@ class Money:
             value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
         except InvalidOperation:
             return None
-        return cls(value, currency.upper()) if value.is_finite() else None
+        return cls(value, currency.upper()) if value.is_finite() and value >= 0 else None
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
