@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from local.dynamodb_local import client as local_client
 from paygate.providers.rate_limits import RateLimits, granted_per_second
 
 TIME_SCALE = float(os.environ.get("BENCH_RATE_TIME_SCALE", 0.1))
@@ -108,14 +108,7 @@ class Run:
 
 
 def client(endpoint: str, connections: int) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(max_pool_connections=connections, retries={"mode": "standard"}),
-    )
+    return local_client(endpoint, Config(max_pool_connections=connections, retries={"mode": "standard"}))
 
 
 def drive(

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -20,13 +21,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def client(endpoint: str):
+def client(endpoint: str, config: Any = None):
+    """A DynamoDB client of the local engine at `endpoint` (`config`: a botocore Config, for its pool)."""
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
+        config=config,
     )
 
 

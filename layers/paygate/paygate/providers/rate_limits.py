@@ -143,32 +143,35 @@ class RateLimits:
         the first place to come. The place taken, or None when those within reach are taken."""
         while (first := shard.first_place_from(self.now())) < (end := shard.places_until(deadline)):
             try:
-                answer = self.client.update_item(
-                    TableName=self.table_name,
-                    Key={"id": {"S": shard.key}},
-                    UpdateExpression="SET n = if_not_exists(n, :first) + :one, expiration = :expiration",
-                    ConditionExpression="attribute_not_exists(n) OR n BETWEEN :first AND :last",
-                    ExpressionAttributeValues=self._values(shard, first=first, last=end - 1),
-                    ReturnValues="UPDATED_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                return self._move(
+                    shard,
+                    "if_not_exists(n, :first)",
+                    "attribute_not_exists(n) OR n BETWEEN :first AND :last",
+                    first=first,
+                    last=end - 1,
                 )
-                return int(answer["Attributes"]["n"]["N"]) - 1
             except self.client.exceptions.ConditionalCheckFailedException as failed:
                 if int(failed.response["Item"]["n"]["N"]) >= first:
                     return None  # what is left of this shard lies beyond the deadline, or nothing is
             try:
-                answer = self.client.update_item(
-                    TableName=self.table_name,
-                    Key={"id": {"S": shard.key}},
-                    UpdateExpression="SET n = :first + :one, expiration = :expiration",
-                    ConditionExpression="n <= :first",
-                    ExpressionAttributeValues=self._values(shard, first=first),
-                    ReturnValues="UPDATED_NEW",
-                )
-                return int(answer["Attributes"]["n"]["N"]) - 1
+                return self._move(shard, ":first", "n <= :first", first=first)
             except self.client.exceptions.ConditionalCheckFailedException:
                 continue  # another checker moved it first: look again
         return None
+
+    def _move(self, shard: Shard, start: str, condition: str, **places: int) -> int:
+        """Set the shard's counter to `start` + 1 if `condition` holds: the place taken (the old item on
+        ConditionalCheckFailedException's response, to tell why not)."""
+        answer = self.client.update_item(
+            TableName=self.table_name,
+            Key={"id": {"S": shard.key}},
+            UpdateExpression=f"SET n = {start} + :one, expiration = :expiration",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=self._values(shard, **places),
+            ReturnValues="UPDATED_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return int(answer["Attributes"]["n"]["N"]) - 1
 
     @staticmethod
     def _values(shard: Shard, **places: int) -> dict[str, Any]:
