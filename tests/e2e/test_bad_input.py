@@ -37,6 +37,15 @@ CASES = [
     ("bad email", body(customer_email="not-an-email"), 422, "validation_error", "customer_email"),
     ("relative url", body(success_url="/thanks"), 422, "validation_error", "success_url"),
     ("bad duration", body(expires_in="30 minutes"), 422, "validation_error", "expires_in"),
+    ("expires_in beyond the provider's maximum", body(expires_in="P8D"), 422, "validation_error", "expires_in"),
+    ("expires_in below a minute", body(expires_in="PT59S"), 422, "validation_error", "expires_in"),
+    (
+        "a waiting payment's expires_in beyond a day",
+        body(provider=..., methods=["test"], expires_in="P1DT1S"),
+        422,
+        "validation_error",
+        "expires_in",
+    ),
     ("metadata not strings", body(metadata={"a": 1}), 422, "validation_error", "metadata.a"),
     ("too many metadata keys", body(metadata={f"k{i}": "v" for i in range(51)}), 422, "validation_error", "metadata"),
     (
@@ -61,6 +70,22 @@ def test_bad_input_is_a_clean_4xx_and_writes_nothing(api, table, name, raw, stat
     assert error["code"] == code
     assert error["param"] == param
     assert error["message"]
+    assert table.count() == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "bound"),
+    [
+        ({"expires_in": "P8D"}, "sandbox keeps a payment at most P7D (604800 seconds)"),
+        ({"provider": "ivpay", "expires_in": "P1DT1M"}, "ivpay keeps a payment at most P1D (86400 seconds)"),
+        ({"expires_in": "PT30S"}, "sandbox needs at least PT1M (60 seconds)"),
+    ],
+)
+def test_a_lifetime_out_of_the_providers_bounds_is_refused_naming_the_bound(api, table, changes, bound):
+    before = table.count()
+    answer = api.post("/payments", data=body(**changes))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"] == f"expires_in: {bound}"
     assert table.count() == before
 
 
