@@ -55,6 +55,7 @@ format: setup
 
 openapi: setup
 	POWERTOOLS_TRACE_DISABLED=1 $(PY) -m local.openapi
+	$(PY) -m local.event_schemas
 
 validate: setup
 	$(SAM) validate --lint
