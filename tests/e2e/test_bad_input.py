@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.factories import sandbox_callback
+
 VALID = {"amount": "10.50", "currency": "USD", "provider": "sandbox"}
 
 
@@ -110,3 +112,41 @@ def test_junk_callbacks_are_4xx_never_5xx(api, raw):
 def test_bad_path_and_query_values_are_4xx(api):
     assert api.get("/payments/" + "x" * 300).status_code == 422
     assert api.get("/payments/pay_x", force_sync="maybe").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "/payments", {"stauts": "pending"}),  # a misspelt filter would widen the list
+        ("GET", "/payments", {"limit": "5", "provider_id": "x"}),
+        ("GET", "/payments/{id}", {"forcesync": "true"}),
+        ("POST", "/payments", {"provider": "sandbox"}),
+        ("POST", "/payments/{id}/cancel", {"reason": "x"}),
+        ("GET", "/webhook-endpoints", {"page": "2"}),
+        ("GET", "/payment-methods", {"currency": "USD", "amount": "1.00", "country": "DE"}),
+    ],
+)
+def test_unknown_query_parameters_are_refused_as_unknown_fields_are(api, table, method, path, query):
+    payment = api.create()
+    before = table.count()
+    url = f"{api.base}{path.format(id=payment['id'])}"
+    headers = {"X-API-Key": api.api_key, "Content-Type": "application/json"}
+    answer = api.http.request(method, url, params=query, data=body(), headers=headers, timeout=30)
+    assert answer.status_code == 422, answer.text
+    unknown = sorted(set(query) - {"limit", "currency", "amount"})[0]
+    assert answer.json()["error"] == {
+        "type": "invalid_request",
+        "code": "validation_error",
+        "message": f"Unknown query parameter {unknown!r}",
+        "param": unknown,
+    }
+    assert table.count() == before
+    assert api.payment(payment["id"])["status"] == "pending"  # nothing changed
+
+
+def test_a_providers_callback_is_taken_whatever_query_it_carries(api):
+    payment = api.create()
+    delivery = sandbox_callback(payment["id"], payment["provider_payment_id"], "processing")
+    answer = api.http.post(f"{api.base}/ipn/sandbox?from=provider", data=delivery.body, headers=delivery.headers)
+    assert answer.status_code == 200, answer.text
+    assert api.payment(payment["id"])["status"] == "processing"
