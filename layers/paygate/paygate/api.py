@@ -67,8 +67,7 @@ def created[T](body: T, *, replayed: bool = False) -> Response[T]:
 
 def create_app(*, known_query_only: bool = True) -> APIGatewayRestResolver:
     """A resolver whose every failure, ours or the framework's, answers in the one error shape; with
-    `known_query_only`, a query parameter the route does not take is refused, as an unknown body field is
-    (a misspelt filter must not silently widen a list)."""
+    `known_query_only`, a query parameter the route does not take is refused as an unknown field is."""
     # Bodies are parsed with bounds (depth, number size, no NaN): no body can make the parser raise.
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=wire.loads)
     if known_query_only:
@@ -113,10 +112,8 @@ def create_app(*, known_query_only: bool = True) -> APIGatewayRestResolver:
 
 
 def _refuse_unknown_query_parameters(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
-    route = app.context.get("_route")
-    known = {param.alias for param in route.dependant.query_params} if route else set()
-    given = app.current_event.resolved_query_string_parameters or {}
-    unknown = sorted(name for name in given if name not in known)
+    known = {param.alias for param in app.context["_route"].dependant.query_params}
+    unknown = sorted(set(app.current_event.resolved_query_string_parameters or {}) - known)
     if unknown:
         return error_response(ValidationFailed(f"Unknown query parameter {unknown[0]!r}", param=unknown[0]))
     return next_middleware(app)
