@@ -38,6 +38,10 @@ EventType = Literal[
     "refund.cancelled",
 ]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+# The test event a merchant asks for (POST /webhook-endpoints/{id}/test): a webhook only, never on the
+# bus, sent to the one endpoint whatever it subscribes to, carrying no payment.
+PING: Literal["webhook.ping"] = "webhook.ping"
+WebhookType = EventType | Literal["webhook.ping"]
 
 
 def event_type(status: Status | RefundStatus) -> EventType:
@@ -87,6 +91,25 @@ class RefundEvent(BaseModel):
 Detail = PaymentEvent | RefundEvent
 
 
+class PingEvent(BaseModel):
+    """The `data` of a test webhook (`webhook.ping`): no payment or refund is behind it, and nothing is to
+    be done but answer 2xx. Signed, retried and logged as every webhook is."""
+
+    event_id: str = Field(
+        description="`ping_<endpoint id without we_>_<unix minute>`: one test event per endpoint and minute",
+        examples=["ping_0f1e2d3c4b5a69788796a5b4_29890512"],
+    )
+    test: Literal[True] = Field(default=True, description="Always true: a test, not a change of any payment")
+    endpoint_id: str = Field(
+        description="The endpoint the test was asked for", examples=["we_0f1e2d3c4b5a69788796a5b4"]
+    )
+    account_id: str = Field(description="The merchant account the endpoint belongs to")
+    livemode: bool = Field(description="The mode of the endpoint (of the key that registered it)")
+    correlation_id: str | None = Field(
+        default=None, description="The id of the request that asked for the test (also in logs and traces)"
+    )
+
+
 class BusEvent(BaseModel):
     """An event as EventBridge hands it to a target (the webhook queue): its envelope around the detail."""
 
@@ -102,9 +125,9 @@ class BusEvent(BaseModel):
 class WebhookPayload(BaseModel):
     """The body of a merchant webhook (Standard Webhooks: `type`, `timestamp`, `data`)."""
 
-    type: EventType
+    type: WebhookType
     timestamp: datetime
-    data: Detail
+    data: Detail | PingEvent
 
     @classmethod
     def of(cls, event: BusEvent) -> WebhookPayload:
