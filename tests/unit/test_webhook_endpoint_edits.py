@@ -168,6 +168,8 @@ def test_another_accounts_endpoint_is_not_found_to_edit_or_test(webhooks):
     endpoint = register(webhooks)
     with pytest.raises(NotFound):
         edit(webhooks, endpoint.id, account="acct_other", enabled=False)
+    with pytest.raises(NotFound):  # not found first: another account's id is never checked, nor its url looked up
+        edit(webhooks, endpoint.id, account="acct_other", url="https://10.0.0.7/hooks")
     with pytest.raises(NotFound):
         webhooks.send_test("acct_other", endpoint.id)
     assert webhooks.endpoint(factories.ACCOUNT, endpoint.id).status == "enabled"

@@ -81,10 +81,11 @@ class EndpointApi:
 
     def update(self, account_id: str, endpoint_id: str, request: UpdateEndpointRequest) -> EndpointRecord:
         """The endpoint with the fields the merchant sent changed (see EndpointRecord.updated)."""
+        endpoint = self.endpoint(account_id, endpoint_id)  # first: another account's id is not found, not checked
         changes = request.changes()
         if "url" in changes:
             self._check_url(request.url or "")
-        return self._change(account_id, endpoint_id, lambda endpoint: endpoint.updated(changes))
+        return self._change(endpoint, lambda current: current.updated(changes))
 
     def delete(self, account_id: str, endpoint_id: str) -> None:
         self.endpoint(account_id, endpoint_id)
@@ -101,7 +102,7 @@ class EndpointApi:
             seal = partial(self.sealer.seal, account_id=account_id, endpoint_id=endpoint_id)
             return endpoint.rotated(sealed, seal=seal, now=self.clock(), overlap=SECRET_OVERLAP)
 
-        rotated = self._change(account_id, endpoint_id, rotate)
+        rotated = self._change(self.endpoint(account_id, endpoint_id), rotate)
         return rotated.model_copy(update={"secret": secret})
 
     def deliveries(self, account_id: str, endpoint_id: str, *, limit: int = 20) -> list[DeliveryRecord]:
@@ -158,14 +159,14 @@ class EndpointApi:
         return delivery
 
     def _change(
-        self, account_id: str, endpoint_id: str, decide: Callable[[EndpointRecord], EndpointRecord | None]
+        self, endpoint: EndpointRecord, decide: Callable[[EndpointRecord], EndpointRecord | None]
     ) -> EndpointRecord:
         """One versioned write of `decide` applied to the endpoint as last read; 404 if it was deleted meanwhile."""
         try:
-            return self.store.endpoints.change(self.endpoint(account_id, endpoint_id), decide)
+            return self.store.endpoints.change(endpoint, decide)
         except VersionConflict as gone:
             raise NotFound(
-                f"No webhook endpoint with id {endpoint_id!r}", code="endpoint_not_found", param="id"
+                f"No webhook endpoint with id {endpoint.id!r}", code="endpoint_not_found", param="id"
             ) from gone
 
     def _check_url(self, url: str) -> None:
