@@ -5,7 +5,8 @@ Every change of a payment's status (and its creation) is one `PaymentEvent`, eve
 one `RefundEvent` (and its creation `refund.created`): the bus event's `detail` (its `detail-type` is
 the event type), and, wrapped in a `WebhookPayload`, the body of every merchant webhook. The publisher,
 the webhook fan-out and the tests all read and write these models, and docs/events.schema.json is
-generated from them (`make openapi`; a test fails when it is stale).
+generated from them (`make openapi`; a test fails when it is stale). One webhook carries no event: the
+test a merchant asks for (`webhook.ping`, its `data` a `PingEvent`), sent to one endpoint, never on the bus.
 
 Consumers dedupe on `event_id` and order by `sequence` (the payment's version, which a refund's change
 also moves): delivery is at least once. Pydantic only, no I/O."""
