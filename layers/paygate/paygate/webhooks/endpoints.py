@@ -84,7 +84,7 @@ class EndpointApi:
         endpoint = self.endpoint(account_id, endpoint_id)  # first: another account's id is not found, not checked
         changes = request.changes()
         if "url" in changes:
-            self._check_url(request.url or "")
+            self._check_url(changes["url"])
         return self._change(endpoint, lambda current: current.updated(changes))
 
     def delete(self, account_id: str, endpoint_id: str) -> None:
