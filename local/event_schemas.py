@@ -15,8 +15,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from local import template
-from paygate.events import EVENT_TYPES, MEANINGS, SCHEMA_VERSION, EventType, PaymentEvent, RefundEvent
+from paygate.events import (
+    EVENT_TYPES,
+    MEANINGS,
+    PING,
+    SCHEMA_VERSION,
+    PaymentEvent,
+    PingEvent,
+    RefundEvent,
+    WebhookType,
+)
+
+# Every type with a schema: the bus's, and the test webhook's (which is no bus event).
+TYPES: tuple[WebhookType, ...] = (*EVENT_TYPES, PING)
 
 DIRECTORY = template.ROOT / "docs" / "events"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -26,14 +40,15 @@ def path(event_type: str) -> Path:
     return DIRECTORY / f"{event_type}.schema.json"
 
 
-def schema(event_type: EventType) -> dict[str, Any]:
+def schema(event_type: WebhookType) -> dict[str, Any]:
     """The detail of `event_type`: its model's schema, with what the type pins (the status it reports, the
     refund's creation) stated as constants."""
     subject, _, status = event_type.partition(".")
-    model = RefundEvent if subject == "refund" else PaymentEvent
+    models: dict[str, type[BaseModel]] = {"refund": RefundEvent, "payment": PaymentEvent}
+    model = models.get(subject, PingEvent)
     generated = model.model_json_schema(mode="serialization")
     properties = generated["properties"]
-    if event_type != "refund.created":
+    if subject in ("payment", "refund") and event_type != "refund.created":
         properties[subject] = {"allOf": [properties[subject], {"properties": {"status": {"const": status}}}]}
     if subject == "refund":
         properties["created"] = {**properties["created"], "const": event_type == "refund.created"}
@@ -48,7 +63,7 @@ def schema(event_type: EventType) -> dict[str, Any]:
     }
 
 
-def draft4(event_type: EventType) -> dict[str, Any]:
+def draft4(event_type: WebhookType) -> dict[str, Any]:
     """`schema(event_type)` as JSON Schema Draft 4 (the Schema Registry's JSONSchemaDraft4): `definitions`
     for `$defs`, one-value `enum`s for `const`."""
 
@@ -100,7 +115,7 @@ def with_template_section(text: str) -> str:
 
 
 def files() -> dict[Path, str]:
-    return {path(event_type): json.dumps(schema(event_type), indent=2) + "\n" for event_type in EVENT_TYPES}
+    return {path(event_type): json.dumps(schema(event_type), indent=2) + "\n" for event_type in TYPES}
 
 
 def write(directory: Path = DIRECTORY) -> None:

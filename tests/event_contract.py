@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from local import event_schemas
-from paygate.events import EVENT_TYPES, SCHEMA_VERSION
+from paygate.events import EVENT_TYPES, PING, SCHEMA_VERSION
 
 
 @cache
@@ -20,7 +20,7 @@ def validator(event_type: str) -> Draft202012Validator:
 
 
 def problems_of_detail(event_type: Any, detail: Any) -> list[str]:
-    if event_type not in EVENT_TYPES:
+    if event_type not in (*EVENT_TYPES, PING):
         return [f"unknown event type {event_type!r}"]
     if not isinstance(detail, dict) or detail.get("version") != SCHEMA_VERSION:
         return [f"{event_type}: not version {SCHEMA_VERSION} of the contract: {detail!r:.200}"]
@@ -31,8 +31,8 @@ def problems_of_detail(event_type: Any, detail: Any) -> list[str]:
 
 
 def bus_event_problems(event: dict) -> list[str]:
-    if event.get("source") != "paygate":
-        return [f"an event from {event.get('source')!r}"]
+    if event.get("source") != "paygate" or event.get("detail-type") not in EVENT_TYPES:
+        return [f"an event {event.get('detail-type')!r} from {event.get('source')!r}"]
     return problems_of_detail(event.get("detail-type"), event.get("detail"))
 
 

@@ -1,5 +1,5 @@
-"""The merchant's webhook endpoints: register (the secret shown once), list, read, delete, rotate the
-secret (both sign for 24 h), the delivery log, and sending a delivery again."""
+"""The merchant's webhook endpoints: register (the secret shown once), list, read, edit, delete, rotate
+the secret (both sign for 24 h), the delivery log, sending a delivery again, and a test event."""
 
 from http import HTTPStatus
 from typing import Annotated, Literal
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from paygate import api, service
 from paygate.api import Account, Body, Depends, Path, Query, Response, content_types
 from paygate.observability import logger, metrics
-from paygate.webhooks.models import CreateEndpointRequest, Delivery, WebhookEndpoint
+from paygate.webhooks.models import CreateEndpointRequest, Delivery, UpdateEndpointRequest, WebhookEndpoint
 from paygate.webhooks.service import Webhooks
 
 app = api.create_app()
@@ -66,6 +66,21 @@ def get_endpoint(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> 
     return webhooks.endpoint(account, endpoint_id).public()
 
 
+@app.patch(
+    "/webhook-endpoints/<endpoint_id>",
+    summary="Edit a webhook endpoint",
+    description="Change any of `url`, `events`, `description` and `enabled`; the fields left out stay as they"
+    " are. The url is checked as at registration. `enabled: true` enables again an endpoint disabled after"
+    " a 410 or 5 days of failures, with its failures counted afresh. Two edits at once both apply.",
+    operation_id="updateWebhookEndpoint",
+    security=SECURITY,
+)
+def update_endpoint(
+    endpoint_id: EndpointId, request: Annotated[UpdateEndpointRequest, Body()], account: Account, webhooks: Hooks
+) -> WebhookEndpoint:
+    return webhooks.update(account, endpoint_id, request).public()
+
+
 @app.delete(
     "/webhook-endpoints/<endpoint_id>",
     summary="Delete a webhook endpoint",
@@ -111,6 +126,24 @@ def retry_delivery(
     endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=64)], account: Account, webhooks: Hooks
 ) -> Response[Delivery]:
     delivery = webhooks.retry(account, endpoint_id, delivery_id)
+    return Response(
+        status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=delivery.public()
+    )
+
+
+@app.post(
+    "/webhook-endpoints/<endpoint_id>/test",
+    summary="Send a test event to an endpoint",
+    description="A `webhook.ping` event for this endpoint alone, whatever it subscribes to: signed, retried and"
+    " logged as every delivery. It carries no payment (`data.test` is true). One per endpoint and minute:"
+    " asking again within the minute answers the same delivery. `409 endpoint_disabled` for a disabled"
+    " endpoint.",
+    operation_id="testWebhookEndpoint",
+    security=SECURITY,
+    responses={202: {"description": "The test event's delivery, about to be attempted"}},
+)
+def send_test_event(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> Response[Delivery]:
+    delivery = webhooks.send_test(account, endpoint_id)
     return Response(
         status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=delivery.public()
     )

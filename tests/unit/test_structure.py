@@ -37,6 +37,7 @@ LAYERS = {
     "paygate.checkout": OUTSIDE,
     "paygate.lifecycle": USE_CASES,
     "paygate.webhooks.service": USE_CASES,
+    "paygate.webhooks.endpoints": USE_CASES,
     "paygate.config": ROOT_LAYER,
     "paygate.api": ROOT_LAYER,
     "paygate.service": ROOT_LAYER,

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import paygate
 from paygate.webhooks import addresses, sender
 from paygate.webhooks.addresses import UnsafeUrl, check_url
 from paygate.webhooks.sender import send
@@ -365,10 +366,17 @@ def test_delivers_the_body_and_headers_exactly_and_returns_the_answer(server):
     recorded = dict(request["headers"])
     assert recorded["Host"] == f"127.0.0.1:{server.port}"
     assert recorded["Content-Length"] == str(len(BODY))
+    assert recorded["User-Agent"] == f"Paygate-Webhooks/{paygate.__version__}"
 
 
 def test_the_url_decides_host_and_length_not_the_callers_headers(server):
-    headers = {**HEADERS, "Host": "internal.admin", "Content-Length": "1", "Transfer-Encoding": "chunked"}
+    headers = {
+        **HEADERS,
+        "Host": "internal.admin",
+        "Content-Length": "1",
+        "Transfer-Encoding": "chunked",
+        "User-Agent": "curl/8",
+    }
     result = send(server.url("/ok?a=1&b=2"), BODY, headers, allow_private=True)
 
     assert result.http_status == 200
@@ -377,6 +385,7 @@ def test_the_url_decides_host_and_length_not_the_callers_headers(server):
     assert request["body"] == BODY
     names = [name.lower() for name, _ in request["headers"]]
     assert names.count("host") == 1 and names.count("content-length") == 1 and "transfer-encoding" not in names
+    assert names.count("user-agent") == 1 and dict(request["headers"])["User-Agent"].startswith("Paygate-Webhooks/")
     assert dict(request["headers"])["Host"] == f"127.0.0.1:{server.port}"
 
 

@@ -10,6 +10,10 @@ import importlib
 import importlib.util
 import sys
 
+# The one place the version is written: pyproject.toml reads it from here, webhooks send it as their
+# User-Agent (the layer ships without package metadata, so it cannot be read from there at run time).
+__version__ = "0.1.0"
+
 _EVENT_HANDLER = "aws_lambda_powertools.event_handler"
 # What the package's __init__ takes from its `api_gateway` module.
 _FROM_API_GATEWAY = {

@@ -100,6 +100,14 @@ class TooManyRotations(PaygateError):
     code = "too_many_rotations"
 
 
+class WebhookEndpointDisabled(PaygateError):
+    """409: a test event for a disabled webhook endpoint (enable it first)."""
+
+    http_status = 409
+    type = "invalid_request"
+    code = "endpoint_disabled"
+
+
 class IdempotencyInProgress(PaygateError):
     http_status = 409
     retry_after = 1

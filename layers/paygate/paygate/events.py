@@ -5,7 +5,8 @@ Every change of a payment's status (and its creation) is one `PaymentEvent`, eve
 one `RefundEvent` (and its creation `refund.created`): the bus event's `detail` (its `detail-type` is
 the event type), and, wrapped in a `WebhookPayload`, the body of every merchant webhook. The publisher,
 the webhook fan-out and the tests all read and write these models, and docs/events.schema.json is
-generated from them (`make openapi`; a test fails when it is stale).
+generated from them (`make openapi`; a test fails when it is stale). One webhook carries no event: the
+test a merchant asks for (`webhook.ping`, its `data` a `PingEvent`), sent to one endpoint, never on the bus.
 
 Consumers dedupe on `event_id` and order by `sequence` (the payment's version, which a refund's change
 also moves): delivery is at least once. Pydantic only, no I/O."""
@@ -41,8 +42,12 @@ EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 # The version of the events' schema (docs/events/): an additive change (a new optional field, a new type)
 # keeps it; a breaking one publishes the next version beside this one for a documented period.
 SCHEMA_VERSION: Literal["1"] = "1"
+# The test event a merchant asks for (POST /webhook-endpoints/{id}/test): a webhook only, never on the
+# bus, sent to the one endpoint whatever it subscribes to, carrying no payment.
+PING: Literal["webhook.ping"] = "webhook.ping"
+WebhookType = EventType | Literal["webhook.ping"]
 # What each type tells, for the schemas and the documentation.
-MEANINGS: dict[EventType, str] = {
+MEANINGS: dict[WebhookType, str] = {
     "payment.pending": "A payment became payable: written waiting for the customer's choice on the hosted page "
     "(`provider: null`), or taken by a provider (its `provider_payment_id` and `payment_url` set).",
     "payment.processing": "The provider saw the customer pay; the money is not final yet.",
@@ -56,6 +61,7 @@ MEANINGS: dict[EventType, str] = {
     "refund.succeeded": "The money went back to the customer.",
     "refund.failed": "The refund could not be made; the money it held is refundable again.",
     "refund.cancelled": "The merchant cancelled a manual refund.",
+    PING: "A test a merchant asked for (a webhook only, never on the bus): nothing to do but answer 2xx.",
 }
 
 
@@ -116,6 +122,28 @@ class RefundEvent(BaseModel):
 Detail = PaymentEvent | RefundEvent
 
 
+class PingEvent(BaseModel):
+    """The `data` of a test webhook (`webhook.ping`): no payment or refund is behind it, and nothing is to
+    be done but answer 2xx. Signed, retried and logged as every webhook is."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    version: Literal["1"] = Field(default=SCHEMA_VERSION, description="The version of this event's schema")
+    event_id: str = Field(
+        description="`ping_<endpoint id without we_>_<unix minute>`: one test event per endpoint and minute",
+        examples=["ping_0f1e2d3c4b5a69788796a5b4_29890512"],
+    )
+    test: Literal[True] = Field(default=True, description="Always true: a test, not a change of any payment")
+    endpoint_id: str = Field(
+        description="The endpoint the test was asked for", examples=["we_0f1e2d3c4b5a69788796a5b4"]
+    )
+    account_id: str = Field(description="The merchant account the endpoint belongs to")
+    livemode: bool = Field(description="The mode of the endpoint (of the key that registered it)")
+    correlation_id: str | None = Field(
+        default=None, description="The id of the request that asked for the test (also in logs and traces)"
+    )
+
+
 class BusEvent(BaseModel):
     """An event as EventBridge hands it to a target (the webhook queue): its envelope around the detail."""
 
@@ -131,9 +159,9 @@ class BusEvent(BaseModel):
 class WebhookPayload(BaseModel):
     """The body of a merchant webhook (Standard Webhooks: `type`, `timestamp`, `data`)."""
 
-    type: EventType
+    type: WebhookType
     timestamp: datetime
-    data: Detail
+    data: Detail | PingEvent
 
     @classmethod
     def of(cls, event: BusEvent) -> WebhookPayload:

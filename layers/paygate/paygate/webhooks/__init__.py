@@ -9,7 +9,9 @@ every attempt recorded, nothing held only in memory.
 - `sender`: one POST to a merchant URL, to the address checked, with no redirects and one deadline.
 - `store`: the endpoints and deliveries tables (the only code here that touches DynamoDB, through the
   versioned write of paygate.store).
-- `service`: the use cases: the endpoint API, fanning an event out to deliveries, attempting them.
+- `endpoints`: the endpoint API: register, edit, delete, rotate, the delivery log, retries, test events.
+- `service`: delivery: fanning an event out to deliveries, attempting them (its `Webhooks` is the
+  endpoint API and delivery in one).
 
 The event they carry is paygate.events.
 """

@@ -6,9 +6,11 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from paygate.accounts.models import Merchant
 from paygate.errors import TooManyRotations
@@ -34,13 +36,55 @@ def delivery_id(event_id: str, endpoint_id: str) -> str:
     return "del_" + hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).hexdigest()[:24]
 
 
+EndpointUrl = Annotated[str, StringConstraints(min_length=8, max_length=2048, pattern=r"^https?://[^\s]+$")]
+EndpointEvents = Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))]
+EndpointDescription = Annotated[str, StringConstraints(max_length=500), NO_CONTROL, TEXT_SCHEMA]
+
+
 class CreateEndpointRequest(Strict):
     """The body of POST /webhook-endpoints."""
 
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2048, pattern=r"^https?://[^\s]+$")]
+    url: EndpointUrl
     # The event types to receive; all of them when omitted.
-    events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))] | None = None
-    description: Annotated[str, StringConstraints(max_length=500), NO_CONTROL, TEXT_SCHEMA] | None = None
+    events: EndpointEvents | None = None
+    description: EndpointDescription | None = None
+
+
+class UpdateEndpointRequest(Strict):
+    """The body of PATCH /webhook-endpoints/{endpoint_id}: the fields given change, the others stay as
+    they are; null clears the description (and is refused for the other fields)."""
+
+    url: EndpointUrl | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Where its webhooks go from now on (pending retries too), checked as at registration:"
+        " deployed, https to a public host",
+        examples=["https://shop.example/hooks/paygate"],
+    )
+    events: EndpointEvents | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The event types it receives from now on (the whole list, replacing the one before)",
+        examples=[["payment.succeeded", "refund.succeeded"]],
+    )
+    description: EndpointDescription | None = Field(
+        default=None, description="A note of the merchant's own; null clears it", examples=["Order fulfilment"]
+    )
+    enabled: bool | SkipJsonSchema[None] = Field(
+        default=None,
+        description="false: no more deliveries until it is enabled again. true: it receives the next events,"
+        " also after it was disabled for answering 410 or failing for 5 days (its failures count afresh)",
+        examples=[True],
+    )
+
+    @field_validator("url", "events", "enabled")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise PydanticCustomError("validation_error", "may not be null (leave it out to keep it)")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the merchant sent, as given."""
+        return self.model_dump(include=self.model_fields_set)
 
 
 class WebhookEndpoint(BaseModel):
@@ -89,6 +133,20 @@ class EndpointRecord(WebhookEndpoint, Versioned):
 
     def subscribed(self, event_type: str) -> bool:
         return self.status == "enabled" and event_type in self.events
+
+    def updated(self, changes: dict[str, Any]) -> EndpointRecord | None:
+        """The endpoint with the merchant's changes (UpdateEndpointRequest.changes); None when they change
+        nothing. Enabling a disabled endpoint forgets why it was disabled and how long it had been failing,
+        so it gets the full 5 days again."""
+        update: dict[str, Any] = {name: changes[name] for name in ("url", "events", "description") if name in changes}
+        enable = changes.get("enabled")
+        if enable is True and self.status == "disabled":
+            update |= {"status": "enabled", "disabled_reason": None, "failing_since": None}
+        elif enable is False and self.status == "enabled":
+            update |= {"status": "disabled", "disabled_reason": "disabled by the merchant"}
+        if all(getattr(self, name) == value for name, value in update.items()):
+            return None
+        return self.model_copy(update=update)
 
     def retired(self, now: datetime) -> list[RetiredSecret]:
         """The secrets replaced by rotations whose overlap has not ended, newest first."""

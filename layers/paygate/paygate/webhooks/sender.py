@@ -42,6 +42,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError, ReadTimeoutError
 from urllib3.util.ssl_match_hostname import CertificateError
 
+from paygate import __version__
 from paygate.deadline import Watchdog
 from paygate.webhooks.addresses import Target, UnsafeUrl, checked, resolve_host
 
@@ -49,7 +50,9 @@ TIMEOUT_SECONDS = 10.0
 # An attempt is not started with less time than this left: the POST's own deadline, and recording it.
 SECONDS_FOR_AN_ATTEMPT = TIMEOUT_SECONDS + 2
 # Framing and routing headers are the sender's, from the URL and the body, never the caller's.
-TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "user-agent"})
+# Who is calling, for the merchant's logs and firewall rules (urllib3 would name itself).
+USER_AGENT = f"Paygate-Webhooks/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ def _connection(target: Target, address: str, timeout: float, watchdog: Watchdog
 def _post(target: Target, addresses: list[str], body: bytes, headers: Mapping[str, str], deadline: float) -> int:
     request_headers = {name: value for name, value in headers.items() if name.lower() not in TRANSPORT_HEADERS}
     request_headers["Host"] = target.host_header
+    request_headers["User-Agent"] = USER_AGENT
     refused: Exception | None = None
     for address in addresses:  # the next address only when one refuses at once (e.g. no IPv6 route)
         remaining = deadline - time.monotonic()

@@ -1,4 +1,5 @@
-"""The webhook use cases: the endpoint API, fanning a payment event out to deliveries, and attempting them.
+"""The webhook use cases: the endpoint API (paygate.webhooks.endpoints), fanning a payment event out to
+deliveries, and attempting them.
 
 A delivery is the source of truth for its event and endpoint: the exact body, every attempt, and when the
 next one is due. An attempt first claims the delivery (one conditional write moves `next_attempt_at` a
@@ -17,116 +18,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from paygate import correlation
 from paygate.accounts.models import Merchant
-from paygate.errors import NotFound, ValidationFailed
-from paygate.events import EVENT_TYPES, BusEvent, WebhookPayload
-from paygate.models import Clock
+from paygate.events import BusEvent, WebhookPayload
 from paygate.observability import metrics
 from paygate.timing import MAX_QUEUE_DELAY_SECONDS
-from paygate.webhooks import addresses, sender, signing
-from paygate.webhooks.models import (
-    MAX_ENDPOINTS,
-    Attempt,
-    CreateEndpointRequest,
-    DeliveryRecord,
-    EndpointRecord,
-    delivery_id,
-    new_endpoint_id,
-)
-from paygate.webhooks.sealing import SecretSealer
-from paygate.webhooks.store import WebhookStore
+from paygate.webhooks import sender, signing
+from paygate.webhooks.endpoints import EndpointApi
+from paygate.webhooks.models import Attempt, DeliveryRecord, EndpointRecord, delivery_id
 
 logger = Logger(service="paygate", child=True)
 
-SECRET_OVERLAP = timedelta(hours=24)
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 
 
-@dataclass
-class Webhooks:
-    store: WebhookStore
-    clock: Clock
-    # Endpoint secrets are kept sealed (KMS): sealed at registration and rotation, opened to sign.
-    sealer: SecretSealer
+@dataclass(kw_only=True)
+class Webhooks(EndpointApi):
     retry_schedule: list[float]
-    lease_seconds: float = 60.0
-    allow_private: bool = False
-    # Queue a delivery to be attempted after a delay (seconds); None: the scheduled run alone retries.
-    enqueue_retry: Callable[[str, float], None] | None = None
     send: Callable[..., sender.SendResult] = field(default=sender.send)
-    # How a registered URL's host is looked up (the sender resolves again, itself, at every delivery).
-    resolve: Callable[[str, int], list[str]] = field(default=addresses.resolve_host)
-
-    # --- the endpoint API ----------------------------------------------------------------------------
-
-    def register(self, account_id: str, request: CreateEndpointRequest) -> EndpointRecord:
-        """The endpoint as stored, but for its secret: in clear here, to be shown once, sealed in the table."""
-        self._check_url(request.url)
-        now = self.clock()
-        endpoint_id, secret = new_endpoint_id(), signing.new_secret()
-        endpoint = EndpointRecord(
-            id=endpoint_id,
-            account_id=account_id,
-            url=request.url,
-            events=list(request.events or EVENT_TYPES),
-            description=request.description,
-            created_at=now,
-            updated_at=now,
-            secret=self.sealer.seal(secret, account_id, endpoint_id),
-        )
-        if not self.store.insert_endpoint(endpoint, at_most=MAX_ENDPOINTS):
-            raise ValidationFailed(f"An account may have at most {MAX_ENDPOINTS} webhook endpoints", param="url")
-        return endpoint.model_copy(update={"secret": secret})
-
-    def endpoints(self, account_id: str) -> list[EndpointRecord]:
-        return sorted(self.store.endpoints_of(account_id), key=lambda endpoint: endpoint.created_at, reverse=True)
-
-    def endpoint(self, account_id: str, endpoint_id: str) -> EndpointRecord:
-        endpoint = self.store.endpoint(account_id, endpoint_id)
-        if endpoint is None:
-            raise NotFound(f"No webhook endpoint with id {endpoint_id!r}", code="endpoint_not_found", param="id")
-        return endpoint
-
-    def delete(self, account_id: str, endpoint_id: str) -> None:
-        self.endpoint(account_id, endpoint_id)
-        self.store.delete_endpoint(account_id, endpoint_id)
-
-    def rotate_secret(self, account_id: str, endpoint_id: str) -> EndpointRecord:
-        """A new secret; for SECRET_OVERLAP the previous one signs too (two entries in webhook-signature),
-        so the merchant can switch without losing a delivery. Returns the endpoint with its new secret in
-        clear, to be shown once; both are sealed in the table (a secret in clear from before, too)."""
-        secret = signing.new_secret()
-        sealed = self.sealer.seal(secret, account_id, endpoint_id)
-
-        def rotate(endpoint: EndpointRecord) -> EndpointRecord:
-            seal = partial(self.sealer.seal, account_id=account_id, endpoint_id=endpoint_id)
-            return endpoint.rotated(sealed, seal=seal, now=self.clock(), overlap=SECRET_OVERLAP)
-
-        rotated = self.store.endpoints.change(self.endpoint(account_id, endpoint_id), rotate)
-        return rotated.model_copy(update={"secret": secret})
-
-    def deliveries(self, account_id: str, endpoint_id: str, *, limit: int = 20) -> list[DeliveryRecord]:
-        self.endpoint(account_id, endpoint_id)
-        return self.store.deliveries_of(endpoint_id, limit=limit)
-
-    def retry(self, account_id: str, endpoint_id: str, delivery_id_: str) -> DeliveryRecord:
-        """Send a delivery again, whatever became of it: due now, attempted from the queue."""
-        self.endpoint(account_id, endpoint_id)
-        delivery = self.store.delivery(delivery_id_)
-        if delivery is None or delivery.endpoint_id != endpoint_id or delivery.account_id != account_id:
-            raise NotFound(f"No delivery with id {delivery_id_!r}", code="delivery_not_found", param="delivery_id")
-        again = self.store.deliveries.change(
-            delivery, lambda current: current.model_copy(update={"status": "pending", "next_attempt_at": self.clock()})
-        )
-        if self.enqueue_retry:
-            self.enqueue_retry(again.id, 0)
-        return again
 
     # --- delivery ------------------------------------------------------------------------------------
 
@@ -281,9 +194,3 @@ class Webhooks:
         if endpoint.status == "enabled" and changed.status == "disabled":
             logger.warning("webhook endpoint disabled", endpoint_id=endpoint.id, reason=changed.disabled_reason)
             metrics.add_metric(name="WebhookEndpointDisabled", unit="Count", value=1)
-
-    def _check_url(self, url: str) -> None:
-        try:
-            addresses.check_url(url, allow_private=self.allow_private, resolve=self.resolve)
-        except addresses.UnsafeUrl as refusal:
-            raise ValidationFailed(f"url: {refusal}", param="url") from refusal
