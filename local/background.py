@@ -98,13 +98,17 @@ class EventLog:
         bus.put_rule(Name="log-everything", EventBusName=bus_name, EventPattern=json.dumps({"source": ["paygate"]}))
         bus.put_targets(Rule="log-everything", EventBusName=bus_name, Targets=[{"Id": "log", "Arn": queue_arn}])
 
-    def drain(self) -> list[dict]:
+    def drain(self, after: int = 0) -> tuple[list[dict], int]:
+        """The events put on the bus so far after the first `after` of them, in order, and the cursor to read
+        on from (how many there are: an event's place in the log never changes)."""
         with self.lock:
             while True:
                 answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
                 messages = answer.get("Messages", [])
                 if not messages:
-                    return list(self.events)
+                    if after > len(self.events):
+                        raise ValueError(f"no event {after} yet")
+                    return self.events[after:], len(self.events)
                 self.events += [json.loads(message["Body"]) for message in messages]
                 self.sqs.delete_message_batch(  # one call for the ten: a long backlog drains in seconds
                     QueueUrl=self.queue_url,
