@@ -40,12 +40,14 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 # Relative addresses: deployed, the page is /<stage>/docs, and its files are beside it under the stage.
+# An empty icon: a browser asks for none (/favicon.ico is no route).
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Paygate API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="docs/swagger-ui.css?v={swagger}">
 </head>
 <body>
