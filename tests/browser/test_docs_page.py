@@ -60,6 +60,8 @@ def test_the_docs_page_shows_every_operation_and_asks_only_its_own_origin(stack:
             block = page.locator(f".opblock-{method.lower()}", has=page.locator(f'[data-path="{path}"]'))
             expect(block.first).to_be_visible()
             expect(block.first.locator(".opblock-summary-method")).to_have_text(method)
+        # "Try it out" calls this API where the page is (deployed: under its stage)
+        expect(page.locator(".servers select option")).to_have_text(f"{base} - this API")
         # Open the create: its request body's schema is drawn from the document too
         create = page.locator(".opblock-post", has=page.locator('[data-path="/payments"]')).first
         create.locator(".opblock-summary-control").click()
