@@ -11,7 +11,7 @@ import pytest
 from werkzeug.test import Client
 
 from local import template
-from local.emulator import ApiEmulator
+from local.emulator import ApiEmulator, lambda_context
 from local.openapi import DOCUMENT, SERVED_DOCUMENT
 
 POLICY = (
@@ -84,3 +84,12 @@ def test_the_docs_are_public_and_their_function_may_call_nothing():
     assert set(routes) == {("GET", "/docs"), ("GET", "/docs/{name}"), ("GET", "/openapi.json")}
     assert not any(route.authorized for route in routes.values())
     assert "Policies" not in template.load()["Resources"]["DocsFunction"]["Properties"]
+
+
+def test_the_sample_event_gets_the_page_as_lambda_invokes_the_handler(aws_env):
+    event = json.loads((template.ROOT / "events" / "docs.json").read_text())
+    answer = template.handler("DocsFunction")(event, lambda_context("DocsFunction"))
+    assert answer["statusCode"] == 200
+    headers = answer.get("multiValueHeaders") or {}
+    assert headers["Content-Security-Policy"] == [POLICY]
+    assert '<script src="docs/init.js?v=' in answer["body"]
