@@ -60,6 +60,7 @@ format: setup ## ruff format and ruff check --fix
 
 openapi: setup ## write openapi.json (and the copy /openapi.json serves) and docs/events.schema.json from the code
 	POWERTOOLS_TRACE_DISABLED=1 $(PY) -m local.openapi
+	$(PY) -m local.event_schemas
 
 validate: setup ## sam validate --lint
 	$(SAM) validate --lint

@@ -14,6 +14,7 @@ import pytest
 from local import template
 from local.dynamodb_local import DynamoDBLocal
 from local.stack import LocalStack
+from tests import event_contract
 from tests.factories import CHECKOUT_KEY, CHECKOUT_SECRET_NAME, TABLES, WEBHOOK_SECRETS_KEY, FixedClock, environment
 
 
@@ -111,9 +112,14 @@ def stack(dynamodb_local: DynamoDBLocal) -> Iterator[LocalStack]:
     thread = threading.Thread(target=local.serve_forever, daemon=True)
     thread.start()
     yield local
+    # Every event the suite caused, on the bus and in every webhook, against the published contract.
+    local.stream.pump()
+    broken = [problem for event in local.events.drain() for problem in event_contract.bus_event_problems(event)]
+    broken += [problem for body in local.merchant.every_body for problem in event_contract.webhook_problems(body)]
     local.stop()
     os.environ.clear()
     os.environ.update(saved)
+    assert not broken, "events that break their schema:\n" + "\n".join(broken[:20])
 
 
 @pytest.fixture

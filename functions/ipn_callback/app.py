@@ -10,7 +10,8 @@ from paygate.api import Path
 from paygate.observability import logger, metrics
 from paygate.providers.catalog import SPECS
 
-app = api.create_app()
+# A provider's callback is taken whatever query it carries: refusing it would lose a payment's news.
+app = api.create_app(known_query_only=False)
 
 
 class Received(BaseModel):

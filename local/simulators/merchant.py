@@ -93,6 +93,8 @@ class MerchantReceiver(RoutedApp):
         self.lock = threading.Lock()
         self.behaviours: dict[str, Behaviour] = {}
         self.records: dict[str, list[dict[str, Any]]] = {}
+        # Every body any receiver was sent, never cleared: what the event contract is checked against.
+        self.every_body: list[str] = []
         self.url_map = Map(
             [
                 Rule("/<name>", methods=["POST"], endpoint="webhook"),
@@ -129,6 +131,7 @@ class MerchantReceiver(RoutedApp):
             self.records.setdefault(name, []).append(
                 {"headers": headers, "body": body, "status": status, "at": time.time()}
             )
+            self.every_body.append(body)
         if status in (204, 304):  # answers without a body
             return Response(status=status)
         if 200 <= status < 300:

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.factories import sandbox_callback
+
 VALID = {"amount": "10.50", "currency": "USD", "provider": "sandbox"}
 
 
@@ -37,6 +39,15 @@ CASES = [
     ("bad email", body(customer_email="not-an-email"), 422, "validation_error", "customer_email"),
     ("relative url", body(success_url="/thanks"), 422, "validation_error", "success_url"),
     ("bad duration", body(expires_in="30 minutes"), 422, "validation_error", "expires_in"),
+    ("expires_in beyond the provider's maximum", body(expires_in="P8D"), 422, "validation_error", "expires_in"),
+    ("expires_in below a minute", body(expires_in="PT59S"), 422, "validation_error", "expires_in"),
+    (
+        "a waiting payment's expires_in beyond a day",
+        body(provider=..., methods=["test"], expires_in="P1DT1S"),
+        422,
+        "validation_error",
+        "expires_in",
+    ),
     ("metadata not strings", body(metadata={"a": 1}), 422, "validation_error", "metadata.a"),
     ("too many metadata keys", body(metadata={f"k{i}": "v" for i in range(51)}), 422, "validation_error", "metadata"),
     (
@@ -65,6 +76,22 @@ def test_bad_input_is_a_clean_4xx_and_writes_nothing(api, table, name, raw, stat
 
 
 @pytest.mark.parametrize(
+    ("changes", "bound"),
+    [
+        ({"expires_in": "P8D"}, "sandbox keeps a payment at most P7D (604800 seconds)"),
+        ({"provider": "ivpay", "expires_in": "P1DT1M"}, "ivpay keeps a payment at most P1D (86400 seconds)"),
+        ({"expires_in": "PT30S"}, "sandbox needs at least PT1M (60 seconds)"),
+    ],
+)
+def test_a_lifetime_out_of_the_providers_bounds_is_refused_naming_the_bound(api, table, changes, bound):
+    before = table.count()
+    answer = api.post("/payments", data=body(**changes))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"] == f"expires_in: {bound}"
+    assert table.count() == before
+
+
+@pytest.mark.parametrize(
     "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain", "application/xml"]
 )
 def test_bodies_that_are_not_json_are_refused(api, table, content_type):
@@ -85,3 +112,41 @@ def test_junk_callbacks_are_4xx_never_5xx(api, raw):
 def test_bad_path_and_query_values_are_4xx(api):
     assert api.get("/payments/" + "x" * 300).status_code == 422
     assert api.get("/payments/pay_x", force_sync="maybe").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "/payments", {"stauts": "pending"}),  # a misspelt filter would widen the list
+        ("GET", "/payments", {"limit": "5", "provider_id": "x"}),
+        ("GET", "/payments/{id}", {"forcesync": "true"}),
+        ("POST", "/payments", {"provider": "sandbox"}),
+        ("POST", "/payments/{id}/cancel", {"reason": "x"}),
+        ("GET", "/webhook-endpoints", {"page": "2"}),
+        ("GET", "/payment-methods", {"currency": "USD", "amount": "1.00", "country": "DE"}),
+    ],
+)
+def test_unknown_query_parameters_are_refused_as_unknown_fields_are(api, table, method, path, query):
+    payment = api.create()
+    before = table.count()
+    url = f"{api.base}{path.format(id=payment['id'])}"
+    headers = {"X-API-Key": api.api_key, "Content-Type": "application/json"}
+    answer = api.http.request(method, url, params=query, data=body(), headers=headers, timeout=30)
+    assert answer.status_code == 422, answer.text
+    unknown = sorted(set(query) - {"limit", "currency", "amount"})[0]
+    assert answer.json()["error"] == {
+        "type": "invalid_request",
+        "code": "validation_error",
+        "message": f"Unknown query parameter {unknown!r}",
+        "param": unknown,
+    }
+    assert table.count() == before
+    assert api.payment(payment["id"])["status"] == "pending"  # nothing changed
+
+
+def test_a_providers_callback_is_taken_whatever_query_it_carries(api):
+    payment = api.create()
+    delivery = sandbox_callback(payment["id"], payment["provider_payment_id"], "processing")
+    answer = api.http.post(f"{api.base}/ipn/sandbox?from=provider", data=delivery.body, headers=delivery.headers)
+    assert answer.status_code == 200, answer.text
+    assert api.payment(payment["id"])["status"] == "processing"

@@ -24,3 +24,7 @@ def test_provider_failure_at_create_leaves_a_failed_record(api, table, faults, f
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"].startswith(code)
     assert "due_at" not in record  # nothing left to check: the outcome is known
+    # The answer names the payment it recorded as failed, which the merchant can read
+    assert answer.json()["error"]["payment_id"] == record["id"]["S"]
+    read = api.payment(record["id"]["S"])
+    assert (read["status"], read["failure_reason"].split(":")[0]) == ("failed", code)

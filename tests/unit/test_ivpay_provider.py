@@ -15,6 +15,7 @@ from paygate.errors import (
     ProviderError,
     ProviderInvalidResponse,
     ProviderRejected,
+    ValidationFailed,
 )
 from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
@@ -153,8 +154,9 @@ def test_lifetime_defaults_to_60_minutes_and_is_configurable_up_to_24_hours(cloc
     assert ivpay(clock).lifetime(plain) == timedelta(minutes=60)
     assert ivpay(clock, lifetime_minutes="15").lifetime(plain) == timedelta(minutes=15)
     assert ivpay(clock, lifetime_minutes="9999").lifetime(plain) == timedelta(hours=24)
-    asked = CreatePaymentRequest(amount="1.00", currency="USD", expires_in="P3D")
-    assert ivpay(clock).lifetime(asked) == timedelta(hours=24)
+    assert ivpay(clock).lifetime(CreatePaymentRequest(amount="1.00", currency="USD", expires_in="P1D")).days == 1
+    with pytest.raises(ValidationFailed, match=r"ivpay keeps a payment at most P1D \(86400 seconds\)"):
+        ivpay(clock).lifetime(CreatePaymentRequest(amount="1.00", currency="USD", expires_in="P3D"))
 
 
 @pytest.mark.parametrize("configured", ["0", "-5", "1.5", "soon"])

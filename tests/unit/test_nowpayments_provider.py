@@ -244,7 +244,9 @@ def test_create_sends_the_exact_price_and_keeps_what_nowpayments_answers(clock):
 def test_lifetime_is_seven_days_and_never_more(clock):
     nowpayments = adapter(clock)
     assert nowpayments.lifetime(create_request()).days == 7
-    assert nowpayments.lifetime(create_request(expires_in="P30D")).days == 7
+    assert nowpayments.lifetime(create_request(expires_in="P7D")).days == 7
+    with pytest.raises(ValidationFailed, match=r"at most P7D \(604800 seconds\)"):
+        nowpayments.lifetime(create_request(expires_in="P7DT1S"))
     assert nowpayments.lifetime(create_request(expires_in="PT30M")).total_seconds() == 1800
 
 
@@ -335,7 +337,8 @@ def test_a_fixed_rate_payment_lives_at_most_20_minutes(clock, options):
     nowpayments = adapter(clock)
     fixed = {"provider_options": {"nowpayments": options}}
     assert nowpayments.lifetime(create_request(**fixed)) == timedelta(minutes=20)  # instead of 7 days
-    assert nowpayments.lifetime(create_request(expires_in="P1D", **fixed)) == timedelta(minutes=20)
+    with pytest.raises(ValidationFailed, match=r"at most PT20M"):
+        nowpayments.lifetime(create_request(expires_in="P1D", **fixed))
     assert nowpayments.lifetime(create_request(expires_in="PT5M", **fixed)) == timedelta(minutes=5)  # shorter stays
 
 

@@ -20,9 +20,10 @@ from paygate.errors import (
 )
 from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
-from paygate.providers.paygentic.adapter import PaygenticProvider, iso_duration
+from paygate.providers.paygentic.adapter import PaygenticProvider
 from paygate.providers.paygentic.signing import sign, verify_signature
 from paygate.providers.request import CreatePaymentRequest
+from paygate.timing import iso_duration
 from tests.factories import FakeSession
 
 # The public Svix test vector (docs/providers/paygentic.md).
@@ -242,11 +243,14 @@ def test_create_sends_the_documented_body_and_reads_the_answer(clock):
     assert created.expires_at == datetime(2026, 1, 31, 12, tzinfo=UTC)
 
 
-def test_expires_in_defaults_to_p30d_and_is_clamped_to_p31d(clock):
+def test_expires_in_defaults_to_p30d_and_is_refused_beyond_p31d(clock):
     adapter = paygentic(clock, (201, PAYMENT_ANSWER), (201, PAYMENT_ANSWER))
     adapter.create(payment(clock), create_request(), CONTEXT)
-    adapter.create(payment(clock), create_request(expires_in="P90D"), CONTEXT)
+    adapter.create(payment(clock), create_request(expires_in="P31D"), CONTEXT)
     assert [sent["json"]["expiresIn"] for _, _, sent in adapter.session.sent] == ["P30D", "P31D"]
+    with pytest.raises(ValidationFailed, match=r"paygentic keeps a payment at most P31D") as refused:
+        adapter.accepts(create_request(expires_in="P90D"))
+    assert refused.value.param == "expires_in"
 
 
 @pytest.mark.parametrize(

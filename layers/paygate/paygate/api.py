@@ -65,10 +65,14 @@ def created[T](body: T, *, replayed: bool = False) -> Response[T]:
     return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, body, headers)
 
 
-def create_app() -> APIGatewayRestResolver:
-    """A resolver whose every failure, ours or the framework's, answers in the one error shape."""
+def create_app(*, known_query_only: bool = True) -> APIGatewayRestResolver:
+    """A resolver whose every failure, ours or the framework's, answers in the one error shape; with
+    `known_query_only`, a query parameter the route does not take is refused, as an unknown body field is
+    (a misspelt filter must not silently widen a list)."""
     # Bodies are parsed with bounds (depth, number size, no NaN): no body can make the parser raise.
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=wire.loads)
+    if known_query_only:
+        app.use(middlewares=[_refuse_unknown_query_parameters])
 
     @app.exception_handler(PaygateError)
     def _ours(error: PaygateError) -> Response:
@@ -106,6 +110,16 @@ def create_app() -> APIGatewayRestResolver:
         return error_response(PaygateError(f"Internal error (request {request_id})"))
 
     return app
+
+
+def _refuse_unknown_query_parameters(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
+    route = app.context.get("_route")
+    known = {param.alias for param in route.dependant.query_params} if route else set()
+    given = app.current_event.resolved_query_string_parameters or {}
+    unknown = sorted(name for name in given if name not in known)
+    if unknown:
+        return error_response(ValidationFailed(f"Unknown query parameter {unknown[0]!r}", param=unknown[0]))
+    return next_middleware(app)
 
 
 def serve(app: APIGatewayRestResolver, event: dict, context: Any, *, json_only: bool = False) -> dict:

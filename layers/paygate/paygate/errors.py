@@ -12,6 +12,8 @@ class PaygateError(Exception):
     code = "internal_error"
     # Seconds after which the same request may be made again (the Retry-After header), where it can be.
     retry_after: int | None = None
+    # The payment the failed request recorded (a create that no provider took): the merchant can find it.
+    payment_id: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None):
         super().__init__(message)
@@ -20,7 +22,8 @@ class PaygateError(Exception):
         self.param = param
 
     def body(self) -> dict:
-        return {"error": {"type": self.type, "code": self.code, "message": self.message, "param": self.param}}
+        error = {"type": self.type, "code": self.code, "message": self.message, "param": self.param}
+        return {"error": {**error, "payment_id": self.payment_id} if self.payment_id else error}
 
     def json(self) -> str:
         """The error shape as the body of an HTTP answer."""

@@ -38,6 +38,25 @@ EventType = Literal[
     "refund.cancelled",
 ]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+# The version of the events' schema (docs/events/): an additive change (a new optional field, a new type)
+# keeps it; a breaking one publishes the next version beside this one for a documented period.
+SCHEMA_VERSION: Literal["1"] = "1"
+# What each type tells, for the schemas and the documentation.
+MEANINGS: dict[EventType, str] = {
+    "payment.pending": "A payment became payable: written waiting for the customer's choice on the hosted page "
+    "(`provider: null`), or taken by a provider (its `provider_payment_id` and `payment_url` set).",
+    "payment.processing": "The provider saw the customer pay; the money is not final yet.",
+    "payment.partially_paid": "Less than the amount arrived; the payment waits for the rest or the merchant's accept.",
+    "payment.succeeded": "The money arrived in full (or the merchant accepted less). Final, except refunds.",
+    "payment.failed": "The payment cannot be paid any more (the provider refused it, or no provider took it).",
+    "payment.expired": "Nobody paid before `expires_at`.",
+    "payment.cancelled": "The merchant cancelled it before it was paid.",
+    "refund.created": "A refund was asked for (it is `pending` at its provider, or `requires_action`).",
+    "refund.requires_action": "A manual refund: the merchant gives the money back and confirms it.",
+    "refund.succeeded": "The money went back to the customer.",
+    "refund.failed": "The refund could not be made; the money it held is refundable again.",
+    "refund.cancelled": "The merchant cancelled a manual refund.",
+}
 
 
 def event_type(status: Status | RefundStatus) -> EventType:
@@ -49,9 +68,15 @@ def event_type(status: Status | RefundStatus) -> EventType:
 class PaymentEvent(BaseModel):
     """A payment's change: the bus event's `detail`, and the `data` of a merchant webhook."""
 
+    # Every field is always sent, so the schema requires each (a consumer may rely on it).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    version: Literal["1"] = Field(default=SCHEMA_VERSION, description="The version of this event's schema")
     event_id: str = Field(description="`<payment id>:<version>`: the same change always has the same id")
     sequence: int = Field(description="The payment's version: a later change of one payment has a higher one")
-    previous_status: Status | None = Field(description="The status before the change; null for a new payment")
+    previous_status: Status | None = Field(
+        description="The status before the change; null when the event announces the payment (`payment.pending`)"
+    )
     account_id: str | None = Field(description="The merchant account the payment belongs to")
     livemode: bool = Field(default=True, description="False for test money (a payment made with a test key)")
     correlation_id: str | None = Field(
@@ -67,6 +92,10 @@ class PaymentEvent(BaseModel):
 class RefundEvent(BaseModel):
     """A refund's creation or change: the bus event's `detail`, and the `data` of a merchant webhook."""
 
+    # Every field is always sent, so the schema requires each (a consumer may rely on it).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    version: Literal["1"] = Field(default=SCHEMA_VERSION, description="The version of this event's schema")
     event_id: str = Field(description="`<refund id>:<payment version>`, or `<refund id>:created`")
     sequence: int = Field(description="The refund's payment's version: a later change has a higher one")
     previous_status: RefundStatus | None = Field(description="The status before the change; null for a new refund")
@@ -112,21 +141,35 @@ class WebhookPayload(BaseModel):
 
 
 def status_change(old: PaymentRecord | None, new: PaymentRecord | None) -> PaymentEvent | None:
-    """The event of one write: a new payment, or a status that differs from the one before; else None
-    (a write that changes no status tells nothing new)."""
+    """The event of one write: a status that differs from the one before, or a pending payment that became
+    payable; else None (a write that changes neither tells nothing new)."""
     if new is None:
         return None  # a removal is not a status change
-    if old is not None and old.status == new.status:
+    moved = old is not None and old.status != new.status
+    if not moved and not _became_payable(old, new):
         return None
     return PaymentEvent(
         event_id=f"{new.id}:{new.version}",
         sequence=new.version,
-        previous_status=old.status if old else None,
+        previous_status=old.status if old and moved else None,
         account_id=_account(new),
         livemode=new.livemode,
         correlation_id=new.correlation_id,
         payment=new.public(),
     )
+
+
+def _became_payable(old: PaymentRecord | None, new: PaymentRecord) -> bool:
+    """A new payment waiting for the customer's choice (its hosted page is its page), or one a provider has
+    just taken (its id and page known). The write-ahead record of a provider not yet answered is neither:
+    a consumer never hears of a payment without a page to pay it on."""
+    if old is None and new.status is not Status.PENDING:
+        return True  # written in another status: every new payment is told once
+    if new.status is not Status.PENDING:
+        return False
+    if old is None and new.provider is None:
+        return True
+    return new.provider_payment_id is not None and (old is None or old.provider_payment_id is None)
 
 
 def _account(record: PaymentRecord) -> str | None:

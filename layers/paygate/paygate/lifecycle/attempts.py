@@ -94,6 +94,7 @@ class Attempts:
             return self.payments.change(record, self._attach(created))
         assert last_error is not None and closing is not None
         self._end(record, closing, None if waiting else f"{last_error.code}: {last_error.message}")
+        last_error.payment_id = record.id
         raise last_error
 
     def _begin(

@@ -10,14 +10,13 @@ from datetime import timedelta
 
 from paygate.accounts.models import Merchant
 from paygate.checkout.links import CheckoutLinks
-from paygate.errors import ValidationFailed
 from paygate.lifecycle import next_check
 from paygate.lifecycle.attempts import Attempts
 from paygate.models import Clock, HistoryEntry, PaymentRecord, Status, new_payment_id
 from paygate.providers.registry import Registry
 from paygate.providers.request import CreatePaymentRequest
 from paygate.store.payments import PaymentStore
-from paygate.timing import MIN_LIFETIME
+from paygate.timing import MIN_LIFETIME, bounded_lifetime
 
 # How long a payment waits for the customer's choice on the hosted page, unless `expires_in` says.
 WAITING_LIFETIME = timedelta(hours=1)
@@ -74,13 +73,9 @@ class CreatePayment:
 
 
 def waiting_lifetime(request: CreatePaymentRequest) -> timedelta:
-    """How long a payment waiting for the customer's choice may be paid: what `expires_in` asks, at most
-    WAITING_MAX_LIFETIME."""
-    asked = request.lifetime
-    if asked is None:
+    """How long a payment waiting for the customer's choice may be paid: what `expires_in` asks, within
+    MIN_LIFETIME and WAITING_MAX_LIFETIME."""
+    if request.lifetime is None:
         return WAITING_LIFETIME
-    if asked < MIN_LIFETIME:
-        raise ValidationFailed(
-            f"expires_in: a payment needs at least {int(MIN_LIFETIME.total_seconds())} seconds", param="expires_in"
-        )
-    return min(asked, WAITING_MAX_LIFETIME)
+    who = "a payment waiting for the customer's choice"
+    return bounded_lifetime(request.lifetime, minimum=MIN_LIFETIME, maximum=WAITING_MAX_LIFETIME, who=who)

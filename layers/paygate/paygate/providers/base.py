@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from paygate import deadline, wire
-from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable, ValidationFailed
+from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable
 from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.observability import count_for_provider
 from paygate.providers.request import CreatePaymentRequest
 from paygate.refunds import Refund, RefundStatus
-from paygate.timing import MIN_LIFETIME
+from paygate.timing import MIN_LIFETIME, bounded_lifetime
 
 if TYPE_CHECKING:
     import requests
@@ -163,16 +163,16 @@ class Provider(ABC):
         """Raise ValidationFailed for what else this provider cannot take (currency, amount range...)."""
 
     def lifetime(self, request: CreatePaymentRequest) -> timedelta:
-        """How long the payment may be paid: what the request asks, at most this provider's maximum."""
-        asked = request.lifetime
-        if asked is None:
-            return self.default_lifetime
-        if asked < self.min_lifetime:
-            raise ValidationFailed(
-                f"expires_in: {self.name} needs at least {int(self.min_lifetime.total_seconds())} seconds",
-                param="expires_in",
-            )
-        return min(asked, self.max_lifetime)
+        """How long the payment may be paid: what the request asks (refused beyond this provider's bounds),
+        else this provider's default."""
+        longest = self.longest_lifetime(request)
+        if request.lifetime is None:
+            return min(self.default_lifetime, longest)
+        return bounded_lifetime(request.lifetime, minimum=self.min_lifetime, maximum=longest, who=self.name)
+
+    def longest_lifetime(self, request: CreatePaymentRequest) -> timedelta:
+        """The longest this provider keeps a payment like `request` payable."""
+        return self.max_lifetime
 
     def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
         """What a customer could pay a payment of this currency (and amount) with at this provider; []

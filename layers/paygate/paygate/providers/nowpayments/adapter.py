@@ -97,10 +97,9 @@ class NowPaymentsProvider(Provider):
     default_lifetime = timedelta(days=7)
     max_lifetime = timedelta(days=7)
 
-    def lifetime(self, request: CreatePaymentRequest) -> timedelta:
-        lifetime = super().lifetime(request)  # the minimum-lifetime check and the 7-day cap
+    def longest_lifetime(self, request: CreatePaymentRequest) -> timedelta:
         options = _options(request)
-        return min(lifetime, FIXED_RATE_LIFETIME) if options and options.fixed_rate else lifetime
+        return FIXED_RATE_LIFETIME if options and options.fixed_rate else self.max_lifetime
 
     def payment_methods(self, currency: str, amount: Decimal | None) -> list[PaymentMethod]:
         return [

@@ -40,6 +40,7 @@ from paygate.providers.base import Callback, CallbackRequest, CreateContext, Cre
 from paygate.providers.paygentic.options import PaygenticOptions
 from paygate.providers.paygentic.signing import verify_signature
 from paygate.providers.request import CreatePaymentRequest
+from paygate.timing import iso_duration
 
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "AUD"})
 MIN_AMOUNT, MAX_AMOUNT = Decimal("1.00"), Decimal("5000.00")
@@ -61,17 +62,6 @@ STATUS_MAP = {
 def _takes_amount(amount: str) -> bool:
     """An amount Paygentic takes: 1.00 to 5000.00, at most two decimals."""
     return decimals(amount) <= 2 and MIN_AMOUNT <= Decimal(amount) <= MAX_AMOUNT
-
-
-def iso_duration(lifetime: timedelta) -> str:
-    """A timedelta as an ISO 8601 duration (`P30D`, `PT30M`, `P1DT2H`), whole seconds."""
-    days, rest = divmod(int(lifetime.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
-    if not days and not time:
-        return "PT0S"
-    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
 
 
 class PaygenticProvider(Provider):
