@@ -58,7 +58,7 @@ format: setup ## ruff format and ruff check --fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-openapi: setup ## write openapi.json (and the copy /openapi.json serves) and docs/events.schema.json from the code
+openapi: setup ## write openapi.json (and the copy /openapi.json serves) and the events' JSON Schemas from the code
 	POWERTOOLS_TRACE_DISABLED=1 $(PY) -m local.openapi
 	$(PY) -m local.event_schemas
 

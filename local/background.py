@@ -98,17 +98,21 @@ class EventLog:
         bus.put_rule(Name="log-everything", EventBusName=bus_name, EventPattern=json.dumps({"source": ["paygate"]}))
         bus.put_targets(Rule="log-everything", EventBusName=bus_name, Targets=[{"Id": "log", "Arn": queue_arn}])
 
-    def drain(self, after: int = 0) -> tuple[list[dict], int]:
-        """The events put on the bus so far after the first `after` of them, in order, and the cursor to read
-        on from (how many there are: an event's place in the log never changes)."""
+    def since(self, cursor: int) -> tuple[list[dict], int]:
+        """The events after the first `cursor` of them, and the cursor to read on from: how many there are
+        (an event's place in the log never changes)."""
+        events = self.drain()
+        if cursor > len(events):
+            raise ValueError(f"after: no event {cursor} yet")
+        return events[cursor:], len(events)
+
+    def drain(self) -> list[dict]:
         with self.lock:
             while True:
                 answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
                 messages = answer.get("Messages", [])
                 if not messages:
-                    if after > len(self.events):
-                        raise ValueError(f"no event {after} yet")
-                    return self.events[after:], len(self.events)
+                    return list(self.events)
                 self.events += [json.loads(message["Body"]) for message in messages]
                 self.sqs.delete_message_batch(  # one call for the ten: a long backlog drains in seconds
                     QueueUrl=self.queue_url,

@@ -236,7 +236,7 @@ class LocalStack:
         if not re.fullmatch(r"[0-9]{1,9}", cursor):
             raise ValueError("after: the `next` of an earlier answer")
         self.stream.pump()
-        events, following = self.events.drain(int(cursor))
+        events, following = self.events.since(int(cursor))
         return {"events": events, "next": str(following)}
 
     def _local_routes(self, environ: dict, start_response: Any) -> Any:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
 import aws_lambda_powertools
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api
-from paygate.api import Response
+from paygate.api import Query, Response
 from paygate.errors import NotFound
 from paygate.observability import logger, metrics
 
@@ -83,8 +84,12 @@ def docs() -> Response[str]:
     return Response(200, "text/html; charset=utf-8", page(), headers)
 
 
+# The version in a file's address (?v=) is for caches: any is answered with the file there is.
+Version = Annotated[str | None, Query(description="the file's version")]
+
+
 @app.get("/docs/<name>", include_in_schema=False)
-def asset(name: str) -> Response[str]:
+def asset(name: str, v: Version = None) -> Response[str]:
     if name not in ASSETS:
         raise NotFound(f"No such file: {name}", code="route_not_found")
     path, content_type = ASSETS[name]
