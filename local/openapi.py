@@ -20,6 +20,7 @@ from paygate import events
 
 DOCUMENT = template.ROOT / "openapi.json"
 EVENTS_SCHEMA = template.ROOT / "docs" / "events.schema.json"
+SERVED_DOCUMENT = template.ROOT / "functions" / "docs" / "openapi.json"
 
 
 SECURITY_SCHEMES: dict[str, Any] = {"apiKey": APIKey(name="X-API-Key", in_=APIKeyIn.header)}
@@ -59,5 +60,11 @@ def events_schema() -> str:
 
 
 if __name__ == "__main__":
-    Path(sys.argv[1] if len(sys.argv) > 1 else DOCUMENT).write_text(document())
+    text = document()
+    if len(sys.argv) > 1:
+        Path(sys.argv[1]).write_text(text)
+    else:
+        # The docs function serves its own copy: a function ships only what is under its CodeUri.
+        for path in (DOCUMENT, SERVED_DOCUMENT):
+            path.write_text(text)
     EVENTS_SCHEMA.write_text(events_schema())

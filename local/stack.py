@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, KeepingHeaders, lambda_context
 from local.sandbox import Sandbox
 from local.simulators.merchant import MerchantReceiver
+from paygate.errors import InvalidRequest
 from paygate.providers.catalog import SPECS
 
 # Two merchant accounts, each with a test key, and a live key of the first (key -> account id).
@@ -83,7 +85,7 @@ class LocalStack:
     def start(self) -> None:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=free_port(), verbose=False)
         self._moto.start()
-        moto_url = f"http://{self.host}:{self._moto._port}"
+        self.moto_url = moto_url = f"http://{self.host}:{self._moto._port}"
         self._dynamodb_local = None
         if self.db == "moto":
             self.dynamodb_url = moto_url
@@ -182,6 +184,30 @@ class LocalStack:
         app = DispatcherMiddleware(api, mounts)
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=KeepingHeaders)
 
+    def aws_endpoints(self) -> dict[str, str]:
+        """The embedded AWS services the stack runs on, by boto3 service name: where a developer can attach
+        a rule to the bus, a queue, or read a table (region us-east-1, any credentials)."""
+        services = ("events", "sqs", "secretsmanager", "kms")
+        return {"dynamodb": self.dynamodb_url, "dynamodbstreams": self.dynamodb_url} | dict.fromkeys(
+            services, self.moto_url
+        )
+
+    def banner(self) -> str:
+        """What `make run` prints: where everything is."""
+        base = f"http://{self.host}:{self.port}"
+        keys = ", ".join(f"{key} (account {account})" for key, account in self.api_keys.items())
+        aws = "".join(f"\n    {service:<17}{url}" for service, url in self.aws_endpoints().items())
+        return (
+            f"Paygate is running on {base}  (database: {self.db})\n"
+            f"  Docs:        {base}/docs  (the API's reference; the document: {base}/openapi.json)\n"
+            f"  API keys:    {keys}   (send one as the X-API-Key header)\n"
+            f"  Events:      {base}/_local/events?after=0  (read on with ?after=<the answer's next>;"
+            f" sweep every {self.sweep_seconds:g} s)\n"
+            f"  Accounts:    .venv/bin/python scripts/accounts.py accounts --local-url {base}\n"
+            f"  Simulators:  " + ", ".join(f"{base}/_sim/{name}" for name in self.simulators) + "\n"
+            f"  AWS, embedded (region us-east-1, any credentials; the bus: {EVENT_BUS_NAME}):{aws}"
+        )
+
     @property
     def api_key(self) -> str:
         """The first merchant's key (the one the README uses)."""
@@ -204,18 +230,32 @@ class LocalStack:
         counts["checked"] = self.checks.pump()
         return counts
 
+    def events_after(self, cursor: str = "0") -> dict[str, Any]:
+        """The events published after `cursor` (0: from the first; else the `next` of an earlier answer),
+        and the cursor to ask with next time."""
+        if not re.fullmatch(r"[0-9]{1,9}", cursor):
+            raise ValueError("after: the `next` of an earlier answer")
+        self.stream.pump()
+        events, following = self.events.since(int(cursor))
+        return {"events": events, "next": str(following)}
+
     def _local_routes(self, environ: dict, start_response: Any) -> Any:
-        path = Request(environ).path
+        request = Request(environ)
         answer: dict[str, Any] = {}
-        if path == "/health":
+        status = 200
+        if request.path == "/health":
             answer = {"ok": True}
-        elif path == "/events":
-            self.stream.pump()
-            answer = {"events": self.events.drain()}
-        elif path == "/dynamodb":  # where scripts/accounts.py --local finds the tables (the port is new each run)
+        elif request.path == "/events":  # ?after=<next of the last answer>: only what came since
+            try:
+                answer = self.events_after(request.args.get("after", "0"))
+            except ValueError as error:
+                refused = InvalidRequest(str(error), code="invalid_cursor", param="after")
+                answer, status = refused.body(), refused.http_status
+        elif request.path == "/dynamodb":  # where scripts/accounts.py --local finds the tables (a new port each run)
             answer = {"endpoint": self.dynamodb_url, "region": os.environ["AWS_DEFAULT_REGION"], "tables": self.tables}
         body = json.dumps(answer or {"error": "not found"})
-        return Response(body, status=200 if answer else 404, content_type="application/json")(environ, start_response)
+        status = status if answer else 404
+        return Response(body, status=status, content_type="application/json")(environ, start_response)
 
     def serve_forever(self) -> None:
         for timer in self._timers:
@@ -271,16 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     stack.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(
-        f"Paygate is running on http://{stack.host}:{stack.port}  (database: {args.db})\n"
-        "  API keys:    "
-        + ", ".join(f"{key} (account {account})" for key, account in stack.api_keys.items())
-        + "   (send one as the X-API-Key header)\n"
-        f"  Events:      http://{stack.host}:{stack.port}/_local/events  (sweep every {args.sweep_seconds:g} s)\n"
-        f"  Accounts:    .venv/bin/python scripts/accounts.py accounts --local-url http://{stack.host}:{stack.port}\n"
-        f"  Simulators:  " + ", ".join(f"http://{stack.host}:{stack.port}/_sim/{n}" for n in stack.simulators),
-        flush=True,
-    )
+    print(stack.banner(), flush=True)
     try:
         stack.serve_forever()
     except (KeyboardInterrupt, SystemExit):
