@@ -62,8 +62,9 @@ openapi: setup ## write openapi.json (and the copy /openapi.json serves) and the
 	POWERTOOLS_TRACE_DISABLED=1 $(PY) -m local.openapi
 	$(PY) -m local.event_schemas
 
-validate: setup ## sam validate --lint
+validate: setup ## sam validate --lint, of the stack and of examples/consumer
 	$(SAM) validate --lint
+	$(SAM) validate --lint -t examples/consumer/template.yaml
 
 build: validate ## sam build (the layer and every function)
 	$(SAM_PYENV) $(SAM) build
