@@ -24,7 +24,7 @@ run: setup
 test: setup
 	bash scripts/fuzz.sh
 	$(PY) -m pytest -n 2 tests/unit
-	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e tests/browser
+	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e tests/browser clients/python/tests
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
