@@ -38,10 +38,12 @@ test-e2e: setup
 fuzz: setup
 	bash scripts/fuzz.sh
 
+# mypy checks the client's tests (clients/python/tests) in a run of their own: their folder is named tests too.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy clients/python
 
 # The template as AWS will read it: cfn-lint (on the SAM-transformed template) and checkov, whose skipped
 # checks are listed, each with its reason, in .checkov.yaml.

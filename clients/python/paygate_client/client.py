@@ -265,6 +265,25 @@ class WebhookEndpoints(Resource):
     def list(self) -> builtins.list[WebhookEndpoint]:
         return EndpointList.model_validate(self._get("/webhook-endpoints")).data
 
+    def update(
+        self,
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookEndpoint:
+        """Change what is given (None: unchanged); `enabled=True` enables again an endpoint that was disabled."""
+        body = _fields(
+            url=url, events=list(events) if events is not None else None, description=description, enabled=enabled
+        )
+        return WebhookEndpoint.model_validate(self._write("PATCH", f"/webhook-endpoints/{endpoint_id}", body))
+
+    def send_test(self, endpoint_id: str) -> Delivery:
+        """Send the endpoint a signed test event (`webhook.ping`); the answer is its delivery."""
+        return Delivery.model_validate(self._write("POST", f"/webhook-endpoints/{endpoint_id}/test"))
+
     def delete(self, endpoint_id: str) -> Deleted:
         return Deleted.model_validate(self._write("DELETE", f"/webhook-endpoints/{endpoint_id}"))
 

@@ -1,5 +1,5 @@
-"""The API's objects as typed models. Each mirrors a schema of the gateway's OpenAPI document (the name is the
-same): the same fields, required where the document requires them (a test compares them). Amounts stay the
+"""The API's objects as typed models. Each mirrors the schema the gateway's OpenAPI document gives the answers it
+reads: the same fields, required where the document requires them (a test compares them). Amounts stay the
 decimal strings the API sends (`"10.50"`): `decimal.Decimal(payment.amount)` for arithmetic. Fields the
 gateway adds later are ignored, so an older client keeps working."""
 
@@ -19,8 +19,18 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Attempt(Model):
-    """One try: a provider's create (on a Payment) or a webhook's POST (on a Delivery)."""
+class PaymentAttempt(Model):
+    """One try at creating the payment at a provider (routing may try several; `skipped`: its circuit was
+    open)."""
+
+    provider: str
+    outcome: Literal["pending", "succeeded", "failed", "skipped"]
+    at: datetime
+    error_code: str | None = None
+
+
+class DeliveryAttempt(Model):
+    """One POST of a webhook to its endpoint."""
 
     at: datetime
     http_status: int | None = None
@@ -53,7 +63,7 @@ class Payment(Model):
     livemode: bool = True
     checkout_url: str | None = None
     methods: list[Literal["card", "crypto", "test"]] | None = None
-    attempts: list[Attempt] = Field(default_factory=list)
+    attempts: list[PaymentAttempt] = Field(default_factory=list)
     reference: str | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -162,7 +172,7 @@ class Delivery(Model):
     event_id: str
     type: str
     status: Literal["pending", "delivered", "failed"] = "pending"
-    attempts: list[Attempt] = Field(default_factory=list)
+    attempts: list[DeliveryAttempt] = Field(default_factory=list)
     next_attempt_at: datetime | None = None
     created_at: datetime
 
