@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import PAGES_KEY, Gateway
+from conftest import KEY, PAGES_KEY, Gateway
 from requests.adapters import HTTPAdapter
 from standardwebhooks import Webhook
 
@@ -50,7 +52,7 @@ def test_a_create_whose_answer_is_lost_is_made_once(gateway: Gateway) -> None:
     adapter = LoseTheFirstCreateAnswer()
     session = requests.Session()
     session.mount("http://", adapter)
-    paygate = Paygate("pg_client_test_key", gateway.base_url, session=session)
+    paygate = Paygate(KEY, gateway.base_url, session=session)
     reference = f"order-{uuid.uuid4().hex[:12]}"
     creates_before = gateway.provider_creates()
 
@@ -201,3 +203,25 @@ def test_every_resource_reads_the_stacks_answers(paygate: Paygate, gateway: Gate
     assert paygate.account.update(display_name="Client shop").display_name == "Client shop"
     keys = paygate.api_keys.list()
     assert keys and all(key.secret is None for key in keys)
+
+
+def test_the_readmes_example_runs(paygate: Paygate, gateway: Gateway) -> None:
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    section = readme.split("## Python client", 1)[1].split("\n## ", 1)[0]
+    example = re.findall(r"```python\n(.*?)```", section, re.DOTALL)[0]
+    receiver = f"shop-{uuid.uuid4().hex[:8]}"
+    endpoint = paygate.webhook_endpoints.create(url=gateway.receiver_url(receiver), events=["payment.pending"])
+    try:
+        paygate.payments.create(amount="2.00", currency="USD", provider="sandbox")
+        (webhook,) = delivered(gateway, receiver, 1)
+        names: dict[str, Any] = {
+            "request_body": webhook["body"].encode(),
+            "request_headers": webhook["headers"],
+            "secret": endpoint.secret,
+        }
+        local = example.replace("http://127.0.0.1:3000", gateway.base_url).replace('"pg_local_test_key"', repr(KEY))
+        exec(local, names)  # noqa: S102
+    finally:
+        paygate.webhook_endpoints.delete(endpoint.id)
+    assert isinstance(names["payment"], paygate_client.Payment) and names["payment"].reference == "order-123"
+    assert names["event"].type == "payment.pending"
