@@ -3,9 +3,9 @@
 Reads retry on 429, 5xx and network failures. A create carries an `Idempotency-Key` (the caller's, or a new
 uuid4 per call, the same on each of its tries), so it may be sent again after anything that leaves its fate
 unknown: a 5xx, a network failure, a 409 that says the first try still runs (`idempotency_in_progress`) or
-that the record changed under it (`conflict`, with Retry-After), and 429. A business conflict
+that asks to come back (`conflict`, any 409 with Retry-After), and 429. A business conflict
 (`payment_not_cancellable`...) and every other 4xx are answers, never retried. A write without a key
-retries only what proves it was not done: 429 and the `conflict` 409."""
+retries only what proves it was not done: 429, a 409 asking to come back, a connection never made."""
 
 from __future__ import annotations
 
@@ -77,8 +77,10 @@ class Transport:
                     method, url, params=query, json=json, headers=headers, timeout=self.timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as failure:
-                # A create's key makes its resending safe; a write without one may have been made.
-                if kind is Kind.WRITE or attempt >= self.max_retries:
+                # A create's key makes its resending safe; a write without one may have been made, unless
+                # it never left (no connection was made).
+                unsent = isinstance(failure, requests.ConnectTimeout)
+                if (kind is Kind.WRITE and not unsent) or attempt >= self.max_retries:
                     raise errors.APIConnectionError(f"{method} {path}: {failure}") from failure
                 self.sleep(self.backoff(attempt, None))
                 attempt += 1
@@ -94,10 +96,12 @@ class Transport:
     @staticmethod
     def retryable(kind: Kind, response: requests.Response, error: errors.APIError) -> bool:
         status = response.status_code
-        if status == 429 or (status == 409 and error.code == "conflict"):
+        if status == 429:
             return True
         if status == 409:
-            return kind is Kind.CREATE and error.code in RETRYABLE_CONFLICTS
+            # Asked to come back (Retry-After), or a create whose first try still runs: the same key will
+            # get its answer. Any other 409 is the answer.
+            return error.code in RETRYABLE_CONFLICTS or "Retry-After" in response.headers
         if status >= 500:
             # A replayed answer is the first try's, final: sending the same key again replays it again.
             replayed = response.headers.get("Idempotent-Replayed") == "true"

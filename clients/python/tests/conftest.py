@@ -23,6 +23,7 @@ REPOSITORY = Path(__file__).parents[3]
 KEY = "pg_client_test_key"
 # An account of its own for the pagination test, so that its list holds exactly what that test made.
 PAGES_KEY = "pg_client_pages_key"
+SHELL_ENVIRONMENT = {"PATH", "HOME", "USER", "LANG", "TERM", "TMPDIR", "TZ", "VIRTUAL_ENV", "JAVA_HOME", "SYSTEMROOT"}
 
 
 @dataclass
@@ -64,11 +65,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     port = _free_port()
-    # The stack sets up its own AWS and provider settings; none of this process's may leak into it.
+    # A shell's environment and no more: the stack sets up its own AWS and provider settings, and those a
+    # stack in this process set (other test files run one) must not leak into it.
     environment = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "PAYGATE_", "WEBHOOK_", "PROVIDER_", "POWERTOOLS_"))
+        if name in SHELL_ENVIRONMENT or name.startswith(("LC_", "PYENV", "SSL_CERT_"))
     }
     environment["WEBHOOK_RETRY_SCHEDULE"] = "1,1,1"
     log = tmp_path_factory.mktemp("stack") / "stack.log"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -124,6 +125,7 @@ def test_retry_after_is_honoured_on_429_and_in_progress_409() -> None:
 def test_a_business_conflict_and_other_4xx_are_never_retried() -> None:
     for status, code, kind in [
         (409, "payment_not_cancellable", paygate_client.ConflictError),
+        (409, "too_many_rotations", paygate_client.ConflictError),
         (422, "validation_error", paygate_client.ValidationError),
         (400, "invalid_json", paygate_client.InvalidRequestError),
         (401, "invalid_api_key", paygate_client.AuthenticationError),
@@ -216,3 +218,46 @@ def test_an_error_without_the_error_shape_still_raises_by_status() -> None:
     with pytest.raises(paygate_client.ServerError) as raised:
         paygate.payments.get("pay_1")
     assert raised.value.status == 500 and raised.value.code is None
+
+
+def test_any_409_with_retry_after_is_asked_again() -> None:
+    session = FakeSession(answer(409, error(409, "record_busy"), {"Retry-After": "2"}), answer(200))
+    paygate, waits = client(session)
+    assert paygate.payments.accept("pay_1").id == PAYMENT["id"] and waits == [2.0]
+
+
+def test_a_write_whose_connection_was_never_made_is_sent_again() -> None:
+    session = FakeSession(requests.ConnectTimeout("no route"), answer(200))
+    paygate, waits = client(session)
+    assert paygate.payments.cancel("pay_1").id == PAYMENT["id"] and len(session.sent) == 2 and len(waits) == 1
+
+
+def test_a_refund_create_keeps_its_key_across_tries_and_sends_only_what_is_given() -> None:
+    refund = {
+        "id": "re_1",
+        "payment_id": "pay_1",
+        "status": "pending",
+        "amount": "4.00",
+        "currency": "USD",
+        "created_at": "2026-12-06T10:00:00Z",
+        "updated_at": "2026-12-06T10:00:00Z",
+    }
+    session = FakeSession(requests.ReadTimeout("slow"), answer(201, refund))
+    paygate, _ = client(session)
+    assert paygate.refunds.create("pay_1", amount=Decimal("4.00")).id == "re_1"
+    assert [sent["json"] for sent in session.sent] == [{"amount": "4.00"}] * 2
+    assert len({sent["headers"]["Idempotency-Key"] for sent in session.sent}) == 1
+
+
+def test_list_follows_the_servers_cursor_until_the_last_page() -> None:
+    def page(ids: list[str], has_more: bool, cursor: str | None) -> requests.Response:
+        data = [{**PAYMENT, "id": payment_id} for payment_id in ids]
+        return answer(200, {"object": "list", "data": data, "has_more": has_more, "next_starting_after": cursor})
+
+    # The second page found nothing to show (a filter skipped what it read) but says where it stopped.
+    pages = [page(["pay_a", "pay_b"], True, "pay_b"), page([], True, "pay_x"), page(["pay_c"], False, None)]
+    session = FakeSession(*pages)
+    paygate, _ = client(session)
+    assert [payment.id for payment in paygate.payments.list(status="succeeded", limit=2)] == ["pay_a", "pay_b", "pay_c"]
+    assert [sent["params"].get("starting_after") for sent in session.sent] == [None, "pay_b", "pay_x"]
+    assert all(sent["params"] == {**sent["params"], "status": "succeeded", "limit": 2} for sent in session.sent)
