@@ -225,3 +225,17 @@ def test_the_readmes_example_runs(paygate: Paygate, gateway: Gateway) -> None:
         paygate.webhook_endpoints.delete(endpoint.id)
     assert isinstance(names["payment"], paygate_client.Payment) and names["payment"].reference == "order-123"
     assert names["event"].type == "payment.pending"
+
+
+def test_a_create_retried_after_a_provider_failure_returns_a_new_payment(paygate: Paygate, gateway: Gateway) -> None:
+    reference = f"order-{uuid.uuid4().hex[:12]}"
+    gateway.post("/_sim/sandbox/_faults", {"create": ["error"]})  # the provider's next create fails (HTTP 500)
+    creates_before = gateway.provider_creates()
+
+    payment = paygate.payments.create(amount="8.00", currency="USD", provider="sandbox", reference=reference)
+
+    assert payment.status == "pending" and payment.payment_url
+    assert gateway.provider_creates() == creates_before + 2
+    recorded = {found.status: found for found in paygate.payments.list(reference=reference)}
+    assert set(recorded) == {"pending", "failed"} and recorded["pending"].id == payment.id
+    assert recorded["failed"].failure_reason and recorded["failed"].payment_url is None
