@@ -52,7 +52,8 @@ class Paygate:
 
     `api_key` and `base_url` default to the environment's `PAYGATE_API_KEY` and `PAYGATE_BASE_URL`.
     `timeout` is per try, in seconds; `max_retries` the tries after the first (0: never retry).
-    `session` is a `requests.Session` to send through (proxies, adapters, connection pooling)."""
+    `session` is a `requests.Session` to send through (proxies, adapters, connection pooling).
+    `with Paygate(...) as paygate:` closes its connections at the end."""
 
     def __init__(
         self,
@@ -85,10 +86,22 @@ class Paygate:
         self.payment_methods = PaymentMethods(self.transport)
         self.account = Accounts(self.transport)
         self.api_keys = ApiKeys(self.transport)
+        self._owns_session = session is None
 
     @property
     def base_url(self) -> str:
         return self.transport.base_url
+
+    def close(self) -> None:
+        """Close the connections the client opened (a session passed in stays the caller's to close)."""
+        if self._owns_session:
+            self.transport.session.close()
+
+    def __enter__(self) -> Paygate:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
 
 
 class Resource:

@@ -261,3 +261,15 @@ def test_list_follows_the_servers_cursor_until_the_last_page() -> None:
     assert [payment.id for payment in paygate.payments.list(status="succeeded", limit=2)] == ["pay_a", "pay_b", "pay_c"]
     assert [sent["params"].get("starting_after") for sent in session.sent] == [None, "pay_b", "pay_x"]
     assert all(sent["params"] == {**sent["params"], "status": "succeeded", "limit": 2} for sent in session.sent)
+
+
+def test_close_closes_only_the_session_the_client_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[requests.Session] = []
+    monkeypatch.setattr(requests.Session, "close", lambda session: closed.append(session))
+    given = FakeSession()
+    with Paygate("pg_key", "https://pay.example", session=given):
+        pass
+    assert closed == []
+    with Paygate("pg_key", "https://pay.example") as paygate:
+        made = paygate.transport.session
+    assert closed == [made]
