@@ -24,11 +24,12 @@ find_python() {
 
 what="${1:-all}"
 
-if [[ "$what" == all || "$what" == venv ]] && [[ ! -f .venv/.installed || requirements-dev.txt -nt .venv/.installed || layers/paygate/requirements.txt -nt .venv/.installed ]]; then
+if [[ "$what" == all || "$what" == venv ]] && [[ ! -f .venv/.installed || requirements-dev.txt -nt .venv/.installed || layers/paygate/requirements.txt -nt .venv/.installed || clients/python/pyproject.toml -nt .venv/.installed ]]; then
   echo "==> .venv (Python $PYTHON_VERSION)"
   [[ -x .venv/bin/python ]] || "$(find_python)" -m venv .venv
   .venv/bin/pip install -q -r requirements-dev.txt
   .venv/bin/pip install -q -e .
+  .venv/bin/pip install -q -e clients/python
   touch .venv/.installed
 fi
 
