@@ -444,7 +444,7 @@ def _page(event: APIGatewayProxyEvent, payment: dict, result: str = "") -> Respo
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex, nofollow">'
         f"<title>Sandbox checkout</title><style>{STYLE}</style></head><body>"
-        '<header class="shop"><p>Sandbox provider: test mode, no money moves</p></header>'
+        '<header><div class="shop"><p>Sandbox provider: test mode, no money moves</p></div></header>'
         '<main><h1>Sandbox checkout</h1><div class="layout">'
         '<section class="order" aria-labelledby="order-title"><h2 id="order-title">Payment</h2>'
         f'<dl class="summary"><dt>Amount</dt><dd id="amount">{shown["amount"]} {shown["currency"]}</dd>'

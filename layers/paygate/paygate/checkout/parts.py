@@ -67,7 +67,8 @@ def header(view: CheckoutView, words: Words) -> str:
     if shop is None or not shop.name:
         return ""
     logo = f'<img class="logo" src="{e(shop.logo_url)}" alt="{e(shop.name)}">\n' if shop.logo_origin else ""
-    return f'<header class="shop">\n{logo}<p id="payee">{e(words("pay_to", name=shop.name))}</p>\n</header>\n'
+    payee = f'<p id="payee">{e(words("pay_to", name=shop.name))}</p>\n'
+    return f'<header>\n<div class="shop">\n{logo}{payee}</div>\n</header>\n'
 
 
 def footer(view: CheckoutView, words: Words) -> str:
