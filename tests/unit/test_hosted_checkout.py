@@ -5,6 +5,7 @@ one and it can be read, and the 404 page shows nothing of it."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from paygate.accounts.store import AccountStore
 from paygate.checkout import pages
 from paygate.checkout.script import SCRIPT
 from paygate.errors import ValidationFailed
-from paygate.models import Money, Status
+from paygate.models import Money, PaymentMethod, Status
 from paygate.providers.base import ProviderState
 from paygate.providers.nowpayments.adapter import COINS
 from paygate.providers.request import CreatePaymentRequest
@@ -354,3 +355,28 @@ def test_the_404_page_tells_nothing_about_the_merchant(lifecycle, clock):
             assert answer.status == 404 and answer.headers == pages.HEADERS
             for text in ("Mugs", "mugs.example", "<img", "<header", "<footer", "7a2e8c"):
                 assert text not in answer.html, (bad, text)
+
+
+def test_a_way_to_pay_offered_twice_is_one_choice_at_the_first_that_offers_it(lifecycle):
+    coins = {"provider": "nowpayments", "method": "crypto", "kind": "crypto", "name": "Crypto"}
+    listed = [
+        PaymentMethod(**coins, pay_currencies=["btc", "eth"]),
+        PaymentMethod(provider="sandbox", method="test", kind="test", name="Sandbox test payment"),
+        PaymentMethod(**coins, pay_currencies=["eth", "ltc"]),
+        PaymentMethod(provider="sandbox", method="test", kind="test", name="Another test"),
+    ]
+    lifecycle.checkout.methods = lambda currency, amount, livemode: listed
+    page = lifecycle.checkout.show(token(waiting(lifecycle)), lang="es").html
+    assert buttons(page) == [
+        "nowpayments:crypto:btc", "nowpayments:crypto:eth", "sandbox:test", "nowpayments:crypto:ltc",
+    ]  # fmt: skip
+    assert page.count("Pago de prueba (sandbox)") == 1 and "Litecoin (LTC)" in page
+
+
+def test_the_status_endpoint_answers_the_status_and_whether_it_is_the_last(lifecycle):
+    payment = waiting(lifecycle)
+    answer = lifecycle.checkout.status(token(payment))
+    assert (answer.status, json.loads(answer.html)) == (200, {"status": "pending", "final": False})
+    lifecycle.cancel(payment.id, account_id=factories.ACCOUNT)
+    assert json.loads(lifecycle.checkout.status(token(payment)).html) == {"status": "cancelled", "final": True}
+    assert lifecycle.checkout.status("nonsense").status == 404
