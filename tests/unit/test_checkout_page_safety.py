@@ -15,7 +15,7 @@ import pytest
 
 from paygate.checkout.pages import HEADERS, STYLE, CryptoDetails, qr_svg, render
 from paygate.checkout.script import SCRIPT, SCRIPT_HASH
-from tests.unit.test_checkout_pages import (
+from tests.unit.checkout_page import (
     ADDRESS,
     COINS,
     IMG,

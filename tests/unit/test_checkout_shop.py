@@ -15,8 +15,8 @@ from paygate.accounts.models import Profile
 from paygate.checkout.pages import HEADERS, CheckoutView, CryptoDetails, not_found, render
 from paygate.checkout.shop import Shop, headers
 from paygate.checkout.style import on_accent
-from tests.unit.test_checkout_pages import SCRIPT_TAG as SCRIPT
-from tests.unit.test_checkout_pages import Page, script_and_body, usable, view
+from tests.unit.checkout_page import SCRIPT_TAG as SCRIPT
+from tests.unit.checkout_page import Page, script_and_body, usable, view
 
 SHOP = Shop(
     name="Mugs & Co",

@@ -15,7 +15,7 @@ from PIL import Image
 from paygate.checkout.coins import coin_name, payment_uri
 from paygate.checkout.pages import CryptoDetails, render
 from paygate.checkout.words import DEFAULT, LANGUAGES, Words, catalog, negotiate
-from tests.unit.test_checkout_pages import NOW, Page, crypto_view
+from tests.unit.checkout_page import NOW, Page, crypto_view
 
 
 def placeholders(text: str) -> set[str]:

@@ -117,7 +117,7 @@ def _final(view: CheckoutView, words: Words) -> str:
 
 _STAGES: dict[str, Callable[[CheckoutView, Words, datetime], str]] = {
     "choose": _choose,
-    "crypto": lambda view, words, now: crypto_stage(view, words, now),
+    "crypto": crypto_stage,
     "waiting": _waiting,
 }
 
