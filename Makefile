@@ -44,11 +44,13 @@ fuzz: setup ## schemathesis against openapi.json and the local stack
 	bash scripts/fuzz.sh
 
 # mypy checks the client's tests (clients/python/tests) in a run of their own: their folder is named tests too.
-lint: setup ## ruff (lint and format check) and mypy
+lint: setup ## ruff (lint and format check), mypy, and openapi.json by openapi-spec-validator and Redocly
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy clients/python
+	$(VENV)/bin/openapi-spec-validator openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true .tools/redocly/node_modules/.bin/redocly lint openapi.json
 
 # The template as AWS will read it: cfn-lint (on the SAM-transformed template) and checkov, whose skipped
 # checks are listed, each with its reason, in .checkov.yaml.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, once: the Python 3.13 virtualenv,
 # the SAM CLI and checkov each in a virtualenv of their own (they pin their own dependencies) and
-# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator), axe-core
-# (npm) and Debian's chromium (apt), the accessibility engine and the browser the browser tests drive
-# through Playwright. Each step is skipped when done.
+# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator), the
+# Redocly CLI (npm) that lints openapi.json, axe-core (npm) and Debian's chromium (apt), the accessibility
+# engine and the browser the browser tests drive through Playwright. Each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +63,11 @@ if [[ "$what" == all || "$what" == axe ]] && [[ ! -f "$TOOLS/axe-core-$AXE_VERSI
   rm -rf "$TOOLS/axe-core-$AXE_VERSION"
   mv "$tmp/package" "$TOOLS/axe-core-$AXE_VERSION"
   rm -rf "$tmp"
+fi
+
+if [[ "$what" == all || "$what" == redocly ]] && [[ ! -x "$TOOLS/redocly/node_modules/.bin/redocly" ]]; then
+  echo "==> Redocly CLI (the second linter of openapi.json)"
+  npm install -q --prefix "$TOOLS/redocly" --no-audit --no-fund @redocly/cli@2.77.0 >/dev/null
 fi
 
 # Debian's chromium, not Playwright's own download: the browser tests run it through executable_path.

@@ -147,3 +147,10 @@ def test_the_status_endpoint_tells_the_status_alone_and_nothing_for_a_bad_link(h
     assert http.get(path(payment) + "/status").get_json() == {"status": "cancelled", "final": True}
     bad = http.get("/checkout/pay_1.99999999999.x/status")
     assert bad.status_code == 404 and bad.get_json() == {"status": None}
+
+
+@pytest.mark.parametrize("token", ["garbage", "%C2%88%C3%BA%0B", "%E2%98%83"])
+def test_the_status_of_a_link_no_route_takes_is_json_too(http, token):
+    answer = http.get(f"/checkout/{token}/status")
+    assert answer.status_code == 404
+    assert (answer.headers["Content-Type"], answer.get_json()) == ("application/json", {"status": None})

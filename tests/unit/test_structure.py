@@ -22,6 +22,8 @@ LAYERS = {
     "paygate": FOUNDATION,
     "paygate.models": MODELS,
     "paygate.fields": MODELS,
+    "paygate.facts": MODELS,
+    "paygate.status": MODELS,
     "paygate.events": MODELS,
     "paygate.refunds": MODELS,
     "paygate.webhooks.models": MODELS,

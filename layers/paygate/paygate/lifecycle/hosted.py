@@ -64,6 +64,10 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=lambda: dict(pages.HEADERS))
 
 
+# The status endpoint's answer for a link that opens nothing (unknown, expired, or no token at all).
+NO_STATUS = Answer(404, '{"status": null}', headers=STATUS_HEADERS)
+
+
 @dataclass
 class HostedCheckout:
     payments: PaymentStore
@@ -85,7 +89,7 @@ class HostedCheckout:
         last one (a 404 like the page's for a link that opens nothing)."""
         record = self._opened(token)
         if record is None:
-            return Answer(404, '{"status": null}', headers=STATUS_HEADERS)
+            return NO_STATUS
         shown = {"status": record.status.value, "final": record.status.is_terminal}
         return Answer(200, json.dumps(shown), headers=STATUS_HEADERS)
 
