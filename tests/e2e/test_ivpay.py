@@ -159,13 +159,14 @@ def test_a_401_on_create_is_a_clean_error_without_the_key_and_a_failed_record(ap
     before = table.ids()
     answer = api.post("/payments", {"amount": "10.00", "currency": "USD", "provider": "ivpay"})
     assert answer.status_code == 502, answer.text
+    record = table.new_record(before)
     assert answer.json()["error"] == {
         "type": "provider_error",
         "code": "provider_rejected",
         "message": "ivpay: Wrong auth parameters",
         "param": None,
+        "payment_id": record["id"]["S"],  # the payment recorded as failed
     }
     assert CREDENTIALS["api_key"] not in answer.text
-    record = table.new_record(before)
     assert record["status"]["S"] == "failed"
     assert record["failure_reason"]["S"] == "provider_rejected: ivpay: Wrong auth parameters"
