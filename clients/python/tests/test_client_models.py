@@ -48,7 +48,13 @@ ANSWERS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/api-keys/{key_id}/roll"): models.ApiKey,
 }
 # Operations the client does not call: a provider's callback, and the customer's HTML checkout page.
-NOT_CALLED = {("post", "/ipn/{provider}"), ("get", "/checkout/{token}"), ("post", "/checkout/{token}")}
+# A provider's callbacks, and the hosted checkout page's own (its page, its form, the status its script reads).
+NOT_CALLED = {
+    ("post", "/ipn/{provider}"),
+    ("get", "/checkout/{token}"),
+    ("post", "/checkout/{token}"),
+    ("get", "/checkout/{token}/status"),
+}
 OPERATIONS = {
     (method, path)
     for path, methods in DOCUMENT["paths"].items()
