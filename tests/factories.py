@@ -51,6 +51,7 @@ TABLES = {
     "RefundsTable": "paygate-refunds",
     "AccountsTable": "paygate-accounts",
     "ApiKeysTable": "paygate-api-keys",
+    "ExportsTable": "paygate-exports",
 }
 EVENT_BUS = "paygate-test-payments"
 SECRET_NAME = "paygate/providers"
@@ -109,6 +110,7 @@ def environment() -> dict[str, str]:
         "ACCOUNTS_TABLE": TABLES["AccountsTable"],
         "API_KEYS_TABLE": TABLES["ApiKeysTable"],
         "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
+        "EXPORTS_TABLE": TABLES["ExportsTable"],
     }
 
 
