@@ -154,6 +154,9 @@ class LocalStack:
         kms.create_alias(AliasName=WEBHOOK_SECRETS_KEY, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
         # Export files (moto's S3, embedded as the rest: its pre-signed URLs open over HTTP, until they expire).
         boto3.client("s3").create_bucket(Bucket=EXPORTS_BUCKET)
+        # Its queue before the settings are first read (seeding the accounts reads them).
+        self.exports = QueuePump("paygate-local-exports", "ExportWorkerFunction", timeout=900)
+        os.environ["EXPORTS_QUEUE_URL"] = self.exports.queue_url
 
         from paygate import service
 
@@ -173,8 +176,6 @@ class LocalStack:
         os.environ["WEBHOOK_QUEUE_URL"] = self.webhooks.queue_url
         self.checks = QueuePump("paygate-local-due-checks", "CheckPaymentsFunction", timeout=60)
         os.environ["DUE_CHECKS_QUEUE_URL"] = self.checks.queue_url
-        self.exports = QueuePump("paygate-local-exports", "ExportWorkerFunction", timeout=900)
-        os.environ["EXPORTS_QUEUE_URL"] = self.exports.queue_url
         self.merchant = MerchantReceiver()
         self._timers = [
             Repeat(seconds, action, name)
