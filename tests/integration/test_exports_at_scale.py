@@ -48,7 +48,8 @@ def payment(n: int) -> PaymentRecord:
     if n % (PAYMENTS // REFUNDS):
         return record
     back = Decimal("1.50")
-    fees: dict = {"fee": "0.10", "net": str(back - Decimal("0.10"))} if REFUND_FEES else {}
+    # A refund's net is what leaves the balance: the amount and the provider's fee for it.
+    fees: dict = {"fee": "0.10", "net": str(back + Decimal("0.10"))} if REFUND_FEES else {}
     refund = Refund(
         id=f"re_{n}", payment_id=record.id, status=RefundStatus.SUCCEEDED, amount=str(back), currency="USD",
         livemode=False, provider="sandbox", created_at=at + timedelta(hours=1), updated_at=at + timedelta(hours=1),

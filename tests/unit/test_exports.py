@@ -141,7 +141,8 @@ def test_a_year_with_its_leap_day_is_one_export(exports):
 def test_the_payments_export_has_one_row_per_payment_of_the_period_oldest_first(exports):
     before, after = START - timedelta(seconds=1), START + timedelta(days=30)
     outside = [factories.record(account_id=ACCOUNT, at=at) for at in (before, after)]
-    inside = [paid(5, refunds=("1.00", "2.00")), factories.record(account_id=ACCOUNT, at=START)]
+    crypto = {"pay_amount": "0.00021", "pay_currency": "BTC"}
+    inside = [paid(5, refunds=("1.00", "2.00"), **crypto), factories.record(account_id=ACCOUNT, at=START)]
     stored(*outside, *inside, factories.record(account_id="acct_other", at=START + timedelta(minutes=3)))
     _, export = ask(kind="payments")
     exports()
@@ -151,6 +152,7 @@ def test_the_payments_export_has_one_row_per_payment_of_the_period_oldest_first(
     assert (unpaid["status"], unpaid["gross"], unpaid["fee"], unpaid["net"]) == ("pending", "", "", "")
     assert refunded["created_at"] == "2026-01-01T12:05:00Z" and refunded["provider_payment_id"] == "sbx_5"
     assert refunded["livemode"] == "false"
+    assert (refunded["pay_amount"], refunded["pay_currency"], refunded["amount_refunded"]) == ("0.00021", "BTC", "0")
 
 
 def test_the_jsonl_balance_export_says_null_where_nothing_is_known(exports):

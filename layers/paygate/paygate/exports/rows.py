@@ -26,6 +26,9 @@ PAYMENT_COLUMNS = (
     "net",
     "settlement_currency",
     "amount_refunded",
+    "pay_amount",
+    "pay_currency",
+    "actually_paid",
     "provider",
     "provider_payment_id",
     "reference",
@@ -69,9 +72,10 @@ def rows(kind: ExportType, payment: PaymentRecord) -> Iterator[dict[str, str]]:
                 "payment_id": payment.id,
                 "created_at": refund.created_at,
                 "status": refund.status.value,
-                # Money going back out of the account: negative, as are a refund's fee and net.
+                # Money going back out: gross and net (what leaves the balance) negative; a fee is a cost,
+                # positive on every row, so that gross - fee = net here as on a payment's row.
                 "gross": _negative(refund.amount),
-                "fee": _negative(getattr(refund, "fee", None)),
+                "fee": getattr(refund, "fee", None),
                 "net": _negative(getattr(refund, "net", None)),
                 "currency": refund.currency,
                 "settlement_currency": getattr(refund, "settlement_currency", None),
@@ -97,6 +101,10 @@ def _payment_row(payment: PaymentRecord) -> dict[str, Any]:
         "net": getattr(payment, "net", None),
         "settlement_currency": getattr(payment, "settlement_currency", None),
         "amount_refunded": payment.amount_refunded,
+        # Crypto: what the customer was asked to send, in which coin, and what it sent.
+        "pay_amount": payment.pay_amount,
+        "pay_currency": payment.pay_currency,
+        "actually_paid": getattr(payment, "actually_paid", None),
         "provider": payment.provider,
         "provider_payment_id": payment.provider_payment_id,
         "reference": payment.reference,
