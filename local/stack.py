@@ -66,11 +66,11 @@ class LocalStack:
             "IdempotencyTable": "paygate-idempotency",
             "WebhookEndpointsTable": "paygate-webhook-endpoints",
             "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+            "ExportsTable": "paygate-exports",
             "RefundsTable": "paygate-refunds",
             "AccountsTable": "paygate-accounts",
             "ApiKeysTable": "paygate-api-keys",
             "SandboxTable": "paygate-sandbox",
-            "ExportsTable": "paygate-exports",
         }
     )
     # Seconds before each webhook retry (comma-separated; None: the production schedule), and how long
@@ -130,11 +130,11 @@ class LocalStack:
                 "SANDBOX_TABLE": self.tables["SandboxTable"],
                 "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
                 "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
+                "EXPORTS_TABLE": self.tables["ExportsTable"],
+                "EXPORTS_BUCKET": EXPORTS_BUCKET,
                 "REFUNDS_TABLE": self.tables["RefundsTable"],
                 "ACCOUNTS_TABLE": self.tables["AccountsTable"],
                 "API_KEYS_TABLE": self.tables["ApiKeysTable"],
-                "EXPORTS_TABLE": self.tables["ExportsTable"],
-                "EXPORTS_BUCKET": EXPORTS_BUCKET,
                 # The simulators take no real money: test keys reach every one of them.
                 "TEST_PROVIDERS": ",".join(enabled),
                 # Locally, merchants are 127.0.0.1 (the /_sim/merchant receiver), over http.

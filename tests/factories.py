@@ -48,10 +48,10 @@ TABLES = {
     "IdempotencyTable": "paygate-idempotency",
     "WebhookEndpointsTable": "paygate-webhook-endpoints",
     "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+    "ExportsTable": "paygate-exports",
     "RefundsTable": "paygate-refunds",
     "AccountsTable": "paygate-accounts",
     "ApiKeysTable": "paygate-api-keys",
-    "ExportsTable": "paygate-exports",
 }
 EVENT_BUS = "paygate-test-payments"
 SECRET_NAME = "paygate/providers"
@@ -106,11 +106,11 @@ def environment() -> dict[str, str]:
         "CHECKOUT_SECRET_NAME": CHECKOUT_SECRET_NAME,
         "WEBHOOK_ENDPOINTS_TABLE": TABLES["WebhookEndpointsTable"],
         "WEBHOOK_DELIVERIES_TABLE": TABLES["WebhookDeliveriesTable"],
+        "EXPORTS_TABLE": TABLES["ExportsTable"],
         "REFUNDS_TABLE": TABLES["RefundsTable"],
         "ACCOUNTS_TABLE": TABLES["AccountsTable"],
         "API_KEYS_TABLE": TABLES["ApiKeysTable"],
         "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
-        "EXPORTS_TABLE": TABLES["ExportsTable"],
     }
 
 
