@@ -71,6 +71,7 @@ class SandboxProvider(Provider):
                 "callback_url": context.callback_url,
                 "return_url": context.success_url,  # where its page sends the customer after Pay or Fail
                 "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
+                "description": payment.reference,  # the order its page shows the customer
             },
         )
         body = self.json(response)
