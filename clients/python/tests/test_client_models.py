@@ -46,6 +46,8 @@ ANSWERS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/api-keys"): models.ApiKey,
     ("post", "/api-keys/{key_id}/revoke"): models.ApiKey,
     ("post", "/api-keys/{key_id}/roll"): models.ApiKey,
+    ("post", "/exports"): models.Export,
+    ("get", "/exports/{export_id}"): models.Export,
 }
 # Operations the client does not call: a provider's callback, and the customer's HTML checkout page.
 NOT_CALLED = {("post", "/ipn/{provider}"), ("get", "/checkout/{token}"), ("post", "/checkout/{token}")}
