@@ -130,8 +130,14 @@ def test_another_accounts_export_is_not_found(exports):
 )  # fmt: skip
 def test_a_period_longer_than_366_days_or_empty_and_unknown_types_are_422(exports, fields, param):
     status, body = ask(**fields)
-    assert status == 422, body
-    assert param in (body["error"]["param"] or "") + body["error"]["message"]
+    assert status == 422 and body["error"]["param"] == param, body
+
+
+def test_a_time_that_utc_cannot_write_is_a_422(exports):
+    status, body = call("POST", "/exports", {"type": "payments", "created_gte": "0001-01-01T00:00:00+00:01",
+                                             "created_lt": "2026-01-01T00:00:00Z"})  # fmt: skip
+    assert status == 422 and "out of the range of times" in body["error"]["message"], body
+    assert body["error"]["param"] == "created_gte"
 
 
 def test_a_year_with_its_leap_day_is_one_export(exports):

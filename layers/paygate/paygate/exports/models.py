@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from paygate.fields import Strict
 from paygate.models import Versioned
@@ -42,11 +43,6 @@ class ExportStatus(StrEnum):
     FAILED = "failed"
 
 
-def _utc(moment: datetime) -> datetime:
-    """RFC 3339 asks for a zone; a time without one is taken as UTC, as GET /payments takes it."""
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(UTC)
-
-
 class CreateExportRequest(Strict):
     """The body of POST /exports."""
 
@@ -73,14 +69,27 @@ class CreateExportRequest(Strict):
     # Unknown fields refused as every request's are; times and enums arrive as JSON strings.
     model_config = ConfigDict(extra="forbid", strict=False)
 
+    @field_validator("created_gte", "created_lt")
+    @classmethod
+    def _in_utc(cls, moment: datetime) -> datetime:
+        """RFC 3339 asks for a zone; a time without one is taken as UTC, as GET /payments takes it."""
+        try:
+            return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+00:01 is a time, but not one UTC can write
+            raise _refused("out of the range of times (years 1 to 9999 in UTC)") from None
+
     @model_validator(mode="after")
     def _period(self) -> Self:
-        self.created_gte, self.created_lt = _utc(self.created_gte), _utc(self.created_lt)
         if self.created_lt <= self.created_gte:
-            raise ValueError("created_lt: must be after created_gte")
+            raise _refused("created_lt: must be after created_gte")
         if self.created_lt - self.created_gte > MAX_WINDOW:
-            raise ValueError("created_lt: the period is at most 366 days")
+            raise _refused("created_lt: the period is at most 366 days")
         return self
+
+
+def _refused(message: str) -> PydanticCustomError:
+    """A 422 `validation_error` whose `param` is the field the message starts with."""
+    return PydanticCustomError("validation_error", message)
 
 
 class Export(BaseModel):
