@@ -55,6 +55,7 @@ def document() -> str:
         "REFUNDS_TABLE",
         "ACCOUNTS_TABLE",
         "API_KEYS_TABLE",
+        "EXPORTS_TABLE",
     )
     for name in (*names, "AWS_DEFAULT_REGION"):
         os.environ.setdefault(name, "openapi" if name != "AWS_DEFAULT_REGION" else "us-east-1")

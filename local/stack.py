@@ -19,7 +19,6 @@ from secrets import token_hex
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -29,6 +28,7 @@ from local.accounts import parse_api_keys, seed_accounts
 from local.background import EventLog, QueuePump, Repeat, StreamPump, WebhookPump
 from local.dynamodb_local import DynamoDBLocal, free_port
 from local.emulator import ApiEmulator, KeepingHeaders, lambda_context
+from local.s3 import MotoServer
 from local.sandbox import Sandbox
 from local.simulators.merchant import MerchantReceiver
 from paygate.errors import InvalidRequest
@@ -44,6 +44,7 @@ SECRET_NAME = "paygate/providers"
 CHECKOUT_SECRET_NAME = "paygate/checkout"
 WEBHOOK_SECRETS_KEY = "alias/paygate-webhook-secrets"
 EVENT_BUS_NAME = "paygate-local-payments"
+EXPORTS_BUCKET = "paygate-local-exports"
 
 
 @dataclass
@@ -65,6 +66,7 @@ class LocalStack:
             "IdempotencyTable": "paygate-idempotency",
             "WebhookEndpointsTable": "paygate-webhook-endpoints",
             "WebhookDeliveriesTable": "paygate-webhook-deliveries",
+            "ExportsTable": "paygate-exports",
             "RefundsTable": "paygate-refunds",
             "AccountsTable": "paygate-accounts",
             "ApiKeysTable": "paygate-api-keys",
@@ -83,9 +85,10 @@ class LocalStack:
     authorizer_ttl: float = 60.0
 
     def start(self) -> None:
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=free_port(), verbose=False)
-        self._moto.start()
-        self.moto_url = moto_url = f"http://{self.host}:{self._moto._port}"
+        # Embedded AWS; `moto.skew` moves its clock (a pre-signed URL's expiry).
+        self.moto = MotoServer(self.host, free_port())
+        self.moto.start()
+        self.moto_url = moto_url = f"http://{self.host}:{self.moto._port}"
         self._dynamodb_local = None
         if self.db == "moto":
             self.dynamodb_url = moto_url
@@ -127,6 +130,8 @@ class LocalStack:
                 "SANDBOX_TABLE": self.tables["SandboxTable"],
                 "WEBHOOK_ENDPOINTS_TABLE": self.tables["WebhookEndpointsTable"],
                 "WEBHOOK_DELIVERIES_TABLE": self.tables["WebhookDeliveriesTable"],
+                "EXPORTS_TABLE": self.tables["ExportsTable"],
+                "EXPORTS_BUCKET": EXPORTS_BUCKET,
                 "REFUNDS_TABLE": self.tables["RefundsTable"],
                 "ACCOUNTS_TABLE": self.tables["AccountsTable"],
                 "API_KEYS_TABLE": self.tables["ApiKeysTable"],
@@ -147,6 +152,11 @@ class LocalStack:
         # The key that seals webhook secrets (moto's KMS, embedded as the rest).
         kms = boto3.client("kms")
         kms.create_alias(AliasName=WEBHOOK_SECRETS_KEY, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+        # Export files (moto's S3, embedded as the rest: its pre-signed URLs open over HTTP, until they expire).
+        boto3.client("s3").create_bucket(Bucket=EXPORTS_BUCKET)
+        # Its queue before the settings are first read (seeding the accounts reads them).
+        self.exports = QueuePump("paygate-local-exports", "ExportWorkerFunction", timeout=900)
+        os.environ["EXPORTS_QUEUE_URL"] = self.exports.queue_url
 
         from paygate import service
 
@@ -172,6 +182,7 @@ class LocalStack:
             for seconds, action, name in (
                 (self.sweep_seconds, self.sweep, "schedule"),
                 (self.pump_seconds, self.checks.pump, "due-checks"),
+                (self.pump_seconds, self.exports.pump, "exports"),
                 (self.pump_seconds, self.stream.pump, "stream"),
                 (self.pump_seconds, self.webhooks.pump, "webhooks"),
                 (self.sweep_seconds, self.webhooks.due, "webhook-retries"),
@@ -187,7 +198,7 @@ class LocalStack:
     def aws_endpoints(self) -> dict[str, str]:
         """The embedded AWS services the stack runs on, by boto3 service name: where a developer can attach
         a rule to the bus, a queue, or read a table (region us-east-1, any credentials)."""
-        services = ("events", "sqs", "secretsmanager", "kms")
+        services = ("events", "sqs", "secretsmanager", "kms", "s3")
         return {"dynamodb": self.dynamodb_url, "dynamodbstreams": self.dynamodb_url} | dict.fromkeys(
             services, self.moto_url
         )
@@ -266,7 +277,7 @@ class LocalStack:
         for timer in self._timers:
             timer.stop()
         self._server.shutdown()
-        self._moto.stop()
+        self.moto.stop()
         if self._dynamodb_local:
             self._dynamodb_local.stop()
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
@@ -21,6 +21,7 @@ from paygate_client.models import (
     Delivery,
     DeliveryList,
     EndpointList,
+    Export,
     Payment,
     PaymentList,
     PaymentMethod,
@@ -86,6 +87,7 @@ class Paygate:
         self.payment_methods = PaymentMethods(self.transport)
         self.account = Accounts(self.transport)
         self.api_keys = ApiKeys(self.transport)
+        self.exports = Exports(self.transport)
         self._owns_session = session is None
 
     @property
@@ -346,3 +348,21 @@ class ApiKeys(Resource):
         """A new key in place of this one, which keeps working until `expires_at`."""
         body = _fields(expires_at=_time(expires_at))
         return ApiKey.model_validate(self._write("POST", f"/api-keys/{key_id}/roll", body))
+
+
+class Exports(Resource):
+    def create(
+        self,
+        *,
+        type: Literal["payments", "balance"],
+        created_gte: datetime | str,
+        created_lt: datetime | str,
+        format: Literal["csv", "jsonl"] = "csv",
+    ) -> Export:
+        """Ask for a file of the period's payments or money movements; it is `pending` until written."""
+        body = {"type": type, "created_gte": _time(created_gte), "created_lt": _time(created_lt), "format": format}
+        return Export.model_validate(self._write("POST", "/exports", body))
+
+    def get(self, export_id: str) -> Export:
+        """The export; once `succeeded`, its `rows` and a `url` of its file valid for an hour."""
+        return Export.model_validate(self._get(f"/exports/{export_id}"))

@@ -214,6 +214,26 @@ class ApiKeyList(Model):
     data: list[ApiKey]
 
 
+class Export(Model):
+    """A file of a period's payments (`type` `payments`) or money movements (`balance`); `url` opens it for an
+    hour once `status` is `succeeded`."""
+
+    id: str
+    object: Literal["export"] = "export"
+    type: Literal["payments", "balance"]
+    format: Literal["csv", "jsonl"]
+    status: Literal["pending", "running", "succeeded", "failed"]
+    created_gte: datetime
+    created_lt: datetime
+    livemode: bool
+    rows: int | None = None
+    url: str | None = None
+    url_expires_at: datetime | None = None
+    failure_reason: str | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
 class WebhookEvent(Model):
     """A verified webhook: `type` (`payment.succeeded`, `refund.created`...), `timestamp`, and `data`, the
     event's detail (`event_id`, `sequence`, `previous_status`, `payment` or `refund`...)."""

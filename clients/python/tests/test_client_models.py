@@ -46,6 +46,8 @@ ANSWERS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/api-keys"): models.ApiKey,
     ("post", "/api-keys/{key_id}/revoke"): models.ApiKey,
     ("post", "/api-keys/{key_id}/roll"): models.ApiKey,
+    ("post", "/exports"): models.Export,
+    ("get", "/exports/{export_id}"): models.Export,
 }
 # Operations the client does not call: a provider's callback, and the customer's HTML checkout page.
 # A provider's callbacks, and the hosted checkout page's own (its page, its form, the status its script reads).

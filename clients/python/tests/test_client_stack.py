@@ -206,6 +206,14 @@ def test_every_resource_reads_the_stacks_answers(paygate: Paygate, gateway: Gate
     keys = paygate.api_keys.list()
     assert keys and all(key.secret is None for key in keys)
 
+    # The stack pumps the export worker every second.
+    export = paygate.exports.create(type="balance", created_gte=payment.created_at, created_lt=paid.updated_at)
+    assert export.status == "pending" and export.url is None
+    waited = time.monotonic()
+    while (export := paygate.exports.get(export.id)).status != "succeeded" and time.monotonic() - waited < 30:
+        time.sleep(0.2)
+    assert export.rows == 2 and export.url  # the payment's money, and its refund
+
 
 def test_the_readmes_example_runs(paygate: Paygate, gateway: Gateway) -> None:
     readme = (Path(__file__).parents[3] / "README.md").read_text()

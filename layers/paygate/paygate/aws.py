@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 # botocore's `max_attempts` counts the retries: two, after the first attempt.
 CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
+# For S3's pre-signed URLs: Signature Version 4, the only one every region takes.
+PRESIGNING = Config(signature_version="s3v4")
 
 
 def client(service_name: str, *, config: Config | None = None) -> Any:

@@ -45,6 +45,11 @@ class Settings(BaseModel):
     # The KMS key that seals webhook endpoints' signing secrets (its ARN, id or alias); only the functions
     # that register endpoints (encrypt) and deliver to them (decrypt) have it.
     webhook_secrets_key: str = ""
+    # Exports (POST /exports): their records, the bucket their files go to, the queue of the worker that
+    # writes them. Only the exports functions are given them.
+    exports_table: str = ""
+    exports_bucket: str = ""
+    exports_queue_url: str = ""
     # Local development only: deliver to private and loopback addresses, over http too.
     webhook_allow_private: bool = False
     secret_name: str = "paygate/providers"

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from paygate.accounts.manage import ApiKeys, Profiles
     from paygate.accounts.store import AccountStore
     from paygate.checkout.links import CheckoutLinks
+    from paygate.exports.service import Exports
     from paygate.lifecycle.accept import AcceptPayment
     from paygate.lifecycle.attempts import Attempts
     from paygate.lifecycle.callback import ApplyCallback
@@ -225,16 +226,8 @@ def choose_method() -> ChooseMethod:
 
 @part
 def checkout() -> HostedCheckout:
-    return _new(
-        "paygate.lifecycle.hosted:HostedCheckout",
-        payments(),
-        providers(),
-        links(),
-        utcnow,
-        payment_methods(),
-        choose_method(),
-        accounts(),
-    )
+    return _new("paygate.lifecycle.hosted:HostedCheckout", payments(), providers(), links(), utcnow,
+                payment_methods(), choose_method(), accounts())  # fmt: skip
 
 
 @part
@@ -285,6 +278,13 @@ def webhooks() -> Webhooks:
         allow_private=config.webhook_allow_private,
         enqueue_retry=sqs_retries(sqs_client(), config.webhook_queue_url) if config.webhook_queue_url else None,
     )
+
+
+@part
+def exports() -> Exports:
+    config, s3 = settings(), aws.client("s3", config=aws.PRESIGNING)
+    return _new("paygate.exports.service:Exports", config.exports_table, dynamodb_client(), s3, config.exports_bucket,
+                sqs_client(), config.exports_queue_url, payments().account_pages, utcnow)  # fmt: skip
 
 
 def reset() -> None:

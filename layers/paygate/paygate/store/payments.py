@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -113,6 +113,32 @@ class PaymentStore:
             return False
         return True
 
+    def account_pages(
+        self, account_id: str, created_gte: datetime, created_lt: datetime, *, page_size: int = 100
+    ) -> Iterator[list[PaymentRecord]]:
+        """Every payment of an account created in [created_gte, created_lt), oldest first, a page of at
+        most `page_size` at a time (a Query of the account index, then one BatchGetItem): whatever the
+        number of payments, one page is held at a time."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": BY_ACCOUNT_CREATED,
+            # A key is "<time>#<id>": every payment created before `created_lt` sorts before its bare time.
+            "KeyConditionExpression": "account_id = :account AND created_key BETWEEN :lower AND :upper",
+            "ExpressionAttributeValues": {
+                ":account": {"S": account_id},
+                ":lower": {"S": time_key(created_gte)},
+                ":upper": {"S": time_key(created_lt)},
+            },
+            "Limit": min(page_size, 100),  # a BatchGetItem takes 100 keys
+        }
+        while True:
+            answer = self._call("query", **request)
+            if answer["Items"]:
+                yield self.records([item["id"]["S"] for item in answer["Items"]])
+            if not answer.get("LastEvaluatedKey"):
+                return
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def list_page(self, account_id: str, query: PaymentQuery, after: PaymentRecord | None = None) -> Page:
         """One page of an account's payments, newest first, from the account indexes (never the table):
         the time range and the cursor are key conditions, status and provider a filter over at most
@@ -172,18 +198,18 @@ class PaymentStore:
             read += answer["ScannedCount"]
             ids = [item["id"]["S"] for item in answer["Items"] if item["created_key"]["S"] != upper]
             if query.money is not None:  # how the money went is not in the index: read the payments themselves
-                ids = [record.id for record in self._get_many(ids) if money_flag(record) == query.money]
+                ids = [record.id for record in self.records(ids) if money_flag(record) == query.money]
             found += ids
             last_key = answer.get("LastEvaluatedKey")
             if not last_key:
                 break
         if len(found) >= wanted:
             ids = found[: query.limit]
-            return Page(self._get_many(ids), True, ids[-1])
+            return Page(self.records(ids), True, ids[-1])
         # The budget ran out before the page filled: there may be more beyond the last item read.
-        return Page(self._get_many(found), bool(last_key), last_key["id"]["S"] if last_key else None)
+        return Page(self.records(found), bool(last_key), last_key["id"]["S"] if last_key else None)
 
-    def _get_many(self, ids: list[str]) -> list[PaymentRecord]:
+    def records(self, ids: list[str]) -> list[PaymentRecord]:
         """The records of `ids`, in that order (the indexes hold only keys, status and provider)."""
         found: dict[str, PaymentRecord] = {}
         keys = [{"id": {"S": payment_id}} for payment_id in ids]
