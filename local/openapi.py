@@ -96,6 +96,7 @@ CODES = {
     "payment_not_found": "no payment with that id in this account and mode",
     "refund_not_found": "no refund with that id in this account and mode",
     "endpoint_not_found": "no webhook endpoint with that id",
+    "export_not_found": "no export with that id (another account's exports are not found either)",
     "delivery_not_found": "no delivery with that id",
     "api_key_not_found": "no API key with that id",
     "account_not_found": "the account is not there any more",
@@ -152,6 +153,7 @@ ID_NOT_FOUND = {
     "endpoint_id": "endpoint_not_found",
     "delivery_id": "delivery_not_found",
     "key_id": "api_key_not_found",
+    "export_id": "export_not_found",
 }
 # The errors an operation can answer beyond those every operation can (`_errors_of`): every error response
 # of the document comes from here (a route's own are replaced), so each code is told the same way everywhere.

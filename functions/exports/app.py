@@ -49,7 +49,6 @@ def create_export(
     " an hour (each read gives a fresh one). Exports are kept 7 days.",
     operation_id="getExport",
     security=SECURITY,
-    responses={404: {"description": "export_not_found: no export with this id in this account and mode"}},
 )
 def get_export(
     export_id: Annotated[

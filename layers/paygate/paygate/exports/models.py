@@ -27,16 +27,22 @@ def new_export_id() -> str:
 
 
 class ExportType(StrEnum):
+    """What an export lists: `payments` (a row a payment) or `balance` (a row a money movement)."""
+
     PAYMENTS = "payments"  # one row per payment
     BALANCE = "balance"  # one row per payment that received money, one per refund
 
 
 class ExportFormat(StrEnum):
+    """An export's file: `csv` (RFC 4180, one header line) or `jsonl` (one JSON object a line)."""
+
     CSV = "csv"
     JSONL = "jsonl"
 
 
 class ExportStatus(StrEnum):
+    """Where an export is: `pending` (queued), `running`, `succeeded` (its file is ready) or `failed`."""
+
     PENDING = "pending"  # queued for the worker
     RUNNING = "running"
     SUCCEEDED = "succeeded"
