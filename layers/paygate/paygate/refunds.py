@@ -69,6 +69,19 @@ class Refund(BaseModel):
     # The merchant's proof of a manual refund (a transaction hash, a bank reference).
     external_reference: str | None = None
     failure_reason: str | None = None
+    # What the provider charges for the refund and what leaves the merchant's balance for it, in
+    # `settlement_currency`, where it reports them (no provider here does yet: null, never a guess).
+    fee: str | None = Field(
+        default=None, description="The provider's fee for this refund, where it reports one.", examples=["0.30"]
+    )
+    net: str | None = Field(
+        default=None,
+        description="What the refund takes from the merchant's balance, where the provider reports it.",
+        examples=["10.30"],
+    )
+    settlement_currency: str | None = Field(
+        default=None, description="The currency of `fee` and `net`.", examples=["USD"]
+    )
     created_at: datetime
     updated_at: datetime
     history: list[RefundChange] = Field(default_factory=list)

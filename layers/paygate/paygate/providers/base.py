@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from paygate import deadline, wire
 from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable
-from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Status
+from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Settlement, Status
 from paygate.observability import count_for_provider
 from paygate.providers.request import CreatePaymentRequest
 from paygate.refunds import Refund, RefundStatus
@@ -38,6 +38,8 @@ class ProviderState:
     # False only for a provider whose reports never carry the money (IVPAY): its word stands. Otherwise a
     # success or partial payment without a readable `paid` is not believed (see paygate.lifecycle.money).
     reports_money: bool = True
+    # Its fee, the net it settles and what the customer actually sent, where it reports them.
+    settlement: Settlement = field(default_factory=Settlement)
 
     @property
     def unreadable_payment(self) -> bool:
