@@ -24,6 +24,7 @@ LAYERS = {
     "paygate.fields": MODELS,
     "paygate.events": MODELS,
     "paygate.refunds": MODELS,
+    "paygate.reconciliation": MODELS,
     "paygate.webhooks.models": MODELS,
     "paygate.accounts": MODELS,
     "paygate.accounts.models": MODELS,

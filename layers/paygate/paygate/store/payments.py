@@ -12,7 +12,7 @@ from typing import Any
 from paygate.errors import NotFound
 from paygate.models import PaymentQuery, PaymentRecord, Status, utcnow
 from paygate.store import due_index
-from paygate.store.keys import shard, time_key
+from paygate.store.keys import provider_day, shard, time_key
 from paygate.store.versioned import VersionedTable, from_item, to_item
 
 BY_PROVIDER_PAYMENT = "by-provider-payment"
@@ -172,18 +172,18 @@ class PaymentStore:
             read += answer["ScannedCount"]
             ids = [item["id"]["S"] for item in answer["Items"] if item["created_key"]["S"] != upper]
             if query.money is not None:  # how the money went is not in the index: read the payments themselves
-                ids = [record.id for record in self._get_many(ids) if money_flag(record) == query.money]
+                ids = [record.id for record in self.records(ids) if money_flag(record) == query.money]
             found += ids
             last_key = answer.get("LastEvaluatedKey")
             if not last_key:
                 break
         if len(found) >= wanted:
             ids = found[: query.limit]
-            return Page(self._get_many(ids), True, ids[-1])
+            return Page(self.records(ids), True, ids[-1])
         # The budget ran out before the page filled: there may be more beyond the last item read.
-        return Page(self._get_many(found), bool(last_key), last_key["id"]["S"] if last_key else None)
+        return Page(self.records(found), bool(last_key), last_key["id"]["S"] if last_key else None)
 
-    def _get_many(self, ids: list[str]) -> list[PaymentRecord]:
+    def records(self, ids: list[str]) -> list[PaymentRecord]:
         """The records of `ids`, in that order (the indexes hold only keys, status and provider)."""
         found: dict[str, PaymentRecord] = {}
         keys = [{"id": {"S": payment_id}} for payment_id in ids]
@@ -221,6 +221,7 @@ class PaymentStore:
             data["account_reference"] = f"{record.account_id}#{record.reference}"
         if record.provider_payment_id:
             data["provider_key"] = f"{record.provider}#{record.provider_payment_id}"
+            data["provider_day"] = provider_day(record)
         if record.due_at is not None:
             rank = due_index.priority(record)
             data["due_shard"] = due_index.partition(record.provider, rank, shard(record.id, self.due_shards))
@@ -240,7 +241,7 @@ def record_from_item(item: dict[str, Any]) -> PaymentRecord:
     return PaymentRecord.model_validate(data)
 
 
-_INDEX_KEYS = frozenset({"provider_key", "due_shard", "created_key", "account_reference"})
+_INDEX_KEYS = frozenset({"provider_key", "due_shard", "created_key", "account_reference", "provider_day"})
 
 
 def money_flag(record: PaymentRecord) -> str | None:

@@ -1,0 +1,89 @@
+"""Reconciliation's data: a run's window and outcome, and a Difference, what it found and could not
+repair. Pydantic only, no I/O (paygate.lifecycle.reconcile runs it, paygate.store.differences keeps it)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from paygate.fields import Strict
+from paygate.models import Status
+
+# A run covers at most this much: a day's scheduled run covers one, a merchant may look back a month.
+LONGEST_WINDOW = timedelta(days=31)
+
+DifferenceKind = Literal[
+    "amount_mismatch",  # the provider holds another price for the payment
+    "currency_mismatch",  # another currency than the payment's (its price, or what was paid)
+    "unreadable_amount",  # the provider reports money received without an amount that can be read
+    "status_refused",  # the provider's status is one the status machine does not take from Paygate's
+    "unknown_status",  # the provider's status is none Paygate knows
+    "unknown_payment",  # the provider lists a payment Paygate has no record of
+]
+
+
+class ReconciliationRequest(Strict):
+    """POST /reconciliations: the caller's payments at one provider, created in [created_gte, created_lt)."""
+
+    provider: str = Field(min_length=1, max_length=32, examples=["sandbox"])
+    created_gte: datetime = Field(strict=False, description="Created at or after (RFC 3339, with its offset)")
+    created_lt: datetime = Field(strict=False, description="Created before (RFC 3339, with its offset)")
+
+    @model_validator(mode="after")
+    def _window(self) -> ReconciliationRequest:
+        if self.created_gte.tzinfo is None or self.created_lt.tzinfo is None:
+            raise PydanticCustomError("validation_error", "created_gte, created_lt: give the UTC offset")
+        if not self.created_gte < self.created_lt <= self.created_gte + LONGEST_WINDOW:
+            raise PydanticCustomError("validation_error", "created_lt: after created_gte, and at most 31 days after it")
+        return self
+
+
+class Difference(BaseModel):
+    """What reconciliation found at a provider and could not repair through the status machine."""
+
+    id: str = Field(examples=["dif_8c1f0a7e2b9d4c6a1e3f5b7d"])
+    object: Literal["reconciliation_difference"] = "reconciliation_difference"
+    provider: str
+    kind: DifferenceKind
+    payment_id: str | None = Field(default=None, description="Paygate's payment, null for a payment it does not know")
+    provider_payment_id: str | None = None
+    status: Status | None = Field(default=None, description="The payment's status at Paygate when it was found")
+    provider_status: str | None = Field(default=None, description="The provider's own status for it")
+    detail: str = Field(
+        description="What differs, in words",
+        examples=["price mismatch: the provider holds 99.00 USD, the payment is 10.50 USD"],
+    )
+    livemode: bool = True
+    found_at: datetime = Field(description="When a run first found it")
+    seen_at: datetime = Field(description="When a run last found it")
+
+
+class DifferenceList(BaseModel):
+    """A page of differences; ask again with `starting_after=<next_starting_after>` while `has_more`."""
+
+    object: Literal["list"] = "list"
+    data: list[Difference]
+    has_more: bool
+    next_starting_after: str | None = None
+
+
+class Reconciliation(BaseModel):
+    """What one run did: the payments it asked the provider about, those it repaired (each with a `sync`
+    entry in its history), the differences it recorded, and whether it covered the whole window (false:
+    time ran short; run it again, or a narrower window)."""
+
+    object: Literal["reconciliation"] = "reconciliation"
+    provider: str
+    created_gte: datetime
+    created_lt: datetime
+    method: Literal["status_checks"] = Field(
+        default="status_checks", description="How the provider's side was read: a status call per open payment"
+    )
+    checked: int = 0
+    repaired: int = 0
+    differences: int = 0
+    unreachable: int = Field(default=0, description="Payments whose status call failed (asked again next run)")
+    complete: bool = True

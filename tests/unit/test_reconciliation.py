@@ -1,0 +1,148 @@
+"""Reconciliation on moto: a provider's payments of a window held against its status answers; what the
+status machine takes is repaired through a sync, the rest recorded as differences and counted."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from paygate.lifecycle.reconcile import Reconcile
+from paygate.models import Status
+from paygate.observability import metrics
+from paygate.store.differences import DifferenceStore
+from tests import factories
+from tests.factories import ACCOUNT, DEFAULT_NOW, TABLES, record
+
+WINDOW = (DEFAULT_NOW - timedelta(days=1), DEFAULT_NOW)
+
+
+class SandboxAnswers(requests.Session):
+    """The sandbox's status answers by its payment id: `{id: (status, amount, amount_paid)}`."""
+
+    def __init__(self, answers: dict[str, tuple[str, str, str | None]]):
+        super().__init__()
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        provider_payment_id = url.rsplit("/", 1)[-1]
+        self.asked.append(provider_payment_id)
+        status, amount, paid = self.answers[provider_payment_id]
+        body: dict[str, Any] = {"id": provider_payment_id, "status": status, "amount": amount, "currency": "USD"}
+        if paid is not None:
+            body |= {"amount_paid": paid, "fee": "0.03", "net": str(float(paid) - 0.03)}
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(body).encode()
+        return response
+
+
+def reconciler(dynamodb, clock, answers) -> tuple[Reconcile, factories.Lifecycle, SandboxAnswers]:
+    session = SandboxAnswers(answers)
+    gateway = factories.lifecycle(dynamodb, clock, enabled=["sandbox"], session=session)
+    differences = DifferenceStore(TABLES["DifferencesTable"], dynamodb)
+    return Reconcile(gateway.payments, gateway.providers, gateway.reports, differences, clock), gateway, session
+
+
+def stored(gateway, at, provider_payment_id: str, **fields):
+    payment = record(at=at, provider_payment_id=provider_payment_id, **fields)
+    gateway.payments.insert(payment)
+    return payment
+
+
+def test_a_lost_callback_is_repaired_through_a_sync_and_a_wrong_amount_becomes_a_difference(dynamodb, clock):
+    reconcile, gateway, session = reconciler(
+        dynamodb,
+        clock,
+        {"sbx_paid": ("succeeded", "1.00", "1.00"), "sbx_wrong": ("succeeded", "99.00", "99.00")},
+    )
+    paid = stored(gateway, DEFAULT_NOW - timedelta(hours=2), "sbx_paid")
+    wrong = stored(gateway, DEFAULT_NOW - timedelta(hours=3), "sbx_wrong")
+    # Outside the window, or final already: never asked about
+    stored(gateway, DEFAULT_NOW - timedelta(days=2), "sbx_old")
+    stored(gateway, DEFAULT_NOW - timedelta(hours=1), "sbx_done", status=Status.FAILED)
+
+    result = reconcile("sandbox", *WINDOW, time_left=lambda: 60.0)
+
+    assert sorted(session.asked) == ["sbx_paid", "sbx_wrong"]
+    assert (result.checked, result.repaired, result.differences, result.complete) == (2, 1, 1, True)
+    repaired = gateway.payments.get(paid.id)
+    assert repaired is not None and repaired.status is Status.SUCCEEDED
+    assert (repaired.history[-1].source, repaired.history[-1].provider_status) == ("sync", "succeeded")
+    assert (repaired.fee, repaired.settlement_currency) == ("0.03", "USD")
+    kept = gateway.payments.get(wrong.id)
+    assert kept is not None and kept.status is Status.PENDING  # a success for another price moves nothing
+    [difference] = reconcile.differences.list_page(ACCOUNT, limit=10).data
+    assert (difference.kind, difference.payment_id, difference.provider_status) == (
+        "amount_mismatch",
+        wrong.id,
+        "succeeded",
+    )
+    assert "99.00 USD" in difference.detail
+
+
+def test_found_again_the_same_difference_is_one_record_first_found_then_seen_again(dynamodb, clock):
+    reconcile, gateway, _ = reconciler(dynamodb, clock, {"sbx_eur": ("succeeded", "1.00", None)})
+    stored(gateway, DEFAULT_NOW - timedelta(hours=1), "sbx_eur", currency="EUR")
+    reconcile("sandbox", *WINDOW, time_left=lambda: 60.0)
+    clock.advance(days=1)
+    reconcile("sandbox", *WINDOW, time_left=lambda: 60.0)
+    [difference] = reconcile.differences.list_page(ACCOUNT, limit=10).data
+    assert difference.kind == "currency_mismatch"
+    assert difference.found_at == DEFAULT_NOW and difference.seen_at == DEFAULT_NOW + timedelta(days=1)
+
+
+def test_differences_are_listed_by_account_a_page_at_a_time(dynamodb, clock):
+    answers = {f"sbx_{n}": ("succeeded", "5.00", "5.00") for n in range(3)}
+    reconcile, gateway, _ = reconciler(dynamodb, clock, answers)
+    for n in range(3):
+        stored(gateway, DEFAULT_NOW - timedelta(minutes=n + 1), f"sbx_{n}")
+    stored(gateway, DEFAULT_NOW - timedelta(minutes=9), "sbx_other", account_id="acct_other")
+    answers["sbx_other"] = ("succeeded", "5.00", "5.00")
+    assert reconcile("sandbox", *WINDOW, time_left=lambda: 60.0).differences == 4
+    first = reconcile.differences.list_page(ACCOUNT, limit=2)
+    assert len(first.data) == 2 and first.has_more
+    second = reconcile.differences.list_page(ACCOUNT, limit=2, starting_after=first.next_starting_after)
+    assert len(second.data) == 1 and not second.has_more
+    assert {d.payment_id for d in first.data + second.data}.isdisjoint({"acct_other"})
+    assert len(reconcile.differences.list_page("acct_other", limit=10).data) == 1
+
+
+def test_a_merchants_run_reads_only_its_own_payments(dynamodb, clock):
+    reconcile, gateway, session = reconciler(
+        dynamodb, clock, {"sbx_mine": ("succeeded", "1.00", "1.00"), "sbx_theirs": ("succeeded", "1.00", "1.00")}
+    )
+    stored(gateway, DEFAULT_NOW - timedelta(hours=1), "sbx_mine")
+    stored(gateway, DEFAULT_NOW - timedelta(hours=1), "sbx_theirs", account_id="acct_other")
+    result = reconcile("sandbox", *WINDOW, time_left=lambda: 60.0, account_id=ACCOUNT)
+    assert session.asked == ["sbx_mine"] and result.repaired == 1
+
+
+def test_a_run_short_of_time_stops_and_says_it_is_not_complete(dynamodb, clock):
+    reconcile, gateway, session = reconciler(dynamodb, clock, {"sbx_1": ("pending", "1.00", None)})
+    stored(gateway, DEFAULT_NOW - timedelta(hours=1), "sbx_1")
+    result = reconcile("sandbox", *WINDOW, time_left=lambda: 1.0)
+    assert (result.complete, result.checked, session.asked) == (False, 0, [])
+
+
+@pytest.fixture
+def metrics_on(monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+
+def test_each_difference_is_counted_by_provider_in_the_metric(dynamodb, clock, metrics_on, capsys):
+    reconcile, gateway, _ = reconciler(dynamodb, clock, {"sbx_wrong": ("succeeded", "99.00", "99.00")})
+    stored(gateway, DEFAULT_NOW - timedelta(hours=1), "sbx_wrong")
+    reconcile("sandbox", *WINDOW, time_left=lambda: 60.0)
+    metrics.flush_metrics()
+    documents = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line
+    ]
+    counted = [doc for doc in documents if "ReconciliationDifferences" in doc]
+    by_provider = [doc for doc in counted if doc.get("provider") == "sandbox"]
+    assert [doc["ReconciliationDifferences"] for doc in by_provider] == [[1.0]]
+    assert any("provider" not in doc for doc in counted)  # and the total the alarm watches
