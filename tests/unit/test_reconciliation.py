@@ -4,18 +4,24 @@ status machine takes is repaired through a sync, the rest recorded as difference
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
+from local import template
+from local.emulator import lambda_context
+from local.template import ROOT
+from paygate import service
 from paygate.lifecycle.reconcile import Reconcile
 from paygate.models import Status
 from paygate.observability import metrics
 from paygate.store.differences import DifferenceStore
+from paygate.store.payments import PaymentStore
 from tests import factories
-from tests.factories import ACCOUNT, DEFAULT_NOW, TABLES, record
+from tests.factories import ACCOUNT, CREDENTIALS, DEFAULT_NOW, SECRET_NAME, TABLES, record
 
 WINDOW = (DEFAULT_NOW - timedelta(days=1), DEFAULT_NOW)
 
@@ -146,3 +152,25 @@ def test_each_difference_is_counted_by_provider_in_the_metric(dynamodb, clock, m
     by_provider = [doc for doc in counted if doc.get("provider") == "sandbox"]
     assert [doc["ReconciliationDifferences"] for doc in by_provider] == [[1.0]]
     assert any("provider" not in doc for doc in counted)  # and the total the alarm watches
+
+
+def test_the_daily_run_reconciles_the_utc_day_before_its_scheduled_time(dynamodb, monkeypatch):
+    boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps(CREDENTIALS))
+    monkeypatch.setenv("ENABLED_PROVIDERS", "sandbox")
+    monkeypatch.setenv("PROVIDER_BASE_URLS", "sandbox=http://127.0.0.1:9")  # nothing listens: unreachable
+    service.reset()
+    payments = PaymentStore(TABLES["PaymentsTable"], dynamodb)
+    payments.insert(record(at=datetime(2023, 11, 14, 23, 59, tzinfo=UTC), provider_payment_id="sbx_day"))
+    payments.insert(record(at=datetime(2023, 11, 15, 0, 1, tzinfo=UTC), provider_payment_id="sbx_today"))
+    event = json.loads((ROOT / "events" / "reconcile.json").read_text())  # scheduled 2023-11-15T03:00Z
+
+    answer = template.handler("ReconcileFunction")(event, lambda_context("ReconcileFunction", 60))
+
+    assert (answer["provider"], answer["created_gte"], answer["created_lt"]) == (
+        "sandbox",
+        "2023-11-14T00:00:00Z",
+        "2023-11-15T00:00:00Z",
+    )
+    # Only the day's payment was asked about (and its provider could not be reached: asked again next run)
+    assert (answer["checked"], answer["unreachable"], answer["complete"]) == (0, 1, True)
+    service.reset()
