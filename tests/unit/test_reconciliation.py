@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from pydantic import ValidationError
 
 from local import template
 from local.emulator import lambda_context
@@ -18,6 +19,7 @@ from paygate import service
 from paygate.lifecycle.reconcile import Reconcile
 from paygate.models import Status
 from paygate.observability import metrics
+from paygate.reconciliation import ReconciliationRequest
 from paygate.store.differences import DifferenceStore
 from paygate.store.payments import PaymentStore
 from tests import factories
@@ -174,3 +176,24 @@ def test_the_daily_run_reconciles_the_utc_day_before_its_scheduled_time(dynamodb
     # Only the day's payment was asked about (and its provider could not be reached: asked again next run)
     assert (answer["checked"], answer["unreachable"], answer["complete"]) == (0, 1, True)
     service.reset()
+
+
+@pytest.mark.parametrize(
+    ("gte", "lt"),
+    [
+        ("2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z"),  # backwards
+        ("2026-01-01T00:00:00Z", "2026-02-02T00:00:00Z"),  # more than 31 days
+        ("2026-01-01T00:00:00", "2026-01-02T00:00:00"),  # no offset
+        ("9999-12-31T00:00:00Z", "9999-12-31T23:00:00-05:00"),  # beyond the year 9999 in UTC
+    ],
+)
+def test_a_window_that_is_not_one_is_refused(gte, lt):
+    with pytest.raises(ValidationError):
+        ReconciliationRequest.model_validate({"provider": "sandbox", "created_gte": gte, "created_lt": lt})
+
+
+def test_a_window_is_read_in_utc():
+    request = ReconciliationRequest.model_validate(
+        {"provider": "sandbox", "created_gte": "2026-01-01T02:00:00+02:00", "created_lt": "2026-01-02T00:00:00Z"}
+    )
+    assert request.created_gte == datetime(2026, 1, 1, tzinfo=UTC) and request.created_gte.tzinfo is UTC

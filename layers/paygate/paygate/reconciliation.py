@@ -3,7 +3,7 @@ repair. Pydantic only, no I/O (paygate.lifecycle.reconcile runs it, paygate.stor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -36,7 +36,12 @@ class ReconciliationRequest(Strict):
     def _window(self) -> ReconciliationRequest:
         if self.created_gte.tzinfo is None or self.created_lt.tzinfo is None:
             raise PydanticCustomError("validation_error", "created_gte, created_lt: give the UTC offset")
-        if not self.created_gte < self.created_lt <= self.created_gte + LONGEST_WINDOW:
+        try:
+            self.created_gte, self.created_lt = self.created_gte.astimezone(UTC), self.created_lt.astimezone(UTC)
+        except OverflowError:
+            message = "created_gte, created_lt: beyond the years 1 to 9999"
+            raise PydanticCustomError("validation_error", message) from None
+        if not timedelta(0) < self.created_lt - self.created_gte <= LONGEST_WINDOW:
             raise PydanticCustomError("validation_error", "created_lt: after created_gte, and at most 31 days after it")
         return self
 
@@ -85,5 +90,7 @@ class Reconciliation(BaseModel):
     checked: int = 0
     repaired: int = 0
     differences: int = 0
-    unreachable: int = Field(default=0, description="Payments whose status call failed (asked again next run)")
+    unreachable: int = Field(
+        default=0, description="Payments that could not be checked, their status call failed (the next run asks again)"
+    )
     complete: bool = True

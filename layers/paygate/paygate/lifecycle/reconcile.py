@@ -64,7 +64,11 @@ class Reconcile:
                 if time_left() < MIN_SECONDS_PER_PAYMENT:
                     result.complete = False
                     return result
-                self._reconcile(record, result)
+                try:
+                    self._reconcile(record, result)
+                except Exception:  # one payment's trouble must never stop the others
+                    logger.exception("reconciliation of a payment failed unexpectedly", payment_id=record.id)
+                    result.unreachable += 1
         logger.info("reconciliation done", **result.model_dump(mode="json", exclude={"object"}))
         return result
 

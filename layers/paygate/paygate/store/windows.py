@@ -28,8 +28,8 @@ def open_payments(
     if account_id is not None:
         filters.append("#account = :account")
         names["#account"], values[":account"] = "account_id", {"S": account_id}
-    day, last = created_gte.astimezone(UTC).date(), created_lt.astimezone(UTC).date()
-    while day <= last:
+    first, last = created_gte.astimezone(UTC).date(), created_lt.astimezone(UTC).date()
+    for day in (first + timedelta(days=offset) for offset in range((last - first).days + 1)):
         request: dict[str, Any] = {
             "TableName": store.table_name,
             "IndexName": BY_PROVIDER_CREATED,
@@ -47,4 +47,3 @@ def open_payments(
             if "LastEvaluatedKey" not in answer:
                 break
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        day += timedelta(days=1)
