@@ -17,7 +17,7 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import Payment, Status
+from paygate.models import Payment, Settlement, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.ivpay.adapter import IvpayProvider
 from paygate.providers.request import CreatePaymentRequest
@@ -183,6 +183,7 @@ def test_status_map(clock, native, status):
     adapter = ivpay(clock, status_answer(native))
     state = adapter.fetch(payment(clock))
     assert (state.status, state.provider_status) == (status, native)
+    assert state.settlement == Settlement()  # no money in its answers at all: null, never a guess
     method, url, sent = adapter.session.sent[0]
     assert (method, url, sent["headers"]["X-API-KEY"]) == ("GET", f"https://api.ivpay.test/api/v4/payment/{PID}", KEY)
 
