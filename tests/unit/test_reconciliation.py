@@ -197,3 +197,17 @@ def test_a_window_is_read_in_utc():
         {"provider": "sandbox", "created_gte": "2026-01-01T02:00:00+02:00", "created_lt": "2026-01-02T00:00:00Z"}
     )
     assert request.created_gte == datetime(2026, 1, 1, tzinfo=UTC) and request.created_gte.tzinfo is UTC
+
+
+def test_a_window_across_days_reads_every_day_partition_page_after_page(dynamodb, clock):
+    # 130 open payments on one day (more than a page of the index) and one on each of the next two days
+    answers = {f"sbx_{n}": ("pending", "1.00", None) for n in range(132)}
+    reconcile, gateway, session = reconciler(dynamodb, clock, answers)
+    start = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
+    times = [start + timedelta(seconds=n) for n in range(130)] + [start + timedelta(days=1), start + timedelta(days=2)]
+    gateway.payments.put_many([record(at=at, provider_payment_id=f"sbx_{n}") for n, at in enumerate(times)])
+    result = reconcile("sandbox", start, start + timedelta(days=2, seconds=1), time_left=lambda: 60.0)
+    assert result.checked == 132 and len(set(session.asked)) == 132
+    # A window that ends before the last payment leaves it out
+    session.asked.clear()
+    assert reconcile("sandbox", start, start + timedelta(days=2), time_left=lambda: 60.0).checked == 131
