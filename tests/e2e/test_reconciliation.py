@@ -69,3 +69,19 @@ def test_a_window_is_refused_when_it_is_backwards_or_longer_than_a_month(api):
         assert response.status_code == 422, response.text
         error = response.json()["error"]
         assert error["code"] == "validation_error" and param in error["message"]
+
+
+def test_another_account_neither_reconciles_nor_sees_your_payments(api, other_merchant, stack):
+    created = api.create(amount="10.50")
+    stack.simulators["sandbox"].update(created["provider_payment_id"], amount="77.00", status="succeeded")
+    # The other account's run reads only its own payments: yours is not asked about, nor recorded
+    theirs = other_merchant.post("/reconciliations", around_now())
+    assert theirs.status_code == 200, theirs.text
+    listed = other_merchant.get("/reconciliations/differences", limit="100").json()["data"]
+    assert created["id"] not in {d["payment_id"] for d in listed}
+    # Your own run finds it, and only you see it
+    api.post("/reconciliations", around_now())
+    mine = api.get("/reconciliations/differences", limit="100").json()["data"]
+    assert created["id"] in {d["payment_id"] for d in mine}
+    listed = other_merchant.get("/reconciliations/differences", limit="100").json()["data"]
+    assert created["id"] not in {d["payment_id"] for d in listed}
