@@ -51,17 +51,21 @@ class Difference(BaseModel):
 
     id: str = Field(examples=["dif_8c1f0a7e2b9d4c6a1e3f5b7d"])
     object: Literal["reconciliation_difference"] = "reconciliation_difference"
-    provider: str
-    kind: DifferenceKind
+    provider: str = Field(examples=["sandbox"])
+    kind: DifferenceKind = Field(
+        description="amount_mismatch, currency_mismatch, unreadable_amount (the provider's money), status_refused, "
+        "unknown_status (its status), unknown_payment (a payment Paygate has no record of)",
+        examples=["amount_mismatch"],
+    )
     payment_id: str | None = Field(default=None, description="Paygate's payment, null for a payment it does not know")
-    provider_payment_id: str | None = None
+    provider_payment_id: str | None = Field(default=None, examples=["sbx_4147c4f8f6d562ef"])
     status: Status | None = Field(default=None, description="The payment's status at Paygate when it was found")
     provider_status: str | None = Field(default=None, description="The provider's own status for it")
     detail: str = Field(
         description="What differs, in words",
         examples=["price mismatch: the provider holds 99.00 USD, the payment is 10.50 USD"],
     )
-    livemode: bool = True
+    livemode: bool = Field(default=True, description="False for a payment of test mode")
     found_at: datetime = Field(description="When a run first found it")
     seen_at: datetime = Field(description="When a run last found it")
 
@@ -87,10 +91,10 @@ class Reconciliation(BaseModel):
     method: Literal["status_checks"] = Field(
         default="status_checks", description="How the provider's side was read: a status call per open payment"
     )
-    checked: int = 0
-    repaired: int = 0
-    differences: int = 0
+    checked: int = Field(default=0, description="Payments whose provider answered their status call")
+    repaired: int = Field(default=0, description="Payments the provider's answer moved (a `sync` history entry)")
+    differences: int = Field(default=0, description="Differences recorded (GET /reconciliations/differences)")
     unreachable: int = Field(
         default=0, description="Payments that could not be checked, their status call failed (the next run asks again)"
     )
-    complete: bool = True
+    complete: bool = Field(default=True, description="False when time ran short before the whole window")
