@@ -29,7 +29,7 @@ run: setup ## the local stack on http://127.0.0.1:3000 (PORT=, DB=moto|dynamodb-
 test: setup ## every test: schemathesis, unit, integration, end-to-end, browser
 	bash scripts/fuzz.sh
 	$(PY) -m pytest -n 2 tests/unit
-	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e tests/browser
+	$(PY) -m pytest -n 2 --dist loadfile tests/integration tests/e2e tests/browser clients/python/tests
 
 test-unit: setup ## the unit tests (moto, no network)
 	$(PY) -m pytest tests/unit
@@ -43,10 +43,14 @@ test-e2e: setup ## the end-to-end tests (HTTP against the local stack)
 fuzz: setup ## schemathesis against openapi.json and the local stack
 	bash scripts/fuzz.sh
 
-lint: setup ## ruff (lint and format check) and mypy
+# mypy checks the client's tests (clients/python/tests) in a run of their own: their folder is named tests too.
+lint: setup ## ruff (lint and format check), mypy, and openapi.json by openapi-spec-validator and Redocly
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy clients/python
+	$(VENV)/bin/openapi-spec-validator openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true .tools/redocly/node_modules/.bin/redocly lint openapi.json
 
 # The template as AWS will read it: cfn-lint (on the SAM-transformed template) and checkov, whose skipped
 # checks are listed, each with its reason, in .checkov.yaml.

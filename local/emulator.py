@@ -77,6 +77,10 @@ class ApiEmulator:
         self.routes = [(route, _pattern(route.path)) for route in template.routes()]
         self._authorized: dict[str, tuple[float, dict | None]] = {}  # key -> (when, context or refused)
         self._lock = threading.Lock()
+        # Each function's execution environments, busy or free: as Lambda, one invocation at a time in
+        # each (a handler's module state, such as the resolver's current event, is never shared), and a
+        # new one when all are busy.
+        self._environments: dict[str, list[threading.Lock]] = {}
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         return self.handle(Request(environ))(environ, start_response)
@@ -102,7 +106,11 @@ class ApiEmulator:
             if authorizer is None:
                 return _error(AuthenticationFailed("Missing or invalid X-API-Key", code="invalid_api_key"))
         event = self.event(route, path_parameters, request, authorizer)
-        answer = template.handler(route.function)(event, lambda_context(route.function))
+        busy, environment = self._environment(route.function)
+        try:
+            answer = template.handler(route.function, environment)(event, lambda_context(route.function))
+        finally:
+            busy.release()
         body = answer.get("body") or ""
         data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
         # API Gateway merges `headers` and `multiValueHeaders`; werkzeug adds no Content-Type of its own
@@ -114,6 +122,17 @@ class ApiEmulator:
         for name, value in (answer.get("headers") or {}).items():
             headers[name] = value
         return Response(data, status=answer["statusCode"], headers=headers)
+
+    def _environment(self, function: str) -> tuple[threading.Lock, int]:
+        """A free execution environment of `function` (taken: release its lock when done), new if none is."""
+        with self._lock:
+            environments = self._environments.setdefault(function, [])
+            for number, busy in enumerate(environments):
+                if busy.acquire(blocking=False):
+                    return busy, number
+            environments.append(threading.Lock())
+            environments[-1].acquire()
+            return environments[-1], len(environments) - 1
 
     def authorize(self, request: Request) -> dict | None:
         """The authorizer's context for the request's key (its principal, account, mode), or None: refused.

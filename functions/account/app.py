@@ -19,12 +19,24 @@ def shown(record: Account) -> Account:
     return Account.model_validate(record.model_dump(include=set(Account.model_fields)))
 
 
-@app.get("/account", summary="Read the account", operation_id="getAccount", security=SECURITY)
+@app.get(
+    "/account",
+    summary="Read the account",
+    operation_id="getAccount",
+    description=("The merchant's profile, as the hosted checkout shows it to customers."),
+    security=SECURITY,
+)
 def get_account(merchant: Caller, profiles: Accounts) -> Account:
     return shown(profiles.get(merchant))
 
 
-@app.patch("/account", summary="Change the account's profile", operation_id="updateAccount", security=SECURITY)
+@app.patch(
+    "/account",
+    summary="Change the account's profile",
+    operation_id="updateAccount",
+    description=("Changes the fields given (null clears one); the others stay as they are."),
+    security=SECURITY,
+)
 def update_account(merchant: Caller, profiles: Accounts, request: Annotated[UpdateAccountRequest, Body()]) -> Account:
     return shown(profiles.update(merchant, request))
 

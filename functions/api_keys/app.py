@@ -13,11 +13,17 @@ from paygate.observability import logger, metrics
 
 app = api.create_app()
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
-KeyId = Annotated[str, Path(max_length=64)]
+KeyId = Annotated[str, Path(max_length=64, description="The API key's id", examples=["key_5d2e8f1a9b3c7d4e"])]
 Keys = Annotated[ApiKeys, Depends(service.api_keys)]
 
 
-@app.get("/api-keys", summary="List the API keys of this mode", operation_id="listApiKeys", security=SECURITY)
+@app.get(
+    "/api-keys",
+    summary="List the API keys of this mode",
+    operation_id="listApiKeys",
+    description=("The account's API keys of this key's mode (their secrets never shown)."),
+    security=SECURITY,
+)
 def list_keys(merchant: Caller, keys: Keys) -> ApiKeyList:
     return ApiKeyList(data=[key.public() for key in keys.list(merchant)])
 
@@ -26,6 +32,7 @@ def list_keys(merchant: Caller, keys: Keys) -> ApiKeyList:
     "/api-keys",
     summary="Create an API key (shown only in this answer)",
     operation_id="createApiKey",
+    description=("A new API key of this key's account and mode. Its `secret` is shown only in this answer."),
     security=SECURITY,
     responses={201: {"description": "The key, with its `secret`: shown only here"}},
 )
@@ -38,6 +45,7 @@ def create_key(merchant: Caller, keys: Keys, request: Annotated[CreateKeyRequest
     "/api-keys/<key_id>/revoke",
     summary="Revoke an API key (it stops working within a minute)",
     operation_id="revokeApiKey",
+    description=("The key stops working (within the authorizer's cache time, a minute)."),
     security=SECURITY,
 )
 def revoke_key(key_id: KeyId, merchant: Caller, keys: Keys) -> ApiKey:
@@ -48,6 +56,10 @@ def revoke_key(key_id: KeyId, merchant: Caller, keys: Keys) -> ApiKey:
     "/api-keys/<key_id>/roll",
     summary="Roll an API key: a new one, the old one working until expires_at (at most 7 days)",
     operation_id="rollApiKey",
+    description=(
+        "A new key replacing this one, whose `secret` is shown only in this answer; the old key keeps "
+        "working until `expires_at` (at most 7 days), so deployments can move over."
+    ),
     security=SECURITY,
     responses={201: {"description": "The new key, with its `secret`: shown only here"}},
 )

@@ -17,14 +17,20 @@ app = api.create_app()
     "/payments/<payment_id>/cancel",
     summary="Cancel a payment",
     operation_id="cancelPayment",
+    description=(
+        "Gives up on a payment that has not ended: `cancelled` (and cancelled at its provider, where the"
+        " provider can). Cancelling a cancelled payment answers it again. Money that still arrives later"
+        " is recorded (`succeeded`, `paid_late: true`)."
+    ),
     security=[{"apiKey": []}],
     responses={
         200: {"description": "The payment, cancelled (or already cancelled)"},
-        409: {"description": "payment_not_cancellable: it succeeded, failed or expired"},
     },
 )
 def cancel_payment(
-    payment_id: Annotated[str, Path(max_length=64)],
+    payment_id: Annotated[
+        str, Path(max_length=64, description="The payment's id", examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c"])
+    ],
     account: Account,
     cancel: Annotated[CancelPayment, Depends(service.cancel_payment)],
 ) -> Payment:

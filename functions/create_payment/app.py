@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import api, service
 from paygate.api import Account, Body, Depends, Header, Response
-from paygate.lifecycle.idempotent import IdempotentCreate
+from paygate.lifecycle.idempotent import KEY_DESCRIPTION, KEY_EXAMPLE, IdempotentCreate
 from paygate.models import Payment
 from paygate.observability import logger, metrics
 from paygate.providers.request import CreatePaymentRequest
@@ -18,6 +18,13 @@ app = api.create_app()
     "/payments",
     summary="Create a payment",
     operation_id="createPayment",
+    description=(
+        "Records the payment (write-ahead), then creates it at its provider: the one named in "
+        "`provider`, or the first that routing finds willing (trying the next when one fails on its "
+        "side). With `methods` and no provider, no provider is called: the payment waits, `provider: "
+        "null`, for the customer's choice on its `checkout_url`. With an `Idempotency-Key`, the same key"
+        " and body answer the first call's result again (`Idempotent-Replayed: true`)."
+    ),
     security=[{"apiKey": []}],
     responses={
         201: {
@@ -31,7 +38,9 @@ def create_payment(
     request: Annotated[CreatePaymentRequest, Body()],
     account: Account,
     create: Annotated[IdempotentCreate, Depends(service.idempotent_create)],
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="idempotency-key", max_length=255, description=KEY_DESCRIPTION, examples=[KEY_EXAMPLE])
+    ] = None,
 ) -> Response[Payment]:
     event = app.current_event
     created = create(

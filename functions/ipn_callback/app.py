@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from paygate import api, service
 from paygate.api import Path
@@ -15,15 +15,32 @@ app = api.create_app(known_query_only=False)
 
 
 class Received(BaseModel):
-    received: bool = True
+    """The answer to a callback that was taken."""
+
+    received: bool = Field(default=True, description="Always true: the callback was taken", examples=[True])
 
 
 @app.post(
     "/ipn/<provider>",
     summary="Receive a provider's callback (its own format, byte for byte)",
     operation_id="receiveCallback",
+    description=(
+        "Where a provider reports a payment's or refund's status, in its own format; the body is read "
+        "byte for byte and authenticated the provider's own way (signature, shared key or source "
+        "address) before anything in it is believed. Not for merchants."
+    ),
 )
-def ipn_callback(provider: Annotated[str, Path(max_length=32, json_schema_extra={"enum": list(SPECS)})]) -> Received:
+def ipn_callback(
+    provider: Annotated[
+        str,
+        Path(
+            max_length=32,
+            description="The provider whose callback this is",
+            examples=["sandbox"],
+            json_schema_extra={"enum": list(SPECS)},
+        ),
+    ],
+) -> Received:
     result = service.apply_callback()(provider, api.callback_request(app.current_event))
     payment_id, status = (result.record.id, result.record.status) if result.record else (None, None)
     logger.info("callback handled", provider=provider, outcome=result.outcome, payment_id=payment_id, status=status)

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from paygate import api, service
 from paygate.api import Caller, Query
@@ -19,14 +19,20 @@ app = api.create_app()
 
 
 class PaymentMethodList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[PaymentMethod]
+    """The ways a customer could pay a price."""
+
+    object: Literal["list"] = Field(default="list", description="Always `list`", examples=["list"])
+    data: list[PaymentMethod] = Field(description="The ways to pay, provider by provider", examples=[[]])
 
 
 @app.get(
     "/payment-methods",
     summary="List the ways a customer could pay",
     operation_id="listPaymentMethods",
+    description=(
+        "What a customer could pay a price with, at every enabled provider of this key's mode (the "
+        "hosted checkout offers these for a payment created with `methods`)."
+    ),
     security=[{"apiKey": []}],
 )
 def payment_methods(
@@ -34,12 +40,20 @@ def payment_methods(
         str,
         Query(
             description="ISO 4217 code of the price",
+            examples=["EUR"],
             pattern="^[A-Z]{3}$",
             json_schema_extra={"enum": sorted(MINOR_UNITS)},
         ),
     ],
     merchant: Caller,
-    amount: Annotated[str | None, Query(description="The price, a decimal string", pattern=AMOUNT_PATTERN)] = None,
+    amount: Annotated[
+        str | None,
+        Query(
+            description="The price, a decimal string: only methods that take it",
+            examples=["10.00"],
+            pattern=AMOUNT_PATTERN,
+        ),
+    ] = None,
 ) -> PaymentMethodList:
     if currency not in MINOR_UNITS:
         raise ValidationFailed(

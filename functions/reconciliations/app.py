@@ -40,6 +40,11 @@ def time_left() -> float:
     "/reconciliations",
     summary="Reconcile your payments at a provider",
     operation_id="createReconciliation",
+    description=(
+        "Asks the provider for the status of each of this account's payments at it, created in the window and "
+        "not final, within this request: what the status machine takes repairs the payment (a `sync` history "
+        "entry), the rest is recorded as a difference. `complete: false`: time ran short; run it again."
+    ),
     security=SECURITY,
     responses={200: {"description": "What the run checked, repaired and found; `complete: false` if it ran short"}},
 )
@@ -57,6 +62,10 @@ def create_reconciliation(
     "/reconciliations/differences",
     summary="List reconciliation differences",
     operation_id="listReconciliationDifferences",
+    description=(
+        "What reconciliation found at a provider and could not repair, for this account, a page at a time: "
+        "ask again with `starting_after=<next_starting_after>` while `has_more`."
+    ),
     security=SECURITY,
 )
 def list_differences(

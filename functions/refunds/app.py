@@ -8,15 +8,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import api, service
 from paygate.api import Account, Body, Depends, Header, Path, Response
 from paygate.errors import ValidationFailed
-from paygate.lifecycle.idempotent import IdempotentRefund
+from paygate.lifecycle.idempotent import KEY_DESCRIPTION, KEY_EXAMPLE, IdempotentRefund
 from paygate.lifecycle.refund import Refunds
 from paygate.observability import logger, metrics
 from paygate.refunds import ConfirmRefundRequest, CreateRefundRequest, Refund, RefundList
 
 app = api.create_app()
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
-PaymentId = Annotated[str, Path(max_length=64)]
-RefundId = Annotated[str, Path(max_length=64)]
+PaymentId = Annotated[
+    str, Path(max_length=64, description="The payment's id", examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c"])
+]
+RefundId = Annotated[str, Path(max_length=64, description="The refund's id", examples=["re_8b1d4e2f6a9c3b7d5e0f1a2b"])]
 Handled = Annotated[Refunds, Depends(service.refunds)]
 
 
@@ -24,6 +26,11 @@ Handled = Annotated[Refunds, Depends(service.refunds)]
     "/payments/<payment_id>/refunds",
     summary="Refund a payment, in full or in part",
     operation_id="createRefund",
+    description=(
+        "Gives back `amount` (all that remains refundable when omitted) of what the payment received. "
+        "Sent to the provider where it has a refund API (`pending` until it settles), else manual "
+        "(`requires_action` until you confirm or cancel it). Idempotent with `Idempotency-Key`."
+    ),
     security=SECURITY,
     responses={
         201: {
@@ -42,7 +49,9 @@ def create_refund(
     account: Account,
     refund: Annotated[IdempotentRefund, Depends(service.idempotent_refund)],
     request: Annotated[CreateRefundRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="idempotency-key", max_length=255, description=KEY_DESCRIPTION, examples=[KEY_EXAMPLE])
+    ] = None,
 ) -> Response[Refund]:
     if request is None and (app.current_event.body or "").strip():
         raise ValidationFailed("The body must be a JSON object (or nothing, to refund all that remains)")
@@ -55,13 +64,20 @@ def create_refund(
     "/payments/<payment_id>/refunds",
     summary="A payment's refunds, newest first",
     operation_id="listRefunds",
+    description=("The payment's refunds, newest first."),
     security=SECURITY,
 )
 def list_refunds(payment_id: PaymentId, account: Account, refunds: Handled) -> RefundList:
     return RefundList(data=refunds.of_payment(payment_id, account_id=account))
 
 
-@app.get("/refunds/<refund_id>", summary="Read a refund", operation_id="getRefund", security=SECURITY)
+@app.get(
+    "/refunds/<refund_id>",
+    summary="Read a refund",
+    operation_id="getRefund",
+    description=("One refund, with its history."),
+    security=SECURITY,
+)
 def get_refund(refund_id: RefundId, account: Account, refunds: Handled) -> Refund:
     return refunds.get(refund_id, account_id=account)
 
@@ -70,8 +86,12 @@ def get_refund(refund_id: RefundId, account: Account, refunds: Handled) -> Refun
     "/refunds/<refund_id>/confirm",
     summary="Confirm a manual refund: you gave the money back",
     operation_id="confirmRefund",
+    description=(
+        "For a manual refund (`requires_action`): you gave the money back, and `external_reference` "
+        "proves it; the refund is `succeeded`."
+    ),
     security=SECURITY,
-    responses={409: {"description": "refund_not_confirmable: not a manual refund waiting for you"}},
+    responses={200: {"description": "The refund, after the change"}},
 )
 def confirm_refund(
     refund_id: RefundId, request: Annotated[ConfirmRefundRequest, Body()], account: Account, refunds: Handled
@@ -83,8 +103,12 @@ def confirm_refund(
     "/refunds/<refund_id>/cancel",
     summary="Cancel a manual refund: its amount is refundable again",
     operation_id="cancelRefund",
+    description=(
+        "For a manual refund (`requires_action`): you will not give the money back; the refund is "
+        "`cancelled` and its amount refundable again."
+    ),
     security=SECURITY,
-    responses={409: {"description": "refund_not_confirmable: not a manual refund waiting for you"}},
+    responses={200: {"description": "The refund, after the change"}},
 )
 def cancel_refund(refund_id: RefundId, account: Account, refunds: Handled) -> Refund:
     return refunds.cancel(refund_id, account_id=account)

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 
 # `paygate` before Powertools' event handler: it defers that package's costly __init__ (paygate/__init__.py).
 from paygate import aws, wire
+from paygate.checkout.style import STYLE, STYLE_HASH
 from paygate.observability import logger
 
 # isort: split
@@ -50,7 +51,7 @@ CALLBACK_TIMEOUT_SECONDS = 10
 # The credentials are read again after this long, as the gateway reads them: a rotated secret reaches both.
 SECRET_MAX_AGE_SECONDS = 300
 # What a create body may carry, each a string or null (the adapter sends exactly these).
-CREATE_FIELDS = ("amount", "currency", "reference", "callback_url", "return_url", "expires_at")
+CREATE_FIELDS = ("amount", "currency", "reference", "callback_url", "return_url", "expires_at", "description")
 MAX_FIELD_LENGTH = 2048
 PAYMENT_ID = "sbx_"  # + 16 hex characters
 REFUND_ID = "sbxr_"  # + 16 hex characters
@@ -303,6 +304,8 @@ def create() -> Response[str]:
         "id": payment_id,
         "status": "pending",
         **{name: fields[name] for name in ("amount", "currency", "reference", "callback_url", "return_url")},
+        # What its page shows the customer as the order (the merchant's reference), when given.
+        **({"description": fields["description"]} if fields["description"] else {}),
         "checkout_url": f"{_api_url(event)}{PREFIX}/checkout/{payment_id}",
     }
     _save(payment, new=True)
@@ -436,30 +439,43 @@ def control_refund(refund_id: str) -> Response[str]:
 
 # --- checkout -----------------------------------------------------------------------------------
 
-STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}"
-    "button{font-size:1.1rem;padding:.6rem 1.4rem;margin:0 1rem 1rem 0}"
-)
+# The page wears the hosted checkout's style sheet, under the same kind of strict policy: that block alone.
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; base-uri 'none'; "
+    "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _page(event: APIGatewayProxyEvent, payment: dict, result: str = "") -> Response[str]:
-    """The checkout page: the payment, and a form whose buttons pay or fail it. Every value is HTML-escaped
-    (the reference and the host come from outside)."""
-    shown = {name: html.escape(str(payment.get(name))) for name in ("id", "amount", "currency", "reference", "status")}
+    """The checkout page: the amount and the merchant's order (its `description`; never the gateway's own
+    payment id), and a form whose buttons pay or fail it. Every value is HTML-escaped (the description and
+    the host come from outside)."""
+    shown = {name: html.escape(str(payment.get(name))) for name in ("amount", "currency", "status")}
     action = html.escape(f"{_api_url(event)}{PREFIX}/checkout/{payment.get('id')}")
-    buttons = "".join(f'<button name="status" value="{value}">{label}</button>' for value, label in CHOICES.items())
+    order = payment.get("description")
+    order_row = f'<dt>Order</dt><dd id="reference">{html.escape(order)}</dd>' if order else ""
+    buttons = "".join(
+        f'<li><button name="status" value="{value}">{label}</button></li>' for value, label in CHOICES.items()
+    )
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex, nofollow">'
         f"<title>Sandbox checkout</title><style>{STYLE}</style></head><body>"
-        "<h1>Sandbox checkout</h1>"
-        f"<p>Payment <code>{shown['id']}</code> for <strong>{shown['amount']} {shown['currency']}</strong>"
-        f" (reference <code>{shown['reference']}</code>).</p>"
+        '<header><div class="shop"><p>Sandbox provider: test mode, no money moves</p></div></header>'
+        '<main><h1>Sandbox checkout</h1><div class="layout">'
+        '<section class="order" aria-labelledby="order-title"><h2 id="order-title">Payment</h2>'
+        f'<dl class="summary"><dt>Amount</dt><dd id="amount">{shown["amount"]} {shown["currency"]}</dd>'
+        f"{order_row}</dl></section>"
+        '<section class="pay" aria-labelledby="pay-title"><h2 id="pay-title">Pay or fail it</h2>'
         f'<p>Status: <strong id="status">{shown["status"]}</strong></p>'
-        f'<form method="post" action="{action}">{buttons}</form>'
-        f'<p id="result">{html.escape(result)}</p></body></html>'
+        f'<form method="post" action="{action}"><ul class="methods">{buttons}</ul></form>'
+        f'<p id="result" role="status">{html.escape(result)}</p></section></div></main></body></html>'
     )
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
+    return Response(status_code=200, headers=HEADERS, body=page)
 
 
 @app.get(f"{PREFIX}/checkout/<payment_id>", include_in_schema=False)

@@ -5,7 +5,7 @@ from http import HTTPStatus
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from paygate import api, service
 from paygate.api import Account, Body, Depends, Path, Query, Response, content_types
@@ -15,23 +15,33 @@ from paygate.webhooks.service import Webhooks
 
 app = api.create_app()
 SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
-EndpointId = Annotated[str, Path(max_length=64)]
+EndpointId = Annotated[
+    str, Path(max_length=64, description="The webhook endpoint's id", examples=["we_4a7c1e9b2d5f8a3c6e0b1d2f"])
+]
 
 
 class EndpointList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[WebhookEndpoint]
+    """The account's webhook endpoints."""
+
+    object: Literal["list"] = Field(default="list", description="Always `list`", examples=["list"])
+    data: list[WebhookEndpoint] = Field(description="The endpoints, oldest first", examples=[[]])
 
 
 class DeliveryList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[Delivery]
+    """An endpoint's deliveries."""
+
+    object: Literal["list"] = Field(default="list", description="Always `list`", examples=["list"])
+    data: list[Delivery] = Field(description="The deliveries, newest first", examples=[[]])
 
 
 class Deleted(BaseModel):
-    id: str
-    object: Literal["webhook_endpoint"] = "webhook_endpoint"
-    deleted: bool = True
+    """What a deleted webhook endpoint leaves: its id."""
+
+    id: str = Field(description="The deleted endpoint's id", examples=["we_4a7c1e9b2d5f8a3c6e0b1d2f"])
+    object: Literal["webhook_endpoint"] = Field(
+        default="webhook_endpoint", description="Always `webhook_endpoint`", examples=["webhook_endpoint"]
+    )
+    deleted: bool = Field(default=True, description="Always true", examples=[True])
 
 
 Hooks = Annotated[Webhooks, Depends(service.webhooks)]
@@ -41,6 +51,11 @@ Hooks = Annotated[Webhooks, Depends(service.webhooks)]
     "/webhook-endpoints",
     summary="Register a webhook endpoint",
     operation_id="createWebhookEndpoint",
+    description=(
+        "Registers a URL that receives the chosen events (all when `events` is omitted), signed with "
+        "Standard Webhooks headers. The answer carries the signing `secret`: it is shown only here and "
+        "on rotation."
+    ),
     security=SECURITY,
     responses={201: {"description": "The endpoint, with its signing secret: shown only here and on rotation"}},
 )
@@ -51,7 +66,13 @@ def create_endpoint(
     return api.created(endpoint.public(with_secret=True))
 
 
-@app.get("/webhook-endpoints", summary="List webhook endpoints", operation_id="listWebhookEndpoints", security=SECURITY)
+@app.get(
+    "/webhook-endpoints",
+    summary="List webhook endpoints",
+    operation_id="listWebhookEndpoints",
+    description=("This account's webhook endpoints (their secrets not shown)."),
+    security=SECURITY,
+)
 def list_endpoints(account: Account, webhooks: Hooks) -> EndpointList:
     return EndpointList(data=[endpoint.public() for endpoint in webhooks.endpoints(account)])
 
@@ -60,6 +81,7 @@ def list_endpoints(account: Account, webhooks: Hooks) -> EndpointList:
     "/webhook-endpoints/<endpoint_id>",
     summary="Read a webhook endpoint",
     operation_id="getWebhookEndpoint",
+    description=("One webhook endpoint (its secret not shown), with its status and why it was disabled, if it was."),
     security=SECURITY,
 )
 def get_endpoint(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> WebhookEndpoint:
@@ -85,6 +107,7 @@ def update_endpoint(
     "/webhook-endpoints/<endpoint_id>",
     summary="Delete a webhook endpoint",
     operation_id="deleteWebhookEndpoint",
+    description=("Removes the endpoint: nothing more is sent to it."),
     security=SECURITY,
 )
 def delete_endpoint(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> Deleted:
@@ -96,6 +119,10 @@ def delete_endpoint(endpoint_id: EndpointId, account: Account, webhooks: Hooks) 
     "/webhook-endpoints/<endpoint_id>/rotate-secret",
     summary="Rotate an endpoint's signing secret (the previous one signs too for 24 h)",
     operation_id="rotateWebhookSecret",
+    description=(
+        "A new signing secret, shown only in this answer; each secret it replaced keeps signing too (a "
+        "second entry in `webhook-signature`) for 24 hours after its rotation."
+    ),
     security=SECURITY,
 )
 def rotate_secret(endpoint_id: EndpointId, account: Account, webhooks: Hooks) -> WebhookEndpoint:
@@ -106,10 +133,17 @@ def rotate_secret(endpoint_id: EndpointId, account: Account, webhooks: Hooks) ->
     "/webhook-endpoints/<endpoint_id>/deliveries",
     summary="An endpoint's delivery log, newest first",
     operation_id="listWebhookDeliveries",
+    description=(
+        "The endpoint's deliveries, newest first: each event sent, its attempts with time, HTTP status, "
+        "latency and error, and when the next attempt is due."
+    ),
     security=SECURITY,
 )
 def list_deliveries(
-    endpoint_id: EndpointId, account: Account, webhooks: Hooks, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    endpoint_id: EndpointId,
+    account: Account,
+    webhooks: Hooks,
+    limit: Annotated[int, Query(ge=1, le=100, description="Deliveries to answer, newest first", examples=[20])] = 20,
 ) -> DeliveryList:
     deliveries = webhooks.deliveries(account, endpoint_id, limit=limit)
     return DeliveryList(data=[delivery.public() for delivery in deliveries])
@@ -119,11 +153,17 @@ def list_deliveries(
     "/webhook-endpoints/<endpoint_id>/deliveries/<delivery_id>/retry",
     summary="Send a delivery again",
     operation_id="retryWebhookDelivery",
+    description=("Makes the delivery due at once (a failed one too): it is attempted again within seconds."),
     security=SECURITY,
     responses={202: {"description": "The delivery, due again"}},
 )
 def retry_delivery(
-    endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=64)], account: Account, webhooks: Hooks
+    endpoint_id: EndpointId,
+    delivery_id: Annotated[
+        str, Path(max_length=64, description="The delivery's id", examples=["del_9e2b5d8f1a4c7e0b3d6f9a2c"])
+    ],
+    account: Account,
+    webhooks: Hooks,
 ) -> Response[Delivery]:
     delivery = webhooks.retry(account, endpoint_id, delivery_id)
     return Response(

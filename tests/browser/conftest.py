@@ -73,11 +73,16 @@ class Screens:
         # Parametrized names carry brackets, slashes and the like: keep only what every filesystem accepts.
         self.directory = screenshot_dir() / (re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name).strip("._") or "test")
 
-    def desktop(self) -> Page:
-        return self._page("desktop", DESKTOP)
+    def desktop(self, **options: object) -> Page:
+        """A page 1280 px wide; `options` are the context's others (a language, scripts off, ...)."""
+        return self._page("desktop", DESKTOP | options)
 
-    def phone(self) -> Page:
-        return self._page("phone", PHONE)
+    def phone(self, **options: object) -> Page:
+        """A page 375 px wide, as a phone shows it."""
+        return self._page("phone", PHONE | options)
+
+    def both(self, **options: object) -> list[Page]:
+        return [self.desktop(**options), self.phone(**options)]
 
     def shot(self, page: Page, name: str) -> Path:
         """Saves the whole page (not only the viewport) as <name>-<desktop|phone>.png and returns its path."""
@@ -98,6 +103,20 @@ class Screens:
         page = context.new_page()
         self._kinds[page] = kind
         return page
+
+
+AXE = ROOT / ".tools" / "axe-core-4.14.1" / "axe.min.js"
+
+
+def axe_violations(page: Page) -> list[str]:
+    """What axe-core (from npm, scripts/bootstrap.sh) finds wrong with the page as it stands, every rule of
+    its default set: one line per violation, with the elements it names. The page must be in a context made
+    with `bypass_csp=True`, since the page's own CSP lets no other script in."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is not installed: run `bash scripts/bootstrap.sh axe`", pytrace=False)
+    page.add_script_tag(path=AXE)
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [f"{v['id']} ({v['impact']}): {v['help']} - {[node['target'] for node in v['nodes']]}" for v in found]
 
 
 @pytest.fixture

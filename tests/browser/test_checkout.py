@@ -13,6 +13,7 @@ from playwright.sync_api import Dialog, Page, expect
 
 from local.stack import CHECKOUT_SECRET_NAME, LocalStack
 from paygate.checkout.links import CheckoutLinks
+from paygate.providers.nowpayments.adapter import COINS
 from tests.browser.conftest import Screens
 from tests.e2e.conftest import Api
 
@@ -73,11 +74,13 @@ def test_pay_with_the_sandbox_from_one_link(api: Api, screens: Screens) -> None:
         dialogs = no_dialogs(page)
         page.goto(payment["checkout_url"])
         # The amount, the merchant's reference as text, and the methods for this amount and currency
-        expect(page.locator("#amount")).to_contain_text("10.50 USD")
+        expect(page.locator("#amount")).to_have_text("$10.50")
         expect(page.locator("#reference")).to_have_text(REFERENCE)
+        # One choice per way to pay, in the routing order: the sandbox, each coin, then IVPAY's own picker
         assert [b.get_attribute("value") for b in page.locator("#methods button").all()] == [
-            "sandbox:test", "nowpayments:crypto", "ivpay:crypto",
+            "sandbox:test", *(f"nowpayments:crypto:{coin}" for coin in COINS), "ivpay:crypto",
         ]  # fmt: skip
+        expect(page.locator("#methods")).to_contain_text("Bitcoin (BTC) processed by NOWPayments")
         fits_the_screen(page)
         screens.shot(page, "methods")
         assert dialogs == []
@@ -88,14 +91,16 @@ def test_pay_with_the_sandbox_from_one_link(api: Api, screens: Screens) -> None:
     page.wait_for_url(re.compile(r".*/_sim/sandbox/checkout/sbx_.*"))
     page.get_by_role("button", name="Pay").click()
     # Back on Paygate's page, which shows the payment succeeded ...
-    expect(page.locator("#status")).to_contain_text("succeeded")
+    expect(page.locator("#status")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#status")).to_have_text("Payment complete")
     screens.shot(page, "final")
     phone = screens.phone()
     phone.goto(payment["checkout_url"])
-    expect(phone.locator("#status")).to_contain_text("succeeded")
+    expect(phone.locator("#status")).to_have_attribute("data-status", "succeeded")
     fits_the_screen(phone)
     screens.shot(phone, "final")
-    # ... and then sends the customer on to the merchant's success URL
+    # ... and then, after a countdown the customer sees, sends them on to the merchant's success URL
+    expect(page.locator("#redirect")).to_contain_text("Taking you back to the shop in")
     page.wait_for_url(shop(api, "thanks"), timeout=15_000)
     expect(page.locator("#shop")).to_have_text("shop: thanks")
     assert api.payment(payment["id"])["status"] == "succeeded"
@@ -108,8 +113,7 @@ def test_pay_in_crypto_shows_the_address_amount_and_qr_code_and_follows_the_stat
     payment = waiting_payment(api, ["crypto"])
     page = screens.desktop()
     page.goto(payment["checkout_url"])
-    page.select_option("select[name=pay_currency]", "btc")
-    page.locator("button[value='nowpayments:crypto']").click()
+    page.locator("button[value='nowpayments:crypto:btc']").click()
     # Paygate's own crypto page: where to send how much, and the QR code of the address
     expect(page.locator("#address")).to_be_visible()
     bound = api.payment(payment["id"])
@@ -126,9 +130,9 @@ def test_pay_in_crypto_shows_the_address_amount_and_qr_code_and_follows_the_stat
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
     fits_the_screen(phone)
     screens.shot(phone, "crypto")
-    # The customer pays; NOWPayments confirms; the page, reloading itself, turns succeeded
+    # The customer pays; NOWPayments confirms; the page, following the status by itself, turns succeeded
     api.control("nowpayments", bound["provider_payment_id"], "finished")
-    expect(page.locator("#status")).to_contain_text("succeeded", timeout=20_000)
+    expect(page.locator("#status")).to_have_attribute("data-status", "succeeded", timeout=20_000)
     page.wait_for_url(shop(api, "thanks"), timeout=15_000)
 
 

@@ -4,6 +4,7 @@ embedded AWS endpoints it prints, where a rule and a queue of one's own can be a
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
@@ -80,3 +81,17 @@ def test_a_queue_of_ones_own_attached_to_the_bus_at_the_printed_endpoints_gets_t
         bus.remove_targets(Rule="my-payments", EventBusName=EVENT_BUS_NAME, Ids=["mine"])
         bus.delete_rule(Name="my-payments", EventBusName=EVENT_BUS_NAME)
         sqs.delete_queue(QueueUrl=queue_url)
+
+
+def test_requests_at_once_each_get_their_own_answer_as_lambda_would_give_them(api: Api, other_merchant: Api):
+    # Given payments of two merchants
+    mine = [api.create()["id"] for _ in range(6)]
+    theirs = [other_merchant.create()["id"] for _ in range(6)]
+    reads = [(api, payment) for payment in mine] + [(other_merchant, payment) for payment in theirs]
+    # When each is read many times, all at once (one function: the stack runs several environments of it)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda read: (read[1], read[0].get(f"/payments/{read[1]}")), reads * 4))
+    # Then every answer is the payment its own request asked for, with its own key: none crossed another
+    assert [(asked, answer.status_code, answer.json()["id"]) for asked, answer in answers] == [
+        (asked, 200, asked) for asked, _ in answers
+    ]

@@ -12,7 +12,7 @@ PAYER = "payer@example.com"
 # The fields each adapter sends when no option is given (with the test's description and no redirect URLs).
 NOWPAYMENTS_FIELDS = {"price_amount", "price_currency", "pay_currency", "order_id", "ipn_callback_url"}
 PAYOP_FIELDS = {"publicKey", "order", "payer", "language", "signature"}
-SANDBOX_FIELDS = {"amount", "currency", "reference", "callback_url", "return_url", "expires_at"}
+SANDBOX_FIELDS = {"amount", "currency", "reference", "callback_url", "return_url", "expires_at", "description"}
 
 
 def lifetime(payment: dict) -> timedelta:

@@ -116,3 +116,41 @@ def test_after_a_key_rotation_links_made_before_still_open_and_new_ones_are_sign
     service.reset()
     assert http.get(path(before)).status_code == 404
     assert http.get(path(after)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "lang", "heading", "amount"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.5", "", "de", "Zahlungsart wählen", "10,50\xa0$"),
+        ("es", "", "es", "Elija cómo pagar", "10,50\xa0US$"),
+        ("fr-CA", "", "fr", "Choisissez comment payer", "10,50\xa0$US"),
+        ("de", "?lang=fr", "fr", "Choisissez comment payer", "10,50\xa0$US"),  # the switch wins
+        ("ja", "", "en", "Choose how to pay", "$10.50"),
+    ],
+)
+def test_the_page_speaks_the_customers_language(http, accept, query, lang, heading, amount):
+    payment = waiting(http)
+    page = http.get(path(payment) + query, headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in page and f"<h1>{heading}</h1>" in page
+    assert f'<dd id="amount">{amount}</dd>' in page
+    # A choice made in that language comes back to the page in it
+    posted = http.post(path(payment) + query, data={"method": "nope"}, headers={"Accept-Language": accept})
+    assert posted.status_code == 400 and f'<html lang="{lang}">' in posted.get_data(as_text=True)
+
+
+def test_the_status_endpoint_tells_the_status_alone_and_nothing_for_a_bad_link(http):
+    payment = waiting(http)
+    answer = http.get(path(payment) + "/status")
+    assert answer.status_code == 200 and answer.get_json() == {"status": "pending", "final": False}
+    assert (answer.headers["Content-Type"], answer.headers["Cache-Control"]) == ("application/json", "no-store")
+    assert http.post(f"/payments/{payment['id']}/cancel", headers={"X-API-Key": KEY}).status_code == 200
+    assert http.get(path(payment) + "/status").get_json() == {"status": "cancelled", "final": True}
+    bad = http.get("/checkout/pay_1.99999999999.x/status")
+    assert bad.status_code == 404 and bad.get_json() == {"status": None}
+
+
+@pytest.mark.parametrize("token", ["garbage", "%C2%88%C3%BA%0B", "%E2%98%83"])
+def test_the_status_of_a_link_no_route_takes_is_json_too(http, token):
+    answer = http.get(f"/checkout/{token}/status")
+    assert answer.status_code == 404
+    assert (answer.headers["Content-Type"], answer.get_json()) == ("application/json", {"status": None})

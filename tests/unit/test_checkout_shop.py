@@ -15,7 +15,8 @@ from paygate.accounts.models import Profile
 from paygate.checkout.pages import HEADERS, CheckoutView, CryptoDetails, not_found, render
 from paygate.checkout.shop import Shop, headers
 from paygate.checkout.style import on_accent
-from tests.unit.test_checkout_pages import SCRIPT, Page, usable, view
+from tests.unit.checkout_page import SCRIPT_TAG as SCRIPT
+from tests.unit.checkout_page import Page, script_and_body, usable, view
 
 SHOP = Shop(
     name="Mugs & Co",
@@ -82,8 +83,9 @@ def test_the_csp_allows_the_pages_style_blocks_and_the_logos_origin_and_nothing_
     assert {name: value for name, value in headers(SHOP).items() if name != "Content-Security-Policy"} == {
         name: value for name, value in HEADERS.items() if name != "Content-Security-Policy"
     }
-    lowered = text.lower()
+    lowered = script_and_body(text)[1].lower()
     assert lowered.count("src=") == 1 and "<script" not in lowered and "style=" not in lowered
+    assert (policy["script-src"], policy["connect-src"]) == (csp(None)["script-src"], "'self'")
 
 
 def test_no_profile_or_an_empty_one_renders_the_page_as_before() -> None:
@@ -91,7 +93,7 @@ def test_no_profile_or_an_empty_one_renders_the_page_as_before() -> None:
         text = render(empty)
         assert text == render(before), empty.stage
         assert not {"payee", "support", "back-to-shop"} & Page(text).by_id.keys()
-        assert "<img" not in text and "<header" not in text and "<footer" not in text
+        assert "<img" not in text and "<header" not in text and "shop-links" not in text
     assert headers(Shop()) == headers(None) == HEADERS
 
 
@@ -105,7 +107,7 @@ def test_merchant_text_and_links_are_shown_as_text_never_as_markup() -> None:
     text = render(view(shop=hostile))
     page = Page(text)
 
-    assert "<script" not in text
+    assert "<script" not in script_and_body(text)[1]
     assert page.words("payee") == f"Pay {SCRIPT}"
     assert html.escape(SCRIPT) in text
     [logo] = [attrs for tag, attrs in page.tags if tag == "img"]
@@ -120,7 +122,7 @@ def test_a_link_that_is_not_a_web_or_mail_link_is_not_shown(url: str) -> None:
     page = Page(render(view(shop=Shop(name="Mugs", support_url=url, website_url=url))))
 
     assert not {"support", "back-to-shop"} & page.by_id.keys()
-    assert "<footer" not in render(view(shop=Shop(name="Mugs", support_url=url, website_url=url)))
+    assert "shop-links" not in render(view(shop=Shop(name="Mugs", support_url=url, website_url=url)))
 
 
 def test_support_is_the_page_else_a_mail_and_the_way_back_names_the_shop_or_says_the_shop() -> None:

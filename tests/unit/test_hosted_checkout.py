@@ -5,6 +5,7 @@ one and it can be read, and the 404 page shows nothing of it."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -18,9 +19,11 @@ from paygate.accounts.manage import Profiles
 from paygate.accounts.models import Merchant, UpdateAccountRequest
 from paygate.accounts.store import AccountStore
 from paygate.checkout import pages
+from paygate.checkout.script import SCRIPT
 from paygate.errors import ValidationFailed
-from paygate.models import Money, Status
+from paygate.models import Money, PaymentMethod, Status
 from paygate.providers.base import ProviderState
+from paygate.providers.nowpayments.adapter import COINS
 from paygate.providers.request import CreatePaymentRequest
 from tests import factories
 from tests.factories import ProviderApis
@@ -52,8 +55,18 @@ def waiting(lifecycle: factories.Lifecycle, **fields):
     return lifecycle.create(request, account_id=factories.ACCOUNT, callback_base_url=BASE)
 
 
+# The sandbox, then one choice per coin of NOWPayments, in the routing order.
+ON_OFFER = ["sandbox:test"] + [f"nowpayments:crypto:{coin}" for coin in COINS]
+
+
 def token(payment) -> str:
     return urlsplit(payment.checkout_url).path.rsplit("/", 1)[1]
+
+
+def without_script(page: str) -> str:
+    """The page less its own script (the one the CSP allows), to see that no other came in."""
+    assert page.count(f"<script>{SCRIPT}</script>") == 1
+    return page.replace(f"<script>{SCRIPT}</script>", "")
 
 
 def buttons(page: str) -> list[str]:
@@ -82,9 +95,9 @@ def test_the_page_lists_the_methods_of_the_payments_kinds_that_take_it(lifecycle
     payment = waiting(lifecycle)
     answer = lifecycle.checkout.show(token(payment))
     assert answer.status == 200
-    # test (the sandbox) and crypto (NOWPayments, with its coins); no card, though Paygentic takes USD
-    assert buttons(answer.html) == ["sandbox:test", "nowpayments:crypto"]
-    assert '<option value="btc">BTC</option>' in answer.html
+    # test (the sandbox) and crypto (NOWPayments: one choice per coin); no card, though Paygentic takes USD
+    assert buttons(answer.html) == ON_OFFER
+    assert 'Bitcoin (BTC)</span> <span class="method-provider">processed by NOWPayments' in answer.html
 
 
 def test_choosing_binds_the_payment_and_sends_the_customer_to_the_providers_page(lifecycle, apis):
@@ -99,23 +112,17 @@ def test_choosing_binds_the_payment_and_sends_the_customer_to_the_providers_page
     assert sent["json"]["return_url"] == f"{payment.checkout_url}?returned=1"
     assert lifecycle.checkout.show(token(payment)).location == "https://sandbox.test/checkout/sbx_1"
     back = lifecycle.checkout.show(token(payment), returned=True)
-    assert back.status == 200 and 'id="status"' in back.html and 'http-equiv="refresh"' in back.html
+    assert back.status == 200 and 'id="status"' in back.html and 'id="check-status"' in back.html
+    assert "http-equiv" not in back.html
     # A second choice (another tab) changes nothing: it is shown where the payment is
-    assert (
-        lifecycle.checkout.choose(
-            token(payment), {"method": "nowpayments:crypto", "pay_currency": "btc"}, base_url=BASE
-        ).status
-        == 303
-    )
+    assert lifecycle.checkout.choose(token(payment), {"method": "nowpayments:crypto:btc"}, base_url=BASE).status == 303
     assert apis.called == ["sandbox.test"]
 
 
 def test_a_crypto_choice_shows_the_address_amount_memo_and_qr_code_here(lifecycle, apis):
     payment = waiting(lifecycle)
-    answer = lifecycle.checkout.choose(
-        token(payment), {"method": "nowpayments:crypto", "pay_currency": "xrp"}, base_url=BASE
-    )
-    assert (answer.status, answer.location) == (303, payment.checkout_url)
+    answer = lifecycle.checkout.choose(token(payment), {"method": "nowpayments:crypto:xrp"}, base_url=BASE, lang="fr")
+    assert (answer.status, answer.location) == (303, f"{payment.checkout_url}?lang=fr")
     [(_, sent)] = apis.sent
     assert b'"pay_currency":"xrp"' in sent["data"]
     page = lifecycle.checkout.show(token(payment)).html
@@ -129,7 +136,7 @@ def test_a_provider_failing_on_choice_leaves_the_payment_waiting_and_the_others_
     answer = lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE)
     assert answer.status == 200
     assert "Sandbox could not take the payment. Choose another way to pay." in unescape(answer.html)
-    assert buttons(answer.html) == ["nowpayments:crypto"]
+    assert buttons(answer.html) == ON_OFFER[1:]
     after = lifecycle.payments.get(payment.id)
     assert (after.status, after.provider, after.request is not None) == (Status.PENDING, None, True)
     assert [(a.provider, a.outcome, a.error_code) for a in after.attempts] == [
@@ -139,7 +146,7 @@ def test_a_provider_failing_on_choice_leaves_the_payment_waiting_and_the_others_
 
 @pytest.mark.parametrize(
     "form", [{}, {"method": "paygentic:card"}, {"method": "stripe:card"}, {"method": "nowpayments:crypto"},
-             {"method": "nowpayments:crypto", "pay_currency": "nope"}],
+             {"method": "nowpayments:crypto", "pay_currency": "btc"}, {"method": "nowpayments:crypto:nope"}],
 )  # fmt: skip
 def test_a_choice_that_is_not_on_offer_is_refused_and_changes_nothing(lifecycle, apis, form):
     payment = waiting(lifecycle)
@@ -180,7 +187,7 @@ def test_only_a_valid_unexpired_link_opens_the_page(lifecycle, clock):
 
 def test_merchant_text_is_shown_as_text(lifecycle):
     payment = waiting(lifecycle, reference="<script>alert(1)</script>", description='"><img src=x onerror=alert(2)>')
-    page = lifecycle.checkout.show(token(payment)).html
+    page = without_script(lifecycle.checkout.show(token(payment)).html)
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -198,8 +205,9 @@ def test_the_final_page_sends_the_customer_on_to_the_merchants_url(lifecycle):
         record, ProviderState(Status.SUCCEEDED, "succeeded", paid=paid_in_full(record)), source="callback"
     )
     page = lifecycle.checkout.show(token(payment)).html
-    assert "succeeded" in page and 'href="https://shop.example/ok?order=7"' in page
-    assert 'content="5;url=https://shop.example/ok?order=7"' in page
+    assert 'data-status="succeeded"' in page and "Payment complete" in page
+    assert '<a id="continue" class="button" href="https://shop.example/ok?order=7">' in page
+    assert 'data-seconds="10"' in page and "http-equiv" not in page  # the script's countdown, never a refresh
 
 
 def test_a_waiting_payment_expires_on_time_and_a_choice_cut_short_waits_again(lifecycle, clock):
@@ -242,9 +250,9 @@ def test_a_cancelled_waiting_payment_is_not_watched_and_cannot_be_chosen(lifecyc
     assert lifecycle.payments.get(payment.id).due_at is None  # no provider was ever asked: nothing to watch
     assert (
         lifecycle.checkout.choose(token(payment), {"method": "sandbox:test"}, base_url=BASE).location
-        == payment.checkout_url
+        == f"{payment.checkout_url}?lang=en"
     )
-    assert "cancelled" in lifecycle.checkout.show(token(payment)).html and apis.called == []
+    assert "The payment was cancelled" in lifecycle.checkout.show(token(payment)).html and apis.called == []
 
 
 # --- the merchant's profile on the page ----------------------------------------------------------
@@ -313,7 +321,7 @@ def test_every_page_of_the_payment_shows_the_merchant_the_final_one_too(lifecycl
 
 def test_a_display_name_with_markup_in_it_is_text(lifecycle, clock):
     profile(lifecycle, clock, **{**SHOP, "display_name": "<script>alert(1)</script>"})
-    page = lifecycle.checkout.show(token(waiting(lifecycle))).html
+    page = without_script(lifecycle.checkout.show(token(waiting(lifecycle))).html)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert shown(page)["payee"] == "Pay <script>alert(1)</script>"
     assert shown(page)["logo"] == "https://cdn.mugs.example/logo.png alt=<script>alert(1)</script>"
@@ -324,9 +332,9 @@ def test_a_payment_whose_account_shows_nothing_renders_as_before(lifecycle, cloc
     if account == "without a profile":
         profile(lifecycle, clock)
     answer = lifecycle.checkout.show(token(waiting(lifecycle)))
-    assert answer.status == 200 and buttons(answer.html) == ["sandbox:test", "nowpayments:crypto"]
+    assert answer.status == 200 and buttons(answer.html) == ON_OFFER
     assert shown(answer.html) == dict.fromkeys(("payee", "logo", "support", "back"))
-    assert "<header" not in answer.html and "<footer" not in answer.html
+    assert "<header" not in answer.html and "shop-links" not in answer.html
     assert answer.headers == pages.HEADERS
 
 
@@ -336,7 +344,7 @@ def test_a_profile_that_cannot_be_read_leaves_it_out_never_the_page(lifecycle, c
     # The accounts table cannot be read (gone, throttled, no permission: the same to the page)
     lifecycle.checkout.accounts = AccountStore("no-such-table", "no-such-keys-table", dynamodb)
     answer = lifecycle.checkout.show(token(payment))
-    assert answer.status == 200 and buttons(answer.html) == ["sandbox:test", "nowpayments:crypto"]
+    assert answer.status == 200 and buttons(answer.html) == ON_OFFER
     assert shown(answer.html)["payee"] is None and answer.headers == pages.HEADERS
     assert "the merchant's profile could not be read" in caplog.text
 
@@ -349,3 +357,28 @@ def test_the_404_page_tells_nothing_about_the_merchant(lifecycle, clock):
             assert answer.status == 404 and answer.headers == pages.HEADERS
             for text in ("Mugs", "mugs.example", "<img", "<header", "<footer", "7a2e8c"):
                 assert text not in answer.html, (bad, text)
+
+
+def test_a_way_to_pay_offered_twice_is_one_choice_at_the_first_that_offers_it(lifecycle):
+    coins = {"provider": "nowpayments", "method": "crypto", "kind": "crypto", "name": "Crypto"}
+    listed = [
+        PaymentMethod(**coins, pay_currencies=["btc", "eth"]),
+        PaymentMethod(provider="sandbox", method="test", kind="test", name="Sandbox test payment"),
+        PaymentMethod(**coins, pay_currencies=["eth", "ltc"]),
+        PaymentMethod(provider="sandbox", method="test", kind="test", name="Another test"),
+    ]
+    lifecycle.checkout.methods = lambda currency, amount, livemode: listed
+    page = lifecycle.checkout.show(token(waiting(lifecycle)), lang="es").html
+    assert buttons(page) == [
+        "nowpayments:crypto:btc", "nowpayments:crypto:eth", "sandbox:test", "nowpayments:crypto:ltc",
+    ]  # fmt: skip
+    assert page.count("Pago de prueba (sandbox)") == 1 and "Litecoin (LTC)" in page
+
+
+def test_the_status_endpoint_answers_the_status_and_whether_it_is_the_last(lifecycle):
+    payment = waiting(lifecycle)
+    answer = lifecycle.checkout.status(token(payment))
+    assert (answer.status, json.loads(answer.html)) == (200, {"status": "pending", "final": False})
+    lifecycle.cancel(payment.id, account_id=factories.ACCOUNT)
+    assert json.loads(lifecycle.checkout.status(token(payment)).html) == {"status": "cancelled", "final": True}
+    assert lifecycle.checkout.status("nonsense").status == 404

@@ -17,10 +17,11 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import Payment, Settlement, Status
+from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.ivpay.adapter import IvpayProvider
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 from tests.factories import FakeSession
 
 KEY = "k_demo_123"  # the worked example of docs/providers/ivpay.md

@@ -18,11 +18,12 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import Payment, ProviderFacts, Settlement, Status
+from paygate.models import Payment, ProviderFacts, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.nowpayments.adapter import NowPaymentsProvider
 from paygate.providers.nowpayments.signing import js_json, js_number, parse, sign
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 from tests.factories import FakeSession
 
 SECRET = "np_unit_secret"

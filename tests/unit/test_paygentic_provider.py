@@ -18,11 +18,12 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import Payment, Settlement, Status
+from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.paygentic.adapter import PaygenticProvider
 from paygate.providers.paygentic.signing import sign, verify_signature
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 from paygate.timing import iso_duration
 from tests.factories import FakeSession
 

@@ -20,13 +20,14 @@ from paygate.errors import (
     ProviderTimeout,
     ValidationFailed,
 )
-from paygate.models import Payment, Settlement, Status
+from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.payop.adapter import PayopProvider
 from paygate.providers.payop.signing import sign
 from paygate.providers.payop.wire import method_kind
 from paygate.providers.request import CreatePaymentRequest
 from paygate.refunds import CreateRefundRequest, Refund, RefundStatus
+from paygate.settlement import Settlement
 from tests import factories
 from tests.factories import FakeSession
 

@@ -25,6 +25,7 @@ from local import template
 from local.emulator import lambda_context
 from local.template import ROOT
 from paygate import aws
+from paygate.checkout.style import STYLE, STYLE_HASH
 from paygate.models import Money, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.request import CreatePaymentRequest
@@ -300,7 +301,7 @@ def test_without_credentials_the_api_is_503(table, monkeypatch, secret):
 
 
 def test_the_checkout_page_escapes_every_value_and_posts_back_to_itself(sandbox, receiver):
-    created = answer(create(callback_url=receiver.url, reference="<script>alert(1)</script>"))
+    created = answer(create(callback_url=receiver.url, description="<script>alert(1)</script>"))
     response = call("GET", f"/_sim/sandbox/checkout/{created['id']}")
     assert response["statusCode"] == 200
     assert content_type(response) == "text/html; charset=utf-8"
@@ -487,3 +488,18 @@ def test_deployed_it_reads_only_its_own_secret_never_the_real_providers(table, m
     assert call("GET", "/_sim/sandbox/v1/payments/sbx_0000000000000000", headers=bearer())["statusCode"] == 401
     assert call("GET", "/_sim/sandbox/v1/payments/sbx_0000000000000000", headers=bearer("own"))["statusCode"] == 404
     assert set(reads) == {"paygate/sandbox"}
+
+
+def test_the_checkout_page_is_styled_like_the_gateways_has_landmarks_and_shows_the_order_not_our_id(sandbox, receiver):
+    created = answer(create(callback_url=receiver.url, description="order-1001"))
+    response = call("GET", f"/_sim/sandbox/checkout/{created['id']}")
+    page = response["body"]
+    assert page.startswith('<!doctype html><html lang="en">') and page.count("<main>") == 1
+    assert '<header><div class="shop">' in page and "<h1>Sandbox checkout</h1>" in page
+    assert '<dd id="reference">order-1001</dd>' in page and created["reference"] not in page
+    # The hosted checkout's own style sheet, the only thing its policy lets in
+    assert f"<style>{STYLE}</style>" in page
+    headers = response.get("headers") or {name: values[-1] for name, values in response["multiValueHeaders"].items()}
+    assert headers["Content-Security-Policy"] == (
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'"
+    )

@@ -4,8 +4,9 @@ believed report, the latest word winning; nothing from a report that is not beli
 from __future__ import annotations
 
 from paygate.lifecycle.reports import moved_by
-from paygate.models import Money, Settlement, Status
+from paygate.models import Money, Status
 from paygate.providers.base import ProviderState
+from paygate.settlement import Settlement
 from tests.factories import DEFAULT_NOW, record
 
 PAID = Settlement(fee="0.03", net="0.97", settlement_currency="USD")

@@ -7,31 +7,18 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from decimal import Decimal
 from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from paygate.currencies import amount_text
+from paygate.facts import Money as Money
+from paygate.facts import PaymentMethod as PaymentMethod
 from paygate.refunds import Refund, RefundStatus
+from paygate.settlement import Settlement
+from paygate.status import Status
 
-
-class Status(StrEnum):
-    PENDING = "pending"
-    PROCESSING = "processing"
-    PARTIALLY_PAID = "partially_paid"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL
-
-
-TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.EXPIRED, Status.CANCELLED})
 HISTORY_LIMIT = 50
 # Notes (reports that changed no status) are kept apart: at most this many, the latest.
 NOTES_LIMIT = 10
@@ -63,22 +50,6 @@ class Versioned(BaseModel):
     correlation_id: str | None = None
 
 
-class PaymentMethod(BaseModel):
-    """A way a customer could pay, at one provider (GET /payment-methods)."""
-
-    provider: str
-    # The provider's own id for it, to pass back as an option (Payop's payment method id), or its kind.
-    method: str
-    kind: Literal["card", "crypto", "bank_transfer", "wallet", "test", "other"]
-    name: str
-    # The price currencies it takes; None: any.
-    currencies: list[str] | None = None
-    # Where it is offered (ISO 3166 codes); None: anywhere.
-    countries: list[str] | None = None
-    # Crypto: the coins it takes (the customer picks one on the hosted page, unless the payment names one).
-    pay_currencies: list[str] | None = None
-
-
 # --- the payment ---------------------------------------------------------------------------------
 
 
@@ -87,39 +58,28 @@ ChangeSource = Literal["api", "callback", "sync", "expiry"]
 
 
 class HistoryEntry(BaseModel):
-    status: Status
-    at: datetime
-    source: ChangeSource
-    provider_status: str | None = None
-    event_id: str | None = None
-    # Why a provider's report did not move the payment as it said (a money mismatch, an underpayment).
-    note: str | None = None
+    """One change of a payment's status (or a note of a report that changed none)."""
 
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in a currency, as a provider reports it (the currency upper-cased: NOWPayments writes
-    `usd`, crypto tickers are compared the same way)."""
-
-    amount: Decimal
-    currency: str
-
-    @classmethod
-    def of(cls, amount: object, currency: object) -> Money | None:
-        """From a provider's answer; None when either part is missing or unreadable (a negative amount
-        is no amount a customer paid or a price holds)."""
-        if isinstance(amount, bool) or not isinstance(amount, str | int | float | Decimal):
-            return None
-        if not isinstance(currency, str) or not currency:
-            return None
-        try:
-            value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
-        except InvalidOperation:
-            return None
-        return cls(value, currency.upper()) if value.is_finite() and value >= 0 else None
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+    status: Status = Field(description="The status the payment moved to (or kept, for a note)", examples=["succeeded"])
+    at: datetime = Field(description="When (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
+    source: ChangeSource = Field(
+        description=(
+            "Who made the change: `api` (the merchant's call), `callback` (the provider's), `sync` (a status read), "
+            "`expiry` (the sweeper)"
+        ),
+        examples=["callback"],
+    )
+    provider_status: str | None = Field(
+        None, description="The provider's own word for the status, as it reported it", examples=["finished"]
+    )
+    event_id: str | None = Field(
+        None, description="The provider's id for the report, where it gives one", examples=["evt_81c2f0"]
+    )
+    note: str | None = Field(
+        None,
+        description="Why a provider's report did not move the payment as it said (a money mismatch, an underpayment)",
+        examples=["underpaid: 5.00 of 10.50 USD"],
+    )
 
 
 class ProviderFacts(BaseModel):
@@ -127,53 +87,27 @@ class ProviderFacts(BaseModel):
     currency to send (and a memo for the chains that need one). Shared by the adapters' answers and the
     Payment, so no provider value ever lands on a payment field by name."""
 
-    payment_url: str | None = None
-    pay_address: str | None = None
-    pay_amount: str | None = None
-    pay_currency: str | None = None
-    pay_extra_id: str | None = None
+    payment_url: str | None = Field(
+        None,
+        description="The provider's page where the customer pays, where it has one",
+        examples=["https://sandbox.example/checkout/sbx_1f2e3d"],
+    )
+    pay_address: str | None = Field(
+        None, description="Crypto: the address to send the money to", examples=["TQ8f1y6u7Ri1oFqKSzYx2L9fWJ3bVzZk9m"]
+    )
+    pay_amount: str | None = Field(
+        None, description="Crypto: the amount to send, in `pay_currency` (a decimal string)", examples=["10.512034"]
+    )
+    pay_currency: str | None = Field(None, description="Crypto: the coin to send", examples=["usdttrc20"])
+    pay_extra_id: str | None = Field(
+        None, description="Crypto: the memo or tag to send with it, on the chains that need one", examples=["104839201"]
+    )
 
     def missing_from(self, facts: ProviderFacts) -> dict[str, str]:
         """The facts of this answer that `facts` lacks: what the customer was shown first is never
         replaced by a later answer."""
         known = facts.model_dump()
         return {name: value for name, value in self.model_dump().items() if value is not None and known[name] is None}
-
-
-class Settlement(BaseModel):
-    """The money's way to the merchant, as the provider reports it (decimal strings; None where it says
-    nothing, never a guess): its `fee` and the `net` it settles, both in `settlement_currency`, and for
-    crypto what the customer `actually_paid` (in `pay_currency`). A later report replaces an earlier one:
-    the provider's last word on its own books is the one kept."""
-
-    fee: str | None = Field(
-        default=None,
-        description="What the provider keeps of this payment, in `settlement_currency`; null where it reports none.",
-        examples=["0.88"],
-    )
-    net: str | None = Field(
-        default=None,
-        description="What the provider settles to the merchant, in `settlement_currency`; null where it reports none.",
-        examples=["29.12"],
-    )
-    settlement_currency: str | None = Field(
-        default=None,
-        description="The currency of `fee` and `net` (upper-case), as the provider reports it.",
-        examples=["USD"],
-    )
-    actually_paid: str | None = Field(
-        default=None,
-        description="Crypto: what the customer actually sent, in `pay_currency` (null until the provider says).",
-        examples=["0.00031742"],
-    )
-
-    def changes_to(self, current: Settlement) -> dict[str, str]:
-        """What this report says that `current` does not say yet, or says otherwise."""
-        known = current.model_dump(include=set(Settlement.model_fields))
-        return {name: value for name, value in self._told().items() if known[name] != value}
-
-    def _told(self) -> dict[str, str]:
-        return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
 AttemptOutcome = Literal["pending", "succeeded", "failed", "skipped"]
@@ -183,47 +117,111 @@ class Attempt(BaseModel):
     """One try at creating the payment at a provider: routing may try several before one takes it, and a
     customer on the hosted page may choose again after a provider failed."""
 
-    provider: str
-    # skipped: its circuit was open (it had been failing), so it was not called.
-    outcome: AttemptOutcome
-    at: datetime
-    error_code: str | None = None
+    provider: str = Field(description="The provider tried", examples=["sandbox"])
+    outcome: AttemptOutcome = Field(
+        description=(
+            "`pending` (it took the payment), `succeeded`, `failed` (it failed: the next one was tried), or `skipped`"
+            " (its circuit was open: it had been failing, so it was not called)"
+        ),
+        examples=["pending"],
+    )
+    at: datetime = Field(description="When (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
+    error_code: str | None = Field(None, description="Why it failed or was skipped", examples=["provider_timeout"])
 
 
 class Payment(ProviderFacts, Settlement):
     """The Payment object of the API."""
 
-    id: str
-    object: Literal["payment"] = "payment"
-    status: Status
-    amount: str
-    currency: str
-    # None while the customer has still to choose how to pay (a payment created with `methods`).
-    provider: str | None = None
-    provider_payment_id: str | None = None
-    # False for a payment made with a test key: test money only (the sandbox), never mixed with live data.
-    livemode: bool = True
-    # Paygate's hosted checkout page for this payment (public; its token is the customer's key to it).
-    checkout_url: str | None = None
-    # The method kinds the customer may choose from on the hosted page, for a payment created with them.
-    methods: list[MethodKind] | None = None
-    attempts: list[Attempt] = Field(default_factory=list)
-    reference: str | None = None
-    description: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime | None = None
-    paid_late: bool = False
-    failure_reason: str | None = None
-    # What was paid, in the payment's currency (None until money arrived): below `amount` when underpaid,
-    # above it when overpaid. A provider that reports no amount paid the amount asked.
-    amount_received: str | None = None
-    # What refunds have given back, and whether that is all that was received.
-    amount_refunded: str = "0"
-    refunded: bool = False
-    version: int = 1
-    history: list[HistoryEntry] = Field(default_factory=list)
+    id: str = Field(description="Paygate's id of the payment", examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c"])
+    object: Literal["payment"] = Field(default="payment", description="Always `payment`", examples=["payment"])
+    status: Status = Field(description="Where it is in the status machine (see Status)", examples=["pending"])
+    amount: str = Field(description="The price, a decimal string in `currency`", examples=["10.50"])
+    currency: str = Field(description="The price's currency (ISO 4217)", examples=["USD"])
+    provider: str | None = Field(
+        None,
+        description=(
+            "The provider that takes it; null while the customer has still to choose how to pay (a payment created "
+            "with `methods`)"
+        ),
+        examples=["sandbox"],
+    )
+    provider_payment_id: str | None = Field(
+        None, description="The provider's own id of the payment", examples=["sbx_1f2e3d4c5b6a"]
+    )
+    livemode: bool = Field(
+        default=True,
+        description=(
+            "False for a payment made with a test key: test money only (the sandbox), never mixed with live data"
+        ),
+        examples=[True],
+    )
+    checkout_url: str | None = Field(
+        None,
+        description=(
+            "Paygate's hosted checkout page for this payment (public; its signed token is the customer's key to it)"
+        ),
+        examples=["https://pay.example.com/checkout/eyJwIjoicGF5XzNmOWMifQ.c2ln"],
+    )
+    methods: list[MethodKind] | None = Field(
+        None,
+        description="The method kinds the customer may choose from on the hosted page, for a payment created with them",
+        examples=[["card", "crypto"]],
+    )
+    attempts: list[Attempt] = Field(
+        default_factory=list,
+        description="Each try at creating it at a provider, in order (routing may try several)",
+        examples=[[]],
+    )
+    reference: str | None = Field(
+        None, description="The merchant's own id for it (an order id)", examples=["order-1001"]
+    )
+    description: str | None = Field(
+        None, description="What it is for, as the merchant wrote it", examples=["2 concert tickets"]
+    )
+    metadata: dict[str, str] = Field(
+        default_factory=dict,
+        description="The merchant's own key-value pairs, kept and given back as they were sent",
+        examples=[{"customer": "c_42"}],
+    )
+    created_at: datetime = Field(description="When it was created (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
+    updated_at: datetime = Field(description="When it last changed (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
+    expires_at: datetime | None = Field(
+        None, description="When it expires if not paid (RFC 3339, UTC)", examples=["2026-01-01T13:00:00Z"]
+    )
+    paid_late: bool = Field(
+        default=False,
+        description="True when money arrived after it had failed, expired or been cancelled (it is then `succeeded`)",
+        examples=[False],
+    )
+    failure_reason: str | None = Field(
+        None,
+        description="Why it failed (`failed`): an error code and message",
+        examples=["provider_rejected: declined"],
+    )
+    amount_received: str | None = Field(
+        None,
+        description=(
+            "What was paid, in `currency` (null until money arrived): below `amount` when underpaid, above it when "
+            "overpaid; a provider that reports no amount paid the amount asked"
+        ),
+        examples=["10.50"],
+    )
+    amount_refunded: str = Field(
+        default="0", description="What its refunds have given back, in `currency`", examples=["0"]
+    )
+    refunded: bool = Field(
+        default=False, description="True when all that was received was given back", examples=[False]
+    )
+    version: int = Field(
+        default=1,
+        description="Counts its changes: a later state of the payment has a higher one (events' `sequence`)",
+        examples=[1],
+    )
+    history: list[HistoryEntry] = Field(
+        default_factory=list,
+        description="Its status changes, oldest first (the last 50), and notes of reports that changed nothing",
+        examples=[[]],
+    )
 
 
 class PaymentRecord(Payment, Versioned):
@@ -281,7 +279,19 @@ class PaymentList(BaseModel):
     `starting_after=<next_starting_after>` (the last payment of the page, or, when a filter skipped many,
     the last one read)."""
 
-    object: Literal["list"] = "list"
-    data: list[Payment]
-    has_more: bool
-    next_starting_after: str | None = None
+    object: Literal["list"] = Field(default="list", description="Always `list`", examples=["list"])
+    data: list[Payment] = Field(description="The page's payments, newest first", examples=[[]])
+    has_more: bool = Field(
+        description=(
+            "True when there may be more after this page: ask again with `starting_after=<next_starting_after>`"
+        ),
+        examples=[False],
+    )
+    next_starting_after: str | None = Field(
+        None,
+        description=(
+            "Where the next page starts: the last payment of this page, or, when a filter skipped many, the last one "
+            "read"
+        ),
+        examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c"],
+    )

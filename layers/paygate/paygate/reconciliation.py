@@ -28,7 +28,9 @@ DifferenceKind = Literal[
 class ReconciliationRequest(Strict):
     """POST /reconciliations: the caller's payments at one provider, created in [created_gte, created_lt)."""
 
-    provider: str = Field(min_length=1, max_length=32, examples=["sandbox"])
+    provider: str = Field(
+        min_length=1, max_length=32, description="The provider whose payments to reconcile", examples=["sandbox"]
+    )
     created_gte: datetime = Field(strict=False, description="Created at or after (RFC 3339, with its offset)")
     created_lt: datetime = Field(strict=False, description="Created before (RFC 3339, with its offset)")
 
@@ -49,16 +51,23 @@ class ReconciliationRequest(Strict):
 class Difference(BaseModel):
     """What reconciliation found at a provider and could not repair through the status machine."""
 
-    id: str = Field(examples=["dif_8c1f0a7e2b9d4c6a1e3f5b7d"])
-    object: Literal["reconciliation_difference"] = "reconciliation_difference"
-    provider: str = Field(examples=["sandbox"])
+    id: str = Field(
+        description="The same id whenever a run finds the same difference again",
+        examples=["dif_8c1f0a7e2b9d4c6a1e3f5b7d"],
+    )
+    object: Literal["reconciliation_difference"] = Field(
+        default="reconciliation_difference", description="Always `reconciliation_difference`"
+    )
+    provider: str = Field(description="The provider it was found at", examples=["sandbox"])
     kind: DifferenceKind = Field(
         description="amount_mismatch, currency_mismatch, unreadable_amount (the provider's money), status_refused, "
         "unknown_status (its status), unknown_payment (a payment Paygate has no record of)",
         examples=["amount_mismatch"],
     )
     payment_id: str | None = Field(default=None, description="Paygate's payment, null for a payment it does not know")
-    provider_payment_id: str | None = Field(default=None, examples=["sbx_4147c4f8f6d562ef"])
+    provider_payment_id: str | None = Field(
+        default=None, description="The provider's id of the payment", examples=["sbx_4147c4f8f6d562ef"]
+    )
     status: Status | None = Field(default=None, description="The payment's status at Paygate when it was found")
     provider_status: str | None = Field(default=None, description="The provider's own status for it")
     detail: str = Field(
@@ -73,10 +82,12 @@ class Difference(BaseModel):
 class DifferenceList(BaseModel):
     """A page of differences; ask again with `starting_after=<next_starting_after>` while `has_more`."""
 
-    object: Literal["list"] = "list"
-    data: list[Difference]
-    has_more: bool
-    next_starting_after: str | None = None
+    object: Literal["list"] = Field(default="list", description="Always `list`")
+    data: list[Difference] = Field(description="This page's differences, in the order of their ids")
+    has_more: bool = Field(description="Whether there may be more after this page")
+    next_starting_after: str | None = Field(
+        default=None, description="Where the next page starts: pass it as `starting_after`"
+    )
 
 
 class Reconciliation(BaseModel):
@@ -84,10 +95,10 @@ class Reconciliation(BaseModel):
     entry in its history), the differences it recorded, and whether it covered the whole window (false:
     time ran short; run it again, or a narrower window)."""
 
-    object: Literal["reconciliation"] = "reconciliation"
-    provider: str
-    created_gte: datetime
-    created_lt: datetime
+    object: Literal["reconciliation"] = Field(default="reconciliation", description="Always `reconciliation`")
+    provider: str = Field(description="The provider reconciled", examples=["sandbox"])
+    created_gte: datetime = Field(description="The window's start (UTC), included")
+    created_lt: datetime = Field(description="The window's end (UTC), excluded")
     method: Literal["status_checks"] = Field(
         default="status_checks", description="How the provider's side was read: a status call per open payment"
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from paygate.fields import NO_CONTROL, TEXT_SCHEMA, Email, Strict, Url
 from paygate.models import Versioned
@@ -82,22 +82,39 @@ KeyName = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_CON
 class Profile(BaseModel):
     """How the account shows itself to its customers (the hosted checkout)."""
 
-    display_name: str | None = None
-    support_email: str | None = None
-    support_url: str | None = None
-    # Where "back to the shop" goes.
-    website_url: str | None = None
-    logo_url: str | None = None
-    brand_color: str | None = None
+    display_name: str | None = Field(
+        default=None, description="The name customers see on the hosted checkout", examples=["Acme Tickets"]
+    )
+    support_email: str | None = Field(
+        default=None, description="Where customers write for help", examples=["help@acme.example"]
+    )
+    support_url: str | None = Field(
+        default=None, description="Where customers find help", examples=["https://acme.example/help"]
+    )
+    website_url: str | None = Field(
+        default=None,
+        description='The shop, where the page\'s "back to the shop" goes',
+        examples=["https://acme.example"],
+    )
+    logo_url: str | None = Field(
+        default=None,
+        description="The logo the hosted checkout shows (https)",
+        examples=["https://acme.example/logo.png"],
+    )
+    brand_color: str | None = Field(
+        default=None, description="The hosted checkout's accent colour (`#rrggbb`)", examples=["#1a73e8"]
+    )
 
 
 class Account(Profile):
     """The Account object of the API."""
 
-    id: str
-    object: Literal["account"] = "account"
-    status: Literal["active", "disabled"] = "active"
-    created_at: datetime
+    id: str = Field(description="The account's id", examples=["acct_5e8a1c3f7b2d9e4a"])
+    object: Literal["account"] = Field(default="account", description="Always `account`", examples=["account"])
+    status: Literal["active", "disabled"] = Field(
+        default="active", description="`active`, or `disabled` (its keys no longer work)", examples=["active"]
+    )
+    created_at: datetime = Field(description="When it was created (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
 
 
 class AccountRecord(Account, Versioned):
@@ -107,29 +124,57 @@ class AccountRecord(Account, Versioned):
 class UpdateAccountRequest(Strict):
     """The body of PATCH /account: the fields given change; null clears one."""
 
-    display_name: DisplayName | None = None
-    support_email: Email | None = None
-    support_url: Url | None = None
-    website_url: Url | None = None
-    logo_url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://[^\s]+$")] | None = None
-    brand_color: BrandColor | None = None
+    display_name: DisplayName | None = Field(
+        default=None,
+        description="The name customers see on the hosted checkout; null clears it",
+        examples=["Acme Tickets"],
+    )
+    support_email: Email | None = Field(
+        default=None, description="Where customers write for help; null clears it", examples=["help@acme.example"]
+    )
+    support_url: Url | None = Field(
+        default=None, description="Where customers find help; null clears it", examples=["https://acme.example/help"]
+    )
+    website_url: Url | None = Field(
+        default=None,
+        description='The shop, where the page\'s "back to the shop" goes; null clears it',
+        examples=["https://acme.example"],
+    )
+    logo_url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://[^\s]+$")] | None = Field(
+        default=None,
+        description="The logo the hosted checkout shows (https only); null clears it",
+        examples=["https://acme.example/logo.png"],
+    )
+    brand_color: BrandColor | None = Field(
+        default=None,
+        description="The hosted checkout's accent colour (`#rrggbb`); null clears it",
+        examples=["#1a73e8"],
+    )
 
 
 class ApiKey(BaseModel):
     """An API key as the API shows it: never the key itself, but once, at creation (`secret`)."""
 
-    id: str
-    object: Literal["api_key"] = "api_key"
-    name: str | None = None
-    mode: Mode
-    # Its first characters (`pg_live_AbCd`), to tell it apart.
-    shown: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-    # It stops working at this time (a rolled key's overlap), or never.
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
-    secret: str | None = None
+    id: str = Field(description="The key's id (not the key)", examples=["key_5d2e8f1a9b3c7d4e"])
+    object: Literal["api_key"] = Field(default="api_key", description="Always `api_key`", examples=["api_key"])
+    name: str | None = Field(default=None, description="What the merchant calls it", examples=["production server"])
+    mode: Mode = Field(description="`test` (the sandbox's test money only) or `live`", examples=["test"])
+    shown: str = Field(description="Its first characters, to tell it apart", examples=["pg_test_AbCd"])
+    created_at: datetime = Field(description="When it was created (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
+    last_used_at: datetime | None = Field(
+        default=None, description="When it was last used (to the nearest few minutes)", examples=[None]
+    )
+    expires_at: datetime | None = Field(
+        default=None, description="When it stops working (a rolled key's overlap); null: never", examples=[None]
+    )
+    revoked_at: datetime | None = Field(
+        default=None, description="When it was revoked; null: it was not", examples=[None]
+    )
+    secret: str | None = Field(
+        default=None,
+        description="The key itself, to send as `X-API-Key`: only in the answer that made it, never again",
+        examples=["pg_test_AbCdEfGhIjKlMnOpQrStUvWxYz012345"],
+    )
 
 
 class ApiKeyRecord(ApiKey, Versioned):
@@ -148,7 +193,7 @@ class ApiKeyRecord(ApiKey, Versioned):
 class CreateKeyRequest(Strict):
     """The body of POST /api-keys: a key of the mode of the key that asks."""
 
-    name: KeyName | None = None
+    name: KeyName | None = Field(default=None, description="What to call it", examples=["production server"])
 
 
 class RollKeyRequest(BaseModel):
@@ -157,9 +202,15 @@ class RollKeyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(
+        default=None,
+        description="Until when the old key keeps working (RFC 3339; at most 7 days from now); now when omitted",
+        examples=["2026-01-02T12:00:00Z"],
+    )
 
 
 class ApiKeyList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ApiKey]
+    """The account's API keys of one mode."""
+
+    object: Literal["list"] = Field(default="list", description="Always `list`", examples=["list"])
+    data: list[ApiKey] = Field(description="The keys, newest first", examples=[[]])

@@ -1,7 +1,8 @@
 """Who the customer pays, as the checkout page shows it: the merchant's profile (paygate.accounts), and
 the page's headers, whose Content-Security-Policy lets in exactly what that profile adds: the block of
 its brand colour (by its hash) and its logo (from the logo's origin alone). A page with no profile has
-the strict headers of every other page: nothing but the one style block."""
+the strict headers of every other page: nothing but the one style block and the one script (each by its
+hash), and requests to its own origin (the script asks the link's status there)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from paygate.accounts.models import Profile
 from paygate.checkout import style
+from paygate.checkout.script import SCRIPT_HASH
 
 # An origin a CSP source can name as it is: https, a plain host name or address, maybe a port (no user
 # info, no quote or semicolon that would end the source or the directive).
@@ -59,7 +61,8 @@ def headers(shop: Shop | None = None) -> dict[str, str]:
     return {
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": (
-            f"default-src 'none'; style-src {styles}; {images}base-uri 'none'; frame-ancestors 'none'"
+            f"default-src 'none'; style-src {styles}; script-src 'sha256-{SCRIPT_HASH}'; connect-src 'self'; "
+            f"{images}base-uri 'none'; frame-ancestors 'none'"
         ),
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",

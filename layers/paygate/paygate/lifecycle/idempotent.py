@@ -31,6 +31,9 @@ from paygate.models import Payment
 from paygate.providers.request import CreatePaymentRequest
 from paygate.refunds import CreateRefundRequest, Refund
 
+# The Idempotency-Key header as the API document describes it.
+KEY_DESCRIPTION = "At most one create per key: the same key and body answer the first result (`Idempotent-Replayed`)"
+KEY_EXAMPLE = "0b6c1f3e-2d4a-4f8e-9a7b-5c3d2e1f0a9b"
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 
 

@@ -12,7 +12,6 @@ from paygate.lifecycle import next_check
 from paygate.models import (
     HISTORY_LIMIT,
     NOTES_LIMIT,
-    TERMINAL,
     Attempt,
     AttemptOutcome,
     ChangeSource,
@@ -20,6 +19,7 @@ from paygate.models import (
     PaymentRecord,
     Status,
 )
+from paygate.status import TERMINAL
 
 # Non-terminal statuses only move forward, in this order.
 _FORWARD = {Status.PENDING: 0, Status.PROCESSING: 1, Status.PARTIALLY_PAID: 2}

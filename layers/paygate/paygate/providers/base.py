@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from paygate import deadline, wire
 from paygate.errors import ProviderInvalidResponse, ProviderTimeout, ProviderUnavailable
-from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Settlement, Status
+from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.observability import count_for_provider
 from paygate.providers.request import CreatePaymentRequest
 from paygate.refunds import Refund, RefundStatus
+from paygate.settlement import Settlement
 from paygate.timing import MIN_LIFETIME, bounded_lifetime
 
 if TYPE_CHECKING:

@@ -49,21 +49,32 @@ else:
         __base__=Strict,
         __doc__="`provider_options`: keyed by provider name, each value that provider's options. A request may\n"
         "carry options for several providers when it lets routing choose; only the chosen provider's are sent.",
-        **{name: (spec.options | None, None) for name, spec in SPECS.items() if spec.options},
+        **{
+            name: (spec.options | None, Field(default=None, description=f"The options for {spec.title}"))
+            for name, spec in SPECS.items()
+            if spec.options
+        },
     )
 
 
 class Item(Strict):
-    name: ItemName
-    amount: Amount
-    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
+    """One line of what the customer buys."""
+
+    name: ItemName = Field(description="What the customer buys", examples=["Concert ticket"])
+    amount: Amount = Field(description="Its unit price, a decimal string in the payment's currency", examples=["5.25"])
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = Field(default=1, description="How many", examples=[2])
 
 
 class CreatePaymentRequest(Strict):
     """The body of POST /payments. Strict: amounts are strings, never numbers, and unknown fields fail."""
 
-    amount: Amount
-    currency: Currency
+    amount: Amount = Field(
+        description=(
+            "The price, a decimal string of ASCII digits (never a number), with no more decimals than `currency` allows"
+        ),
+        examples=["10.50"],
+    )
+    currency: Currency = Field(description="The price's currency: an upper-case ISO 4217 fiat code", examples=["USD"])
     provider: (
         Annotated[
             str,
@@ -72,22 +83,85 @@ class CreatePaymentRequest(Strict):
             Field(json_schema_extra=_provider_names),
         ]
         | None
-    ) = None
-    pay_currency: Ticker | None = None
-    reference: Reference | None = None
-    description: Description | None = None
-    customer_email: Email | None = None
-    items: Annotated[list[Item], Field(max_length=100)] | None = None
-    success_url: Url | None = None
-    failure_url: Url | None = None
-    expires_in: Duration | None = None
-    metadata: Metadata | None = None
-    provider_options: ProviderOptions | None = None
-    # The kinds of method the customer may choose from on the hosted checkout page. Given (and no provider),
-    # no provider is called at create: the payment waits, `provider: null`, for the customer's choice.
-    methods: Annotated[list[MethodKind], Field(min_length=1, max_length=len(METHOD_KINDS))] | None = None
-    # Where the customer is, when the merchant knows it (ISO 3166-1 alpha-2): routing rules may use it.
-    customer_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    ) = Field(
+        default=None,
+        description="The provider to create it at (bound to it); routing chooses when omitted",
+        examples=["sandbox"],
+    )
+    pay_currency: Ticker | None = Field(
+        default=None,
+        description=(
+            "Crypto: the coin the customer pays with (a provider's ticker); the customer picks one on the provider's "
+            "or the hosted page when omitted"
+        ),
+        examples=["btc"],
+    )
+    reference: Reference | None = Field(
+        default=None,
+        description=(
+            "Your own id for the payment (an order id): shown on the hosted page, searchable with `GET "
+            "/payments?reference=`"
+        ),
+        examples=["order-1001"],
+    )
+    description: Description | None = Field(
+        default=None, description="What the payment is for, shown to the customer", examples=["2 concert tickets"]
+    )
+    customer_email: Email | None = Field(
+        default=None,
+        description="The customer's email, for providers that need it (Payop)",
+        examples=["jane@example.com"],
+    )
+    items: Annotated[list[Item], Field(max_length=100)] | None = Field(
+        default=None,
+        description="What the customer buys (at most 100 lines), for providers that show a basket",
+        examples=[[{"name": "Concert ticket", "amount": "5.25", "quantity": 2}]],
+    )
+    success_url: Url | None = Field(
+        default=None,
+        description="Where the customer goes after paying",
+        examples=["https://acme.example/orders/1001/thanks"],
+    )
+    failure_url: Url | None = Field(
+        default=None,
+        description="Where the customer goes when the payment fails or is abandoned",
+        examples=["https://acme.example/orders/1001/retry"],
+    )
+    expires_in: Duration | None = Field(
+        default=None,
+        description=(
+            "How long the customer has to pay, an ISO 8601 duration (`PT30M`, `PT2H`, `P1D`); an hour when omitted, "
+            "at most what the provider allows"
+        ),
+        examples=["PT30M"],
+    )
+    metadata: Metadata | None = Field(
+        default=None,
+        description=(
+            "Your own key-value pairs (at most 50; keys up to 40 characters, values up to 500), given back on the "
+            "payment and its events"
+        ),
+        examples=[{"customer": "c_42"}],
+    )
+    provider_options: ProviderOptions | None = Field(
+        default=None,
+        description=(
+            "What one provider offers beyond these fields, keyed by provider name; only the chosen provider's are sent"
+        ),
+        examples=[{"nowpayments": {"is_fixed_rate": True}}],
+    )
+    methods: Annotated[list[MethodKind], Field(min_length=1, max_length=len(METHOD_KINDS))] | None = Field(
+        default=None,
+        description="The kinds of method the customer may choose from on the hosted checkout page. Given (and "
+        "no provider), no provider is called at create: the payment waits, `provider: null`, for the customer's "
+        "choice",
+        examples=[["card", "crypto"]],
+    )
+    customer_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        default=None,
+        description="Where the customer is, when you know it (ISO 3166-1 alpha-2): routing rules may use it",
+        examples=["DE"],
+    )
 
     @model_validator(mode="after")
     def _precision(self) -> CreatePaymentRequest:

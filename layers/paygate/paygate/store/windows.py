@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from paygate.models import TERMINAL, PaymentRecord
+from paygate.models import PaymentRecord
+from paygate.status import TERMINAL
 from paygate.store.keys import time_key
 from paygate.store.payments import PaymentStore
 

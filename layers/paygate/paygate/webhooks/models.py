@@ -44,10 +44,18 @@ EndpointDescription = Annotated[str, StringConstraints(max_length=500), NO_CONTR
 class CreateEndpointRequest(Strict):
     """The body of POST /webhook-endpoints."""
 
-    url: EndpointUrl
-    # The event types to receive; all of them when omitted.
-    events: EndpointEvents | None = None
-    description: EndpointDescription | None = None
+    url: EndpointUrl = Field(
+        description="Where to POST the events (a public address; https in live mode)",
+        examples=["https://acme.example/webhooks/paygate"],
+    )
+    events: EndpointEvents | None = Field(
+        default=None,
+        description="The event types to receive; all of them when omitted",
+        examples=[["payment.succeeded", "refund.succeeded"]],
+    )
+    description: EndpointDescription | None = Field(
+        default=None, description="What the endpoint is for", examples=["Order fulfilment"]
+    )
 
 
 class UpdateEndpointRequest(Strict):
@@ -90,18 +98,36 @@ class UpdateEndpointRequest(Strict):
 class WebhookEndpoint(BaseModel):
     """An endpoint as the API shows it (never its secret, but at creation and rotation)."""
 
-    id: str
-    object: Literal["webhook_endpoint"] = "webhook_endpoint"
-    url: str
-    events: list[str]
-    description: str | None = None
-    status: Literal["enabled", "disabled"] = "enabled"
-    disabled_reason: str | None = None
-    # It receives the events of this mode only (the mode of the key that registered it).
-    livemode: bool = True
-    created_at: datetime
-    # Shown once, in the answer to create and to rotate-secret.
-    secret: str | None = None
+    id: str = Field(description="The endpoint's id", examples=["we_4a7c1e9b2d5f8a3c6e0b1d2f"])
+    object: Literal["webhook_endpoint"] = Field(
+        default="webhook_endpoint", description="Always `webhook_endpoint`", examples=["webhook_endpoint"]
+    )
+    url: str = Field(description="Where the events are POSTed", examples=["https://acme.example/webhooks/paygate"])
+    events: list[str] = Field(
+        description="The event types it receives", examples=[["payment.succeeded", "refund.succeeded"]]
+    )
+    description: str | None = Field(default=None, description="What the endpoint is for", examples=["Order fulfilment"])
+    status: Literal["enabled", "disabled"] = Field(
+        default="enabled", description="`enabled`, or `disabled` (nothing is sent to it)", examples=["enabled"]
+    )
+    disabled_reason: str | None = Field(
+        default=None,
+        description="Why it was disabled (it answered 410 Gone, or every delivery failed for 5 days)",
+        examples=[None],
+    )
+    livemode: bool = Field(
+        default=True,
+        description="It receives the events of this mode only (the mode of the key that registered it)",
+        examples=[True],
+    )
+    created_at: datetime = Field(
+        description="When it was registered (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"]
+    )
+    secret: str | None = Field(
+        default=None,
+        description="The signing secret (`whsec_...`): only in the answers to create and rotate-secret",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
 
 
 class RetiredSecret(BaseModel):
@@ -181,25 +207,45 @@ class EndpointRecord(WebhookEndpoint, Versioned):
         return [*([self.secret] if self.secret else []), *(retired.secret for retired in self.retired(now))]
 
 
-class Attempt(BaseModel):
-    at: datetime
-    http_status: int | None = None
-    latency_ms: int
-    error: str | None = None
+class DeliveryAttempt(BaseModel):
+    """One try at sending a delivery to its endpoint."""
+
+    at: datetime = Field(description="When it was made (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
+    http_status: int | None = Field(
+        default=None,
+        description="The endpoint's HTTP status; null when it gave none (no connection, a timeout)",
+        examples=[200],
+    )
+    latency_ms: int = Field(description="How long the attempt took, in milliseconds", examples=[84])
+    error: str | None = Field(default=None, description="What went wrong, when it did", examples=[None])
 
 
 class Delivery(BaseModel):
     """One event for one endpoint, as the delivery log shows it."""
 
-    id: str
-    object: Literal["webhook_delivery"] = "webhook_delivery"
-    endpoint_id: str
-    event_id: str
-    type: str
-    status: Literal["pending", "delivered", "failed"] = "pending"
-    attempts: list[Attempt] = Field(default_factory=list)
-    next_attempt_at: datetime | None = None
-    created_at: datetime
+    id: str = Field(description="The delivery's id", examples=["del_9e2b5d8f1a4c7e0b3d6f9a2c"])
+    object: Literal["webhook_delivery"] = Field(
+        default="webhook_delivery", description="Always `webhook_delivery`", examples=["webhook_delivery"]
+    )
+    endpoint_id: str = Field(description="The endpoint it is sent to", examples=["we_4a7c1e9b2d5f8a3c6e0b1d2f"])
+    event_id: str = Field(
+        description="The event it sends (its `webhook-id` header)", examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c:2"]
+    )
+    type: str = Field(description="The event's type", examples=["payment.succeeded"])
+    status: Literal["pending", "delivered", "failed"] = Field(
+        default="pending",
+        description="`pending` (being tried), `delivered` (a 2xx answered), or `failed` (after the last retry)",
+        examples=["delivered"],
+    )
+    attempts: list[DeliveryAttempt] = Field(
+        default_factory=list, description="Every attempt, oldest first", examples=[[]]
+    )
+    next_attempt_at: datetime | None = Field(
+        default=None, description="When the next attempt is due; null once delivered or failed", examples=[None]
+    )
+    created_at: datetime = Field(
+        description="When the event was first to be sent (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"]
+    )
 
 
 class DeliveryRecord(Delivery, Versioned):

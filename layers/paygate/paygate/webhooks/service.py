@@ -29,7 +29,7 @@ from paygate.observability import metrics
 from paygate.timing import MAX_QUEUE_DELAY_SECONDS
 from paygate.webhooks import sender, signing
 from paygate.webhooks.endpoints import EndpointApi
-from paygate.webhooks.models import Attempt, DeliveryRecord, EndpointRecord, delivery_id
+from paygate.webhooks.models import DeliveryAttempt, DeliveryRecord, EndpointRecord, delivery_id
 
 logger = Logger(service="paygate", child=True)
 
@@ -110,7 +110,7 @@ class Webhooks(EndpointApi):
         endpoint = self.store.endpoint(held.account_id, held.endpoint_id)
         if endpoint is None or endpoint.status != "enabled":
             why = "the endpoint was deleted" if endpoint is None else "the endpoint is disabled"
-            return self._record(held, Attempt(at=now, latency_ms=0, error=why), final=True)
+            return self._record(held, DeliveryAttempt(at=now, latency_ms=0, error=why), final=True)
         return self._send(held, endpoint, now)
 
     def _send(self, claimed: DeliveryRecord, endpoint: EndpointRecord, now: datetime) -> DeliveryRecord:
@@ -122,7 +122,9 @@ class Webhooks(EndpointApi):
         if delivery.correlation_id:  # not signed: it tells where to look in our logs, and nothing more
             headers[correlation.WEBHOOK_HEADER] = delivery.correlation_id
         result = self.send(endpoint.url, delivery.body.encode(), headers, allow_private=self.allow_private)
-        attempt = Attempt(at=now, http_status=result.http_status, latency_ms=result.latency_ms, error=result.error)
+        attempt = DeliveryAttempt(
+            at=now, http_status=result.http_status, latency_ms=result.latency_ms, error=result.error
+        )
         delivered = result.http_status is not None and 200 <= result.http_status < 300
         gone = result.http_status == 410
         self._endpoint_outcome(endpoint, delivered=delivered, gone=gone, now=now)
@@ -150,7 +152,7 @@ class Webhooks(EndpointApi):
     # --- helpers -------------------------------------------------------------------------------------
 
     def _record(
-        self, claimed: DeliveryRecord, attempt: Attempt, *, final: bool, delivered: bool = False
+        self, claimed: DeliveryRecord, attempt: DeliveryAttempt, *, final: bool, delivered: bool = False
     ) -> DeliveryRecord:
         """Every attempt is recorded, even on a delivery that changed meanwhile (a merchant's retry)."""
 

@@ -43,11 +43,12 @@ from paygate.errors import (
     ProviderRejected,
     ValidationFailed,
 )
-from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Settlement, Status
+from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import Callback, CallbackRequest, CreateContext, CreatedPayment, Provider, ProviderState
 from paygate.providers.nowpayments.options import NowPaymentsOptions
 from paygate.providers.nowpayments.signing import SIGNATURE_HEADER, as_signed, parse, sign, signed_forms
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 
 if TYPE_CHECKING:
     import requests

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StrictInt, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
 from paygate.fields import Strict
 
@@ -12,7 +12,13 @@ from paygate.fields import Strict
 class PayopOptions(Strict):
     """Payop's optional invoice fields (`POST /v1/invoices/create`)."""
 
-    # A method id from GET /payment-methods (Payop's `paymentMethod`): the payer goes straight to it.
-    payment_method: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")] | StrictInt | None = None
-    # The checkout page's language, two letters (Payop's `language`; `en` when none is given).
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = None
+    payment_method: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")] | StrictInt | None = Field(
+        default=None,
+        description="A method id from GET /payment-methods (Payop's `paymentMethod`): the payer goes straight to it",
+        examples=["381"],
+    )
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = Field(
+        default=None,
+        description="The checkout page's language, two letters (Payop's `language`; `en` when none is given)",
+        examples=["en"],
+    )

@@ -26,7 +26,7 @@ from paygate.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
-from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Settlement, Status
+from paygate.models import Money, Payment, PaymentMethod, ProviderFacts, Status
 from paygate.providers.base import (
     Callback,
     CallbackRequest,
@@ -40,6 +40,7 @@ from paygate.providers.base import (
 from paygate.providers.request import CreatePaymentRequest
 from paygate.providers.sandbox.signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, sign
 from paygate.refunds import Refund, RefundStatus
+from paygate.settlement import Settlement
 
 STATUS_MAP = {status.value: status for status in Status}
 REFUND_STATUS_MAP = {
@@ -71,6 +72,7 @@ class SandboxProvider(Provider):
                 "callback_url": context.callback_url,
                 "return_url": context.success_url,  # where its page sends the customer after Pay or Fail
                 "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
+                "description": payment.reference,  # the order its page shows the customer
             },
         )
         body = self.json(response)

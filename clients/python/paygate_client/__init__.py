@@ -1,0 +1,63 @@
+"""A typed client of the Paygate API: `Paygate(api_key, base_url)`, then `client.payments.create(...)`,
+`client.payments.list()` (every page), `verify_webhook(body, headers, secret)`."""
+
+from paygate_client.client import Paygate, __version__
+from paygate_client.errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PaygateError,
+    PermissionDeniedError,
+    PermissionError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from paygate_client.models import (
+    Account,
+    ApiKey,
+    Delivery,
+    Payment,
+    PaymentList,
+    PaymentMethod,
+    Refund,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from paygate_client.webhooks import verify_webhook
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "Account",
+    "ApiKey",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "Delivery",
+    "InvalidRequestError",
+    "NotFoundError",
+    "Paygate",
+    "PaygateError",
+    "Payment",
+    "PaymentList",
+    "PaymentMethod",
+    "PermissionDeniedError",
+    "PermissionError",
+    "ProviderError",
+    "RateLimitError",
+    "Refund",
+    "ServerError",
+    "ValidationError",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookVerificationError",
+    "__version__",
+    "verify_webhook",
+]
