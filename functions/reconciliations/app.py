@@ -81,4 +81,4 @@ def list_differences(
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return api.serve(app, event, context)
+    return api.serve(app, event, context, json_only=True)
