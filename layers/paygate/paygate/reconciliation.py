@@ -31,8 +31,12 @@ class ReconciliationRequest(Strict):
     provider: str = Field(
         min_length=1, max_length=32, description="The provider whose payments to reconcile", examples=["sandbox"]
     )
-    created_gte: datetime = Field(strict=False, description="Created at or after (RFC 3339, with its offset)")
-    created_lt: datetime = Field(strict=False, description="Created before (RFC 3339, with its offset)")
+    created_gte: datetime = Field(
+        strict=False, description="Created at or after (RFC 3339, with its offset)", examples=["2026-12-01T00:00:00Z"]
+    )
+    created_lt: datetime = Field(
+        strict=False, description="Created before (RFC 3339, with its offset)", examples=["2026-12-02T00:00:00Z"]
+    )
 
     @model_validator(mode="after")
     def _window(self) -> ReconciliationRequest:
