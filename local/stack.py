@@ -70,6 +70,7 @@ class LocalStack:
             "RefundsTable": "paygate-refunds",
             "AccountsTable": "paygate-accounts",
             "ApiKeysTable": "paygate-api-keys",
+            "DifferencesTable": "paygate-differences",
             "SandboxTable": "paygate-sandbox",
         }
     )
@@ -135,6 +136,7 @@ class LocalStack:
                 "REFUNDS_TABLE": self.tables["RefundsTable"],
                 "ACCOUNTS_TABLE": self.tables["AccountsTable"],
                 "API_KEYS_TABLE": self.tables["ApiKeysTable"],
+                "DIFFERENCES_TABLE": self.tables["DifferencesTable"],
                 # The simulators take no real money: test keys reach every one of them.
                 "TEST_PROVIDERS": ",".join(enabled),
                 # Locally, merchants are 127.0.0.1 (the /_sim/merchant receiver), over http.

@@ -52,6 +52,7 @@ TABLES = {
     "RefundsTable": "paygate-refunds",
     "AccountsTable": "paygate-accounts",
     "ApiKeysTable": "paygate-api-keys",
+    "DifferencesTable": "paygate-differences",
 }
 EVENT_BUS = "paygate-test-payments"
 SECRET_NAME = "paygate/providers"
@@ -110,6 +111,7 @@ def environment() -> dict[str, str]:
         "REFUNDS_TABLE": TABLES["RefundsTable"],
         "ACCOUNTS_TABLE": TABLES["AccountsTable"],
         "API_KEYS_TABLE": TABLES["ApiKeysTable"],
+        "DIFFERENCES_TABLE": TABLES["DifferencesTable"],
         "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
     }
 
@@ -124,6 +126,7 @@ def settings(**overrides: Any) -> Settings:
         "refunds_table": TABLES["RefundsTable"],
         "accounts_table": TABLES["AccountsTable"],
         "api_keys_table": TABLES["ApiKeysTable"],
+        "differences_table": TABLES["DifferencesTable"],
         "enabled_providers": list(CREDENTIALS),
         # Every enabled provider takes test payments, as the local stack's simulators do.
         "test_providers": overrides.get("enabled_providers", list(CREDENTIALS)),

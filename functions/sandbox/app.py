@@ -209,6 +209,26 @@ def _set_status(payment: dict, status: object) -> None:
         payment.setdefault("amount_paid", payment["amount"])
 
 
+# The sandbox's own price for taking a payment: this share of what was paid, so that fees have a path to test.
+FEE_RATE = Decimal("0.029")
+
+
+def _settlement(payment: dict) -> dict[str, str]:
+    """Its fee and the net it settles, once money arrived: FEE_RATE of what was paid, rounded to the paid
+    amount's own decimals, in the payment's currency."""
+    paid = payment.get("amount_paid")
+    if paid is None or payment["status"] not in ("succeeded", "partially_paid"):
+        return {}
+    amount = Decimal(str(paid))
+    fee = (amount * FEE_RATE).quantize(Decimal(1).scaleb(int(amount.as_tuple().exponent)))
+    return {"fee": str(fee), "net": str(amount - fee)}
+
+
+def _reported(payment: dict) -> dict[str, Any]:
+    """A payment as its status answer shows it: stored, with its fee and net."""
+    return {**payment, **_settlement(payment)}
+
+
 def _payment_callback(payment: dict) -> dict[str, Any]:
     """What the callback of a payment's status says."""
     return {
@@ -218,6 +238,7 @@ def _payment_callback(payment: dict) -> dict[str, Any]:
         "amount": payment["amount"],
         "currency": payment["currency"],
         "amount_paid": payment.get("amount_paid"),
+        **_settlement(payment),
     }
 
 
@@ -294,7 +315,7 @@ def create() -> Response[str]:
 @app.get(f"{PREFIX}/v1/payments/<payment_id>", include_in_schema=False)
 def read(payment_id: str) -> Response[str]:
     _authorize(app.current_event)
-    return _json(_load(payment_id))
+    return _json(_reported(_load(payment_id)))
 
 
 @app.post(f"{PREFIX}/payments/<payment_id>/status", include_in_schema=False)

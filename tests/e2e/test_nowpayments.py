@@ -4,6 +4,7 @@ IPNs, child payments, and every create error as the merchant sees it."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -41,6 +42,11 @@ def test_signed_ipns_move_the_payment_and_a_late_one_changes_nothing(api):
     assert api.control("nowpayments", created["provider_payment_id"], "finished")["response_status"] == 200
     finished = api.payment(created["id"])
     assert finished["status"] == "succeeded"
+    # With what NOWPayments settles: its outcome as the net, in the coin paid, and its fee in that coin
+    pay_amount = Decimal(finished["pay_amount"])
+    assert abs(Decimal(finished["net"]) - pay_amount * Decimal("0.995")) < Decimal("1e-12")
+    assert (finished["settlement_currency"], finished["fee"]) == (finished["pay_currency"].upper(), "0.0000986")
+    assert Decimal(finished["actually_paid"]) == pay_amount
     # When a late `confirming` arrives after that
     assert api.control("nowpayments", created["provider_payment_id"], "confirming")["response_status"] == 200
     # Then nothing changed

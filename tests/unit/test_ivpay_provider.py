@@ -21,6 +21,7 @@ from paygate.models import Payment, Status
 from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.ivpay.adapter import IvpayProvider
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 from tests.factories import FakeSession
 
 KEY = "k_demo_123"  # the worked example of docs/providers/ivpay.md
@@ -183,6 +184,7 @@ def test_status_map(clock, native, status):
     adapter = ivpay(clock, status_answer(native))
     state = adapter.fetch(payment(clock))
     assert (state.status, state.provider_status) == (status, native)
+    assert state.settlement == Settlement()  # no money in its answers at all: null, never a guess
     method, url, sent = adapter.session.sent[0]
     assert (method, url, sent["headers"]["X-API-KEY"]) == ("GET", f"https://api.ivpay.test/api/v4/payment/{PID}", KEY)
 

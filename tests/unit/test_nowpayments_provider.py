@@ -23,6 +23,7 @@ from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.nowpayments.adapter import NowPaymentsProvider
 from paygate.providers.nowpayments.signing import js_json, js_number, parse, sign
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 from tests.factories import FakeSession
 
 SECRET = "np_unit_secret"
@@ -208,6 +209,47 @@ def test_fetch_maps_every_native_status(clock, native, status):
     method, url, sent = nowpayments.session.sent[0]
     assert (method, url) == ("GET", "https://api.nowpayments.test/v1/payment/5745459419")
     assert sent["headers"]["x-api-key"] == API_KEY
+
+
+# --- money settled ---------------------------------------------------------------------------------
+
+
+def test_the_worked_example_settles_its_outcome_as_net_and_no_fee_in_another_coin(clock):
+    # Given the worked example: 14.8106 TRX settled, its fee given in BTC
+    callback = adapter(clock, ipn_secret="np_ipn_secret_example").verify_callback(ipn(EXAMPLE_BODY, EXAMPLE_DIGEST))
+    # Then the net is the outcome in its currency, the crypto actually sent is kept, and a fee in
+    # another coin than the settlement is not converted into one: null
+    assert callback.state.settlement == Settlement(
+        net="14.8106", settlement_currency="TRX", fee=None, actually_paid="15"
+    )
+
+
+def test_a_fee_in_the_outcome_currency_is_the_sum_of_its_parts(clock):
+    body = {
+        "payment_id": 5745459419, "payment_status": "finished", "order_id": "pay_1", "pay_currency": "btc",
+        "actually_paid": "0.00011025", "outcome_amount": "0.000109", "outcome_currency": "btc",
+        "fee": {"currency": "btc", "depositFee": "0.0000010", "withdrawalFee": "0.00000025", "serviceFee": 0},
+    }  # fmt: skip
+    raw = json.dumps(body).encode()
+    state = adapter(clock).verify_callback(ipn(raw, sign(SECRET, js_json(parse(raw))))).state
+    assert state.settlement == Settlement(
+        fee="0.00000125", net="0.000109", settlement_currency="BTC", actually_paid="0.00011025"
+    )
+
+
+@pytest.mark.parametrize("native", ["waiting", "confirming", "expired", "failed"])
+def test_before_money_arrived_the_outcome_is_a_quote_and_no_settlement(clock, native):
+    answer = {"payment_id": 1, "payment_status": native, "outcome_amount": 9.9, "outcome_currency": "btc"}
+    assert adapter(clock, (200, answer)).fetch(payment(clock)).settlement == Settlement()
+
+
+def test_a_status_answer_without_a_fee_object_settles_a_net_and_no_fee(clock):
+    answer = {
+        "payment_id": 1, "payment_status": "partially_paid", "actually_paid": 0.00005,
+        "pay_currency": "btc", "outcome_amount": 0.0000495, "outcome_currency": "btc",
+    }  # fmt: skip
+    settlement = adapter(clock, (200, answer)).fetch(payment(clock)).settlement
+    assert settlement == Settlement(net="0.0000495", settlement_currency="BTC", actually_paid="0.00005")
 
 
 # --- create ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from paygate.providers.base import CallbackRequest, CreateContext
 from paygate.providers.paygentic.adapter import PaygenticProvider
 from paygate.providers.paygentic.signing import sign, verify_signature
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 from paygate.timing import iso_duration
 from tests.factories import FakeSession
 
@@ -324,6 +325,7 @@ def test_the_status_map(clock, native, status):
     state = adapter.fetch(payment(clock))
     assert (state.status, state.provider_status) == (status, native)
     assert adapter.session.sent[0][1] == "https://api.paygentic.test/v0/payments/pay_pg1"
+    assert state.settlement == Settlement()  # its Payment object states no fee or net: null, never a guess
 
 
 def test_a_failed_status_call_is_a_provider_error(clock):

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from urllib.parse import urlencode, urlsplit
@@ -325,10 +326,23 @@ def test_pay_on_the_checkout_page_delivers_a_signed_succeeded_callback_with_the_
 
     path, headers, body = receiver.received[0]
     assert (path, headers["Content-Type"]) == ("/ipn/sandbox", "application/json")
-    assert set(json.loads(body)) == CALLBACK_FIELDS
+    # Paid: the money, the sandbox's fee (2.9 %, to the amount's decimals) and the net it settles
+    assert set(json.loads(body)) == CALLBACK_FIELDS | {"fee", "net"}
     callback = adapter().verify_callback(receiver.callback())  # raises unless signed with the secret, now
     assert (callback.payment_id, callback.provider_payment_id) == (created["reference"], created["id"])
     assert callback.state.status is Status.SUCCEEDED
+    amount = Decimal(created["amount"])
+    fee = (amount * Decimal("0.029")).quantize(Decimal(1).scaleb(amount.as_tuple().exponent))
+    settlement = callback.state.settlement
+    assert (settlement.fee, settlement.net, settlement.settlement_currency) == (
+        str(fee),
+        str(amount - fee),
+        created["currency"],
+    )
+    assert Decimal(settlement.fee) + Decimal(settlement.net) == amount
+    # And its status answer says the same
+    read = answer(call("GET", f"/_sim/sandbox/v1/payments/{created['id']}", headers=bearer()))
+    assert (read["fee"], read["net"]) == (settlement.fee, settlement.net)
     assert callback.state.paid == callback.state.price == Money.of("10.50", "USD")
 
     read = answer(call("GET", f"/_sim/sandbox/v1/payments/{created['id']}", headers=bearer()))
@@ -385,7 +399,8 @@ def test_the_control_endpoint_delivers_the_signed_callback_and_answers_the_gatew
     assert answer(response) == {"delivered": True, "response_status": 200}
 
     event = json.loads(receiver.received[0][2])
-    assert set(event) == CALLBACK_FIELDS
+    # A fee and a net once the money arrived in full, never before
+    assert set(event) == CALLBACK_FIELDS | ({"fee", "net"} if status == "succeeded" else set())
     assert event["event_id"].startswith("evt_")
     assert (event["id"], event["reference"], event["status"]) == (created["id"], created["reference"], status)
     assert (event["amount"], event["currency"]) == ("10.50", "USD")

@@ -26,6 +26,8 @@ LAYERS = {
     "paygate.status": MODELS,
     "paygate.events": MODELS,
     "paygate.refunds": MODELS,
+    "paygate.reconciliation": MODELS,
+    "paygate.settlement": MODELS,
     "paygate.webhooks.models": MODELS,
     "paygate.accounts": MODELS,
     "paygate.accounts.models": MODELS,

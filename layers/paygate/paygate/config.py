@@ -32,6 +32,8 @@ class Settings(BaseModel):
     # Merchant accounts, and their API keys (hashed).
     accounts_table: str = Field(min_length=1)
     api_keys_table: str = Field(min_length=1)
+    # What reconciliation could not repair (only its functions have it).
+    differences_table: str = ""
     # Providers this deployment points at their own sandboxes: test keys may use them too (TEST_PROVIDERS).
     test_providers: list[str] = Field(default_factory=list)
     # Where short webhook retries are queued (SQS, with a delay); empty: the scheduled run alone retries.

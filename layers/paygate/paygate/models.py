@@ -16,6 +16,7 @@ from paygate.currencies import amount_text
 from paygate.facts import Money as Money
 from paygate.facts import PaymentMethod as PaymentMethod
 from paygate.refunds import Refund, RefundStatus
+from paygate.settlement import Settlement
 from paygate.status import Status
 
 HISTORY_LIMIT = 50
@@ -128,7 +129,7 @@ class Attempt(BaseModel):
     error_code: str | None = Field(None, description="Why it failed or was skipped", examples=["provider_timeout"])
 
 
-class Payment(ProviderFacts):
+class Payment(ProviderFacts, Settlement):
     """The Payment object of the API."""
 
     id: str = Field(description="Paygate's id of the payment", examples=["pay_3f9c2a7d1e5b4c8a9f0e1d2c"])

@@ -107,6 +107,19 @@ class Refund(BaseModel):
         examples=[None],
     )
     failure_reason: str | None = Field(default=None, description="Why it failed (`failed`)", examples=[None])
+    # What the provider charges for the refund and what leaves the merchant's balance for it, in
+    # `settlement_currency`, where it reports them (no provider here does yet: null, never a guess).
+    fee: str | None = Field(
+        default=None, description="The provider's fee for this refund, where it reports one", examples=["0.30"]
+    )
+    net: str | None = Field(
+        default=None,
+        description="What the refund takes from the merchant's balance, where the provider reports it",
+        examples=["10.30"],
+    )
+    settlement_currency: str | None = Field(
+        default=None, description="The currency of `fee` and `net`", examples=["USD"]
+    )
     created_at: datetime = Field(description="When it was created (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
     updated_at: datetime = Field(description="When it last changed (RFC 3339, UTC)", examples=["2026-01-01T12:00:00Z"])
     history: list[RefundChange] = Field(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from paygate.currencies import amount_text
 from paygate.models import Money, PaymentRecord, Status
@@ -25,14 +26,20 @@ _PAYMENT_REPORTS = frozenset({Status.SUCCEEDED, Status.PARTIALLY_PAID})
 _HOLDING = frozenset({Status.SUCCEEDED, Status.PARTIALLY_PAID, Status.EXPIRED, Status.CANCELLED})
 
 
+# Why a provider's report of money moved nothing: what reconciliation records as a difference.
+Mismatch = Literal["amount_mismatch", "currency_mismatch", "unreadable_amount"]
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What a provider's report means for a payment: its status (None: no change), why it differs from
-    what the provider said (None: it does not), and what the payment received (None: nothing known)."""
+    what the provider said (None: it does not), what the payment received (None: nothing known), and, for
+    a report not believed, the kind of mismatch."""
 
     status: Status | None
     note: str | None = None
     received: str | None = None
+    mismatch: Mismatch | None = None
 
 
 def verdict(record: PaymentRecord, state: ProviderState) -> Verdict:
@@ -40,15 +47,17 @@ def verdict(record: PaymentRecord, state: ProviderState) -> Verdict:
         return Verdict(state.status)
     asked = Money(Decimal(record.amount), record.currency.upper())
     if state.price is not None and state.price != asked:
-        return Verdict(None, f"price mismatch: the provider holds {state.price}, the payment is {asked}")
+        kind: Mismatch = "currency_mismatch" if state.price.currency != asked.currency else "amount_mismatch"
+        return Verdict(None, f"price mismatch: the provider holds {state.price}, the payment is {asked}", None, kind)
     if state.unreadable_payment:
-        return Verdict(None, f"no readable amount: a report of {state.status} is not believed without one")
+        note = f"no readable amount: a report of {state.status} is not believed without one"
+        return Verdict(None, note, None, "unreadable_amount")
     if state.paid is None:
         # A provider that never reports money: a success is the price, a partial payment an unknown part.
         return Verdict(state.status, received=record.amount if state.status is Status.SUCCEEDED else None)
     received = _in_payment_currency(record, state.paid)
     if received is _OTHER_CURRENCY:
-        return Verdict(None, f"currency mismatch: paid {state.paid}, the payment is {asked}")
+        return Verdict(None, f"currency mismatch: paid {state.paid}, the payment is {asked}", None, "currency_mismatch")
     if not isinstance(received, Decimal):
         return Verdict(state.status)  # paid in its crypto, which no quote tells the worth of
     text = amount_text(received, record.currency)

@@ -26,7 +26,8 @@ def moved_by(
 ) -> PaymentRecord | None:
     """The record as the provider's `state` moves it, or None. A success whose money does not match the
     payment moves nothing: it is noted in the history and counted. Facts the payment already has (the
-    address and amount the customer was shown) are never replaced."""
+    address and amount the customer was shown) are never replaced; the provider's settlement (its fee, the
+    net, what was actually sent) is its latest word, kept with every report that is believed."""
     found = money.verdict(current, state)
     if found.status is None:
         if found.note is None:
@@ -43,14 +44,17 @@ def moved_by(
         event_id=event_id,
         note=found.note,
     )
+    settled = state.settlement.changes_to(current)
     if moved is None:
-        # The same status again: only more money received (a partial payment topped up) is news.
+        # The same status again: only more money received (a partial payment topped up), or the provider's
+        # settlement told for the first time or otherwise, is news.
         more = found.received and (
             not current.amount_received or Decimal(found.received) > Decimal(current.amount_received)
         )
-        return current.model_copy(update={"amount_received": found.received}) if more else None
+        news = settled | ({"amount_received": found.received} if more else {})
+        return current.model_copy(update=news) if news else None
     update = state.facts.missing_from(moved) | ({"amount_received": found.received} if found.received else {})
-    return moved.model_copy(update=update)
+    return moved.model_copy(update=update | settled)
 
 
 @dataclass

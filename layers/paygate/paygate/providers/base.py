@@ -15,6 +15,7 @@ from paygate.models import Clock, Money, Payment, PaymentMethod, ProviderFacts, 
 from paygate.observability import count_for_provider
 from paygate.providers.request import CreatePaymentRequest
 from paygate.refunds import Refund, RefundStatus
+from paygate.settlement import Settlement
 from paygate.timing import MIN_LIFETIME, bounded_lifetime
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class ProviderState:
     # False only for a provider whose reports never carry the money (IVPAY): its word stands. Otherwise a
     # success or partial payment without a readable `paid` is not believed (see paygate.lifecycle.money).
     reports_money: bool = True
+    # Its fee, the net it settles and what the customer actually sent, where it reports them.
+    settlement: Settlement = field(default_factory=Settlement)
 
     @property
     def unreadable_payment(self) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paygate.models import PaymentRecord
 
 
 def time_key(moment: datetime) -> str:
@@ -16,3 +20,8 @@ def time_key(moment: datetime) -> str:
 def shard(identifier: str, shards: int) -> int:
     """Which of `shards` partitions a record goes to: the same for the same id, spread evenly across ids."""
     return zlib.crc32(identifier.encode()) % shards
+
+
+def provider_day(record: PaymentRecord) -> str:
+    """The provider index's partition for a payment: its provider and the UTC day it was created on."""
+    return f"{record.provider}#{record.created_at.astimezone(UTC).date().isoformat()}"

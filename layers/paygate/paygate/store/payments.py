@@ -12,7 +12,7 @@ from typing import Any
 from paygate.errors import NotFound
 from paygate.models import PaymentQuery, PaymentRecord, Status, utcnow
 from paygate.store import due_index
-from paygate.store.keys import shard, time_key
+from paygate.store.keys import provider_day, shard, time_key
 from paygate.store.versioned import VersionedTable, from_item, to_item
 
 BY_PROVIDER_PAYMENT = "by-provider-payment"
@@ -247,6 +247,7 @@ class PaymentStore:
             data["account_reference"] = f"{record.account_id}#{record.reference}"
         if record.provider_payment_id:
             data["provider_key"] = f"{record.provider}#{record.provider_payment_id}"
+            data["provider_day"] = provider_day(record)
         if record.due_at is not None:
             rank = due_index.priority(record)
             data["due_shard"] = due_index.partition(record.provider, rank, shard(record.id, self.due_shards))
@@ -266,7 +267,7 @@ def record_from_item(item: dict[str, Any]) -> PaymentRecord:
     return PaymentRecord.model_validate(data)
 
 
-_INDEX_KEYS = frozenset({"provider_key", "due_shard", "created_key", "account_reference"})
+_INDEX_KEYS = frozenset({"provider_key", "due_shard", "created_key", "account_reference", "provider_day"})
 
 
 def money_flag(record: PaymentRecord) -> str | None:

@@ -48,6 +48,7 @@ from paygate.providers.base import Callback, CallbackRequest, CreateContext, Cre
 from paygate.providers.nowpayments.options import NowPaymentsOptions
 from paygate.providers.nowpayments.signing import SIGNATURE_HEADER, as_signed, parse, sign, signed_forms
 from paygate.providers.request import CreatePaymentRequest
+from paygate.settlement import Settlement
 
 if TYPE_CHECKING:
     import requests
@@ -63,6 +64,7 @@ STATUS_MAP = {
     "refunded": Status.FAILED,
     "expired": Status.EXPIRED,
 }
+PAID_STATUSES = frozenset({"finished", "partially_paid"})
 AUTH_ERRORS = {"INVALID_API_KEY", "AUTH_REQUIRED"}
 # A fixed rate (is_fixed_rate, or is_fee_paid_by_user, which forces one) holds this long; then the payment expires.
 FIXED_RATE_LIFETIME = timedelta(minutes=20)
@@ -226,4 +228,29 @@ class NowPaymentsProvider(Provider):
             # The fiat price it holds for the payment, and the crypto actually received.
             price=Money.of(answer.get("price_amount"), answer.get("price_currency")),
             paid=Money.of(answer.get("actually_paid"), answer.get("pay_currency")),
+            # Money settled is told only of a payment that received money (before, outcome_amount is a quote).
+            settlement=_settlement(answer) if native in PAID_STATUSES else Settlement(),
         )
+
+
+# The parts of an IPN's `fee` object; together what NOWPayments kept.
+FEE_PARTS = ("depositFee", "withdrawalFee", "serviceFee")
+
+
+def _settlement(answer: dict) -> Settlement:
+    """`outcome_amount` in `outcome_currency` is what the merchant receives: the net. The IPN's `fee`
+    object gives the fee in its own `currency`: kept only when that is the outcome currency (a fee in
+    another coin is no fee of the net, and converting it would be a guess)."""
+    outcome = Money.of(answer.get("outcome_amount"), answer.get("outcome_currency"))
+    fee_object = answer.get("fee")
+    parts = fee_object if isinstance(fee_object, dict) else {}
+    fees = [Money.of(parts.get(name, 0), parts.get("currency")) for name in FEE_PARTS]
+    fee = None
+    if outcome is not None and all(part is not None and part.currency == outcome.currency for part in fees):
+        fee = _text(sum((part.amount for part in fees if part is not None), Decimal(0)))
+    return Settlement(
+        net=_text(outcome.amount) if outcome else None,
+        settlement_currency=outcome.currency if outcome else None,
+        fee=fee,
+        actually_paid=_text(answer.get("actually_paid")),
+    )

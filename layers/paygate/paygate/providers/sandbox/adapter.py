@@ -40,6 +40,7 @@ from paygate.providers.base import (
 from paygate.providers.request import CreatePaymentRequest
 from paygate.providers.sandbox.signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, sign
 from paygate.refunds import Refund, RefundStatus
+from paygate.settlement import Settlement
 
 STATUS_MAP = {status.value: status for status in Status}
 REFUND_STATUS_MAP = {
@@ -187,11 +188,20 @@ class SandboxProvider(Provider):
 
     @staticmethod
     def _state(body: dict[str, Any]) -> ProviderState:
-        """The sandbox reports the payment's amount and currency, and, once paid, what was paid."""
+        """The sandbox reports the payment's amount and currency, and, once paid, what was paid and its fee
+        and net (in the payment's currency)."""
         native = str(body["status"])
         price = Money.of(body.get("amount"), body.get("currency"))
         paid = Money.of(body.get("amount_paid"), body.get("currency"))
-        return ProviderState(status=STATUS_MAP.get(native), provider_status=native, price=price, paid=paid)
+        fee, net = Money.of(body.get("fee"), body.get("currency")), Money.of(body.get("net"), body.get("currency"))
+        settlement = Settlement(
+            fee=str(fee.amount) if fee else None,
+            net=str(net.amount) if net else None,
+            settlement_currency=paid.currency if paid and (fee or net) else None,
+        )
+        return ProviderState(
+            status=STATUS_MAP.get(native), provider_status=native, price=price, paid=paid, settlement=settlement
+        )
 
 
 def _stored_base(payment: Payment) -> str | None:
