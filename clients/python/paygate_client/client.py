@@ -20,12 +20,15 @@ from paygate_client.models import (
     Deleted,
     Delivery,
     DeliveryList,
+    Difference,
+    DifferenceList,
     EndpointList,
     Export,
     Payment,
     PaymentList,
     PaymentMethod,
     PaymentMethodList,
+    Reconciliation,
     Refund,
     RefundList,
     WebhookEndpoint,
@@ -88,6 +91,7 @@ class Paygate:
         self.account = Accounts(self.transport)
         self.api_keys = ApiKeys(self.transport)
         self.exports = Exports(self.transport)
+        self.reconciliations = Reconciliations(self.transport)
         self._owns_session = session is None
 
     @property
@@ -366,3 +370,25 @@ class Exports(Resource):
     def get(self, export_id: str) -> Export:
         """The export; once `succeeded`, its `rows` and a `url` of its file valid for an hour."""
         return Export.model_validate(self._get(f"/exports/{export_id}"))
+
+
+class Reconciliations(Resource):
+    def run(self, *, provider: str, created_gte: datetime | str, created_lt: datetime | str) -> Reconciliation:
+        """Compare the provider's payments of the period with the gateway's now: what it could repair is
+        repaired, the rest recorded as differences."""
+        body = {"provider": provider, "created_gte": _time(created_gte), "created_lt": _time(created_lt)}
+        return Reconciliation.model_validate(self._write("POST", "/reconciliations", body))
+
+    def differences_page(self, *, limit: int | None = None, starting_after: str | None = None) -> DifferenceList:
+        params = {"limit": limit, "starting_after": starting_after}
+        return DifferenceList.model_validate(self._get("/reconciliations/differences", params))
+
+    def differences(self, *, limit: int | None = 100) -> Iterator[Difference]:
+        """Every difference recorded, page after page as the iteration goes on."""
+        cursor = None
+        while True:
+            page = self.differences_page(limit=limit, starting_after=cursor)
+            yield from page.data
+            cursor = page.next_starting_after or (page.data[-1].id if page.data else None)
+            if not page.has_more or cursor is None:
+                return

@@ -73,6 +73,11 @@ class Payment(Model):
     paid_late: bool = False
     failure_reason: str | None = None
     amount_received: str | None = None
+    actually_paid: str | None = None
+    # What the provider reports of the money's settlement (null where it says nothing).
+    fee: str | None = None
+    net: str | None = None
+    settlement_currency: str | None = None
     amount_refunded: str = "0"
     refunded: bool = False
     version: int = 1
@@ -115,6 +120,9 @@ class Refund(Model):
     provider_refund_id: str | None = None
     external_reference: str | None = None
     failure_reason: str | None = None
+    fee: str | None = None
+    net: str | None = None
+    settlement_currency: str | None = None
     created_at: datetime
     updated_at: datetime
     history: list[RefundChange] = Field(default_factory=list)
@@ -232,6 +240,53 @@ class Export(Model):
     failure_reason: str | None = None
     created_at: datetime
     completed_at: datetime | None = None
+
+
+class Reconciliation(Model):
+    """One run comparing a provider's payments of a period with the gateway's: what was checked, repaired
+    (through the status machine) and found different; `complete` False when time ran out first."""
+
+    object: Literal["reconciliation"] = "reconciliation"
+    provider: str
+    created_gte: datetime
+    created_lt: datetime
+    method: Literal["status_checks"] = "status_checks"
+    checked: int = 0
+    repaired: int = 0
+    differences: int = 0
+    unreachable: int = 0
+    complete: bool = True
+
+
+class Difference(Model):
+    """What reconciliation found and could not repair: the money or the status the provider reports."""
+
+    id: str
+    object: Literal["reconciliation_difference"] = "reconciliation_difference"
+    provider: str
+    kind: Literal[
+        "amount_mismatch",
+        "currency_mismatch",
+        "unreadable_amount",
+        "status_refused",
+        "unknown_status",
+        "unknown_payment",
+    ]
+    payment_id: str | None = None
+    provider_payment_id: str | None = None
+    status: Status | None = None
+    provider_status: str | None = None
+    detail: str
+    livemode: bool = True
+    found_at: datetime
+    seen_at: datetime
+
+
+class DifferenceList(Model):
+    object: Literal["list"] = "list"
+    data: list[Difference]
+    has_more: bool
+    next_starting_after: str | None = None
 
 
 class WebhookEvent(Model):

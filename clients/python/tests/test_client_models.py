@@ -48,6 +48,8 @@ ANSWERS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/api-keys/{key_id}/roll"): models.ApiKey,
     ("post", "/exports"): models.Export,
     ("get", "/exports/{export_id}"): models.Export,
+    ("post", "/reconciliations"): models.Reconciliation,
+    ("get", "/reconciliations/differences"): models.DifferenceList,
 }
 # Operations the client does not call: a provider's callback, and the customer's HTML checkout page.
 # A provider's callbacks, and the hosted checkout page's own (its page, its form, the status its script reads).

@@ -249,3 +249,14 @@ def test_a_create_retried_after_a_provider_failure_returns_a_new_payment(paygate
     recorded = {found.status: found for found in paygate.payments.list(reference=reference)}
     assert set(recorded) == {"pending", "failed"} and recorded["pending"].id == payment.id
     assert recorded["failed"].failure_reason and recorded["failed"].payment_url is None
+
+
+def test_a_reconciliation_checks_the_periods_open_payments(paygate: Paygate, gateway: Gateway) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=5)
+    open_payment = paygate.payments.create(amount="3.00", currency="USD", provider="sandbox")
+    run = paygate.reconciliations.run(provider="sandbox", created_gte=start, created_lt=datetime.now(UTC))
+    assert (run.provider, run.method, run.complete) == ("sandbox", "status_checks", True)
+    assert run.checked >= 1  # at least the payment just made, still pending
+    assert paygate.payments.get(open_payment.id).status == "pending"  # the provider says so too: nothing to repair
+    differences = list(paygate.reconciliations.differences())
+    assert all(isinstance(found, paygate_client.Difference) for found in differences)
