@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -44,6 +44,19 @@ def _amount(value: str | Decimal | None) -> str | None:
 
 def _time(value: datetime | str | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _every(page_after: Callable[[str | None], Any], starting_after: str | None = None) -> Iterator[Any]:
+    """Every item of a list (`page_after(cursor)` answers one page: `data`, `has_more`,
+    `next_starting_after`), page after page as the iteration goes on. A filtered page may hold fewer items
+    than it read: the server's cursor says where it stopped, else the page's last item."""
+    cursor = starting_after
+    while True:
+        page = page_after(cursor)
+        yield from page.data
+        cursor = page.next_starting_after or (page.data[-1].id if page.data else None)
+        if not page.has_more or cursor is None:
+            return
 
 
 def _fields(**fields: Any) -> dict[str, Any]:
@@ -211,23 +224,13 @@ class Payments(Resource):
     ) -> Iterator[Payment]:
         """Every payment that matches, newest first, fetching page after page (`limit` a page) as the
         iteration goes on."""
-        cursor = starting_after
-        while True:
-            page = self.list_page(
-                limit=limit,
-                starting_after=cursor,
-                status=status,
-                provider=provider,
-                reference=reference,
-                created_gte=created_gte,
-                created_lt=created_lt,
-                money=money,
-            )
-            yield from page.data
-            # A filtered page may hold fewer payments than it read: the server's cursor says where it stopped.
-            cursor = page.next_starting_after or (page.data[-1].id if page.data else None)
-            if not page.has_more or cursor is None:
-                return
+        filters = {"status": status, "provider": provider, "reference": reference, "money": money}
+        return _every(
+            lambda cursor: self.list_page(
+                limit=limit, starting_after=cursor, created_gte=created_gte, created_lt=created_lt, **filters
+            ),
+            starting_after,
+        )
 
     def cancel(self, payment_id: str) -> Payment:
         """Cancel a payment that has not ended (again: the same answer); ConflictError
@@ -385,10 +388,4 @@ class Reconciliations(Resource):
 
     def differences(self, *, limit: int | None = 100) -> Iterator[Difference]:
         """Every difference recorded, page after page as the iteration goes on."""
-        cursor = None
-        while True:
-            page = self.differences_page(limit=limit, starting_after=cursor)
-            yield from page.data
-            cursor = page.next_starting_after or (page.data[-1].id if page.data else None)
-            if not page.has_more or cursor is None:
-                return
+        return _every(lambda cursor: self.differences_page(limit=limit, starting_after=cursor))
